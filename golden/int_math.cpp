@@ -1,0 +1,98 @@
+#include "golden/int_math.h"
+
+#include <bit>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace octet::golden {
+
+int floor_log2(uint64_t m) {
+  if (m == 0) throw std::invalid_argument("floor_log2: argument must be > 0");
+  return 63 - std::countl_zero(m);
+}
+
+int round_log2(uint64_t m) {
+  const int k = floor_log2(m);
+  const uint128 square = static_cast<uint128>(m) * m;
+  const uint128 threshold = static_cast<uint128>(1) << (2 * k + 1);
+  return square >= threshold ? k + 1 : k;
+}
+
+uint64_t isqrt(uint128 m) {
+  // Digit-by-digit (restoring) square root: one result bit per iteration.
+  uint128 remainder = 0;
+  uint128 root = 0;
+  for (int i = 63; i >= 0; --i) {
+    remainder = (remainder << 2) | ((m >> (2 * i)) & 3);
+    const uint128 trial = (root << 2) | 1;
+    root <<= 1;
+    if (remainder >= trial) {
+      remainder -= trial;
+      root |= 1;
+    }
+  }
+  return static_cast<uint64_t>(root);
+}
+
+namespace {
+template <typename T>
+T shift_right_rhe(T x, int s, int width) {
+  if (s < 0) throw std::invalid_argument("shift_right_round_half_even: negative shift");
+  if (s == 0) return x;
+  if (s >= width) {
+    // |x| <= 2^(width-1) <= 2^(s-1): at most a tie at half, which rounds to even 0.
+    return 0;
+  }
+  const T floor_q = x >> s;  // arithmetic shift: floor division by 2^s
+  const T mask = (static_cast<T>(1) << s) - 1;
+  const T rem = x & mask;  // x - floor_q * 2^s, in [0, 2^s)
+  const T half = static_cast<T>(1) << (s - 1);
+  if (rem > half || (rem == half && (floor_q & 1))) return floor_q + 1;
+  return floor_q;
+}
+
+template <typename T>
+T divide_rhe(T a, T b) {
+  if (b <= 0) throw std::invalid_argument("divide_round_half_even: divisor must be > 0");
+  const bool negative = a < 0;
+  // Work on the magnitude so that the rule is symmetric about zero.
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint128>;
+  const U mag = negative ? static_cast<U>(0) - static_cast<U>(a) : static_cast<U>(a);
+  const U ub = static_cast<U>(b);
+  U q = mag / ub;
+  const U r = mag % ub;
+  const U twice_r = r * 2;  // r < b <= max/2: no overflow
+  if (twice_r > ub || (twice_r == ub && (q & 1))) ++q;
+  return negative ? -static_cast<T>(q) : static_cast<T>(q);
+}
+}  // namespace
+
+int64_t shift_right_round_half_even(int64_t x, int s) { return shift_right_rhe<int64_t>(x, s, 64); }
+int128 shift_right_round_half_even(int128 x, int s) { return shift_right_rhe<int128>(x, s, 128); }
+
+int64_t shift_left_checked(int64_t x, int s) {
+  if (s < 0) throw std::invalid_argument("shift_left_checked: negative shift");
+  if (x == 0) return 0;
+  if (s >= 63) throw std::overflow_error("left shift by " + std::to_string(s) + " overflows int64");
+  const int64_t limit = std::numeric_limits<int64_t>::max() >> s;
+  if (x > limit || x < -limit - 1)
+    throw std::overflow_error("left shift of " + std::to_string(x) + " by " + std::to_string(s) +
+                              " overflows int64");
+  return static_cast<int64_t>(static_cast<uint64_t>(x) << s);
+}
+
+int64_t shift_round_half_even(int64_t x, int s) {
+  return s >= 0 ? shift_left_checked(x, s) : shift_right_round_half_even(x, -s);
+}
+
+int64_t divide_round_half_even(int64_t a, int64_t b) { return divide_rhe<int64_t>(a, b); }
+int128 divide_round_half_even(int128 a, int128 b) { return divide_rhe<int128>(a, b); }
+
+int64_t narrow_checked(int128 x, const char* what) {
+  if (x > std::numeric_limits<int64_t>::max() || x < std::numeric_limits<int64_t>::min())
+    throw std::overflow_error(std::string(what) + ": value exceeds the int64 accumulator");
+  return static_cast<int64_t>(x);
+}
+
+}  // namespace octet::golden
