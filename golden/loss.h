@@ -1,0 +1,19 @@
+// Integer softmax cross-entropy error at the logits (docs/numerics.md §7.1).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "golden/tensor.h"
+
+namespace octet::golden {
+
+struct SoftmaxLoss {
+  Tensor<int32_t> prob;   // softmax on 2^-15, {B, classes}
+  Tensor<int64_t> error;  // (p - onehot) / B on 2^-23
+};
+
+// logits: {B, classes} int32 on 2^e_z (e_z <= 7); labels < classes.
+SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<uint8_t>& labels);
+
+}  // namespace octet::golden
