@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 
 namespace octet::golden {

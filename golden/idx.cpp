@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -41,6 +40,15 @@ using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
   throw DataError(path + ": " + what);
 }
 
+// zlib's last error text without the "<path>: " it prefixes, since our messages
+// already start with the path.
+std::string gz_message(gzFile f, const std::string& path, int& err) {
+  const char* msg = gzerror(f, &err);
+  std::string m = msg ? msg : "";
+  if (m.rfind(path + ": ", 0) == 0) m.erase(0, path.size() + 2);
+  return m;
+}
+
 // Reads up to `want` bytes, appending to `out`; returns how many were read. Stops
 // early only at end of file. Grows `out` chunk by chunk so that a corrupt header
 // announcing a huge array cannot make us allocate it before the data is seen.
@@ -54,8 +62,9 @@ uint64_t read_up_to(gzFile f, const std::string& path, uint64_t want, std::vecto
     const int r = gzread(f, out.data() + old, n);
     if (r < 0) {
       int err = Z_OK;
-      const char* msg = gzerror(f, &err);
-      fail(path, std::string("read error: ") + (err == Z_ERRNO ? std::strerror(errno) : msg));
+      const std::string msg = gz_message(f, path, err);
+      if (err == Z_DATA_ERROR) fail(path, "corrupt gzip stream: " + msg);
+      fail(path, "read error: " + (err == Z_ERRNO ? std::string(std::strerror(errno)) : msg));
     }
     out.resize(old + static_cast<size_t>(r));
     got += static_cast<uint64_t>(r);
@@ -65,11 +74,10 @@ uint64_t read_up_to(gzFile f, const std::string& path, uint64_t want, std::vecto
 }
 
 // " (gzip: unexpected end of file)" if zlib noticed a cut compressed stream.
-std::string gzip_note(gzFile f) {
+std::string gzip_note(gzFile f, const std::string& path) {
   int err = Z_OK;
-  const char* msg = gzerror(f, &err);
-  if (err == Z_OK || msg == nullptr || *msg == '\0') return "";
-  return std::string(" (gzip: ") + msg + ")";
+  const std::string msg = gz_message(f, path, err);
+  return err == Z_OK || msg.empty() ? "" : " (gzip: " + msg + ")";
 }
 
 }  // namespace
@@ -93,7 +101,7 @@ IdxArray read_idx(const std::string& path) {
   std::vector<uint8_t> header;
   if (read_up_to(f, path, 4, header) < 4)
     fail(path, "truncated: " + std::to_string(header.size()) + " bytes, too short for the 4-byte IDX magic" +
-                   gzip_note(f));
+                   gzip_note(f, path));
   if (header[0] != 0 || header[1] != 0) {
     fail(path, "bad magic " + hex2(header[0]) + " " + hex2(header[1]) + " " + hex2(header[2]) + " " +
                    hex2(header[3]) + ": not an IDX file (expected 0x00 0x00 <type> <ndims>)");
@@ -113,7 +121,7 @@ IdxArray read_idx(const std::string& path) {
   if (read_up_to(f, path, 4 * ndims, header) < 4 * ndims)
     fail(path, "truncated: magic announces " + std::to_string(ndims) + " dimensions (" +
                    std::to_string(4 * ndims) + " bytes), file has " + std::to_string(header.size()) +
-                   gzip_note(f));
+                   gzip_note(f, path));
   IdxArray out;
   uint64_t count = 1;
   bool overflow = false;
@@ -130,7 +138,7 @@ IdxArray read_idx(const std::string& path) {
   const uint64_t got = read_up_to(f, path, count, out.data);
   if (got < count)
     fail(path, "truncated: header says " + format_dims(out.dims) + " = " + std::to_string(count) +
-                   " data bytes, file has " + std::to_string(got) + gzip_note(f));
+                   " data bytes, file has " + std::to_string(got) + gzip_note(f, path));
   constexpr uint64_t kProbe = uint64_t{1} << 16;  // enough to report; no need to count it all
   std::vector<uint8_t> extra;
   const uint64_t trailing = read_up_to(f, path, kProbe, extra);
