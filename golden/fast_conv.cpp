@@ -1,0 +1,150 @@
+#include "golden/fast_conv.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "golden/gemm_s16.h"
+#include "golden/parallel.h"
+
+namespace octet::golden {
+
+namespace {
+
+struct Geometry {
+  int64_t N, C, H, W, Co, K, Ho, Wo, P, KK;  // P = Ho*Wo pixels, KK = C*K*K reduction
+  ConvParams p;
+  Geometry(const Shape& in, const Shape& w, ConvParams cp) : p(cp) {
+    const Shape os = conv_output_shape(in, w, cp);
+    N = in[0], C = in[1], H = in[2], W = in[3], Co = w[0], K = w[2], Ho = os[2], Wo = os[3];
+    P = Ho * Wo;
+    KK = C * K * K;
+  }
+};
+
+// col[kk][pix] = x[n, ci, oy*s+ky-pad, ox*s+kx-pad] (0 outside), kk = (ci*K + ky)*K + kx.
+template <typename T>
+void im2col(const Geometry& g, const T* x, int16_t* col) {
+  for (int64_t ci = 0; ci < g.C; ++ci)
+    for (int64_t ky = 0; ky < g.K; ++ky)
+      for (int64_t kx = 0; kx < g.K; ++kx) {
+        int16_t* row = col + ((ci * g.K + ky) * g.K + kx) * g.P;
+        for (int64_t oy = 0; oy < g.Ho; ++oy) {
+          const int64_t iy = oy * g.p.stride + ky - g.p.pad;
+          for (int64_t ox = 0; ox < g.Wo; ++ox) {
+            const int64_t ix = ox * g.p.stride + kx - g.p.pad;
+            row[oy * g.Wo + ox] =
+                (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) ? 0 : static_cast<int16_t>(x[(ci * g.H + iy) * g.W + ix]);
+          }
+        }
+      }
+}
+
+template <typename T>
+int64_t max_abs(const std::vector<T>& v) {
+  int64_t m = 0;
+  for (T x : v) m = std::max<int64_t>(m, x < 0 ? -int64_t{x} : int64_t{x});
+  return m;
+}
+
+bool fits_int16(int64_t max_abs_value) { return max_abs_value <= std::numeric_limits<int16_t>::max(); }
+
+// True when `terms` products of magnitudes <= a, b can never leave int32.
+bool sums_fit_int32(int64_t terms, int64_t a, int64_t b) {
+  return a == 0 || b == 0 || terms <= (int64_t{std::numeric_limits<int32_t>::max()} / a) / b;
+}
+
+std::vector<int16_t> widen16(const std::vector<int8_t>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+bool fast_kernels_use_avx2() { return gemm_s16_uses_avx2(); }
+
+Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads) {
+  const Geometry g(x.shape, w.shape, p);
+  // Outside the no-overflow bound, the reference reports the overflow exactly.
+  if (!sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data))) return conv2d_forward(x, w, p);
+  const std::vector<int16_t> w16 = widen16(w.data);  // {Co, KK} row-major already
+  Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp);
+  parallel_for(g.N, threads, [&](int64_t n) {
+    std::vector<int16_t> col(static_cast<size_t>(g.KK * g.P));
+    im2col(g, &x.data[n * g.C * g.H * g.W], col.data());
+    gemm_s16(g.Co, g.P, g.KK, w16.data(), col.data(), &out.data[n * g.Co * g.P]);
+  });
+  return out;
+}
+
+Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
+                                          const Shape& input_shape, int threads) {
+  const Geometry g(input_shape, w.shape, p);
+  if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
+  const int64_t emax = max_abs(e.data);
+  if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, max_abs(w.data)))
+    return conv2d_backward_data(e, w, p, input_shape);
+  // W^T: {KK, Co}.
+  std::vector<int16_t> wt(static_cast<size_t>(g.KK * g.Co));
+  for (int64_t co = 0; co < g.Co; ++co)
+    for (int64_t kk = 0; kk < g.KK; ++kk) wt[kk * g.Co + co] = w.data[co * g.KK + kk];
+  Tensor<int64_t> out(input_shape, e.exp + w.exp);
+  parallel_for(g.N, threads, [&](int64_t n) {
+    std::vector<int16_t> e16(e.data.begin() + n * g.Co * g.P, e.data.begin() + (n + 1) * g.Co * g.P);
+    std::vector<int32_t> col(static_cast<size_t>(g.KK * g.P));
+    gemm_s16(g.KK, g.P, g.Co, wt.data(), e16.data(), col.data());
+    // col2im: scatter-add every column entry to the input pixel it came from.
+    int64_t* dst = &out.data[n * g.C * g.H * g.W];
+    for (int64_t ci = 0; ci < g.C; ++ci)
+      for (int64_t ky = 0; ky < g.K; ++ky)
+        for (int64_t kx = 0; kx < g.K; ++kx) {
+          const int32_t* row = &col[((ci * g.K + ky) * g.K + kx) * g.P];
+          for (int64_t oy = 0; oy < g.Ho; ++oy) {
+            const int64_t iy = oy * g.p.stride + ky - g.p.pad;
+            if (iy < 0 || iy >= g.H) continue;
+            for (int64_t ox = 0; ox < g.Wo; ++ox) {
+              const int64_t ix = ox * g.p.stride + kx - g.p.pad;
+              if (ix >= 0 && ix < g.W) dst[(ci * g.H + iy) * g.W + ix] += row[oy * g.Wo + ox];
+            }
+          }
+        }
+  });
+  return out;
+}
+
+Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p,
+                                        const Shape& weight_shape, int threads) {
+  const Geometry g(x.shape, weight_shape, p);
+  if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_weight_grad: error shape does not match the conv output");
+  const int64_t emax = max_abs(e.data), xmax = max_abs(x.data);
+  if (!fits_int16(emax)) return conv2d_weight_grad(x, e, p, weight_shape);
+  // Pixels per int32 partial sum, so that no partial leaves int32; then summed in int64.
+  const int64_t chunk = (emax == 0 || xmax == 0) ? g.P : std::max<int64_t>(1, (int64_t{INT32_MAX} / emax) / xmax);
+  const int workers = std::max(1, static_cast<int>(std::min<int64_t>(threads, g.N)));
+  std::vector<std::vector<int64_t>> partial(workers, std::vector<int64_t>(static_cast<size_t>(g.Co * g.KK), 0));
+  // Images are split into `workers` contiguous groups; integer sums are exact in any order.
+  parallel_for(workers, workers, [&](int64_t t) {
+    const int64_t per = (g.N + workers - 1) / workers;
+    std::vector<int16_t> col(static_cast<size_t>(g.KK * g.P)), colt, e16;
+    std::vector<int32_t> c32(static_cast<size_t>(g.Co * g.KK));
+    for (int64_t n = t * per; n < std::min(g.N, (t + 1) * per); ++n) {
+      im2col(g, &x.data[n * g.C * g.H * g.W], col.data());
+      for (int64_t p0 = 0; p0 < g.P; p0 += chunk) {
+        const int64_t pc = std::min(chunk, g.P - p0);
+        // A = E2[:, p0:p0+pc] {Co, pc}; B = col^T {pc, KK}.
+        e16.assign(static_cast<size_t>(g.Co * pc), 0);
+        for (int64_t co = 0; co < g.Co; ++co)
+          for (int64_t q = 0; q < pc; ++q) e16[co * pc + q] = static_cast<int16_t>(e.data[(n * g.Co + co) * g.P + p0 + q]);
+        colt.assign(static_cast<size_t>(pc * g.KK), 0);
+        for (int64_t kk = 0; kk < g.KK; ++kk)
+          for (int64_t q = 0; q < pc; ++q) colt[q * g.KK + kk] = col[kk * g.P + p0 + q];
+        gemm_s16(g.Co, g.KK, pc, e16.data(), colt.data(), c32.data());
+        for (size_t i = 0; i < c32.size(); ++i) partial[t][i] += c32[i];
+      }
+    }
+  });
+  Tensor<int64_t> grad(weight_shape, x.exp + e.exp);
+  for (const auto& part : partial)
+    for (size_t i = 0; i < part.size(); ++i) grad.data[i] += part[i];
+  return grad;
+}
+
+}  // namespace octet::golden

@@ -1,0 +1,74 @@
+// The fast kernels (im2col + int16 GEMM, threaded) are bit-identical to the reference
+// loop nests on >= 1000 random shapes per pass, including extreme operand values.
+#include <gtest/gtest.h>
+
+#include "golden/fast_conv.h"
+#include "golden/gemm_s16.h"
+#include "random_tensors.h"
+
+using namespace octet::golden;
+using namespace octet::testing;
+
+TEST(FastKernels, GemmS16MatchesNaive) {
+  const unsigned seed = 77;
+  std::printf("seed=%u avx2=%d\n", seed, gemm_s16_uses_avx2());
+  std::mt19937_64 gen(seed);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int64_t M = uniform(gen, 1, 21), N = uniform(gen, 1, 40), K = uniform(gen, 1, 37);
+    std::vector<int16_t> A(M * K), B(K * N);
+    for (auto& a : A) a = static_cast<int16_t>(uniform(gen, -16256, 16256));
+    for (auto& b : B) b = static_cast<int16_t>(uniform(gen, -128, 255));
+    std::vector<int32_t> C(M * N, -1);
+    gemm_s16(M, N, K, A.data(), B.data(), C.data());
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        int64_t s = 0;
+        for (int64_t k = 0; k < K; ++k) s += int64_t{A[m * K + k]} * B[k * N + n];
+        ASSERT_EQ(C[m * N + n], s) << "trial " << trial << " M" << M << " N" << N << " K" << K;
+      }
+  }
+}
+
+TEST(FastKernels, ConvPassesEqualReferenceOnRandomShapes) {
+  const unsigned seed = 20261127;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  int64_t shapes = 0;
+  for (int trial = 0; trial < 1000; ++trial) {
+    const int64_t N = uniform(gen, 1, 3), C = uniform(gen, 1, 6), Co = uniform(gen, 1, 9), K = uniform(gen, 1, 4);
+    const int stride = static_cast<int>(uniform(gen, 1, 2)), pad = static_cast<int>(uniform(gen, 0, K - 1));
+    const int64_t H = uniform(gen, std::max<int64_t>(1, K - 2 * pad), 10), W = uniform(gen, std::max<int64_t>(1, K - 2 * pad), 10);
+    const ConvParams p{stride, pad};
+    const bool extreme = trial % 10 == 0;  // every tenth case at the operand limits
+    const auto x = random_tensor<uint8_t>(gen, {N, C, H, W}, extreme ? 255 : 0, 255, -7);
+    const auto w = random_tensor<int8_t>(gen, {Co, C, K, K}, -128, extreme ? -128 : 127, -7);
+    const Shape os = conv_output_shape(x.shape, w.shape, p);
+    const auto e = random_tensor<int32_t>(gen, os, extreme ? 16256 : -16256, 16256, -20);
+    const int threads = 1 + trial % 3;
+    ASSERT_EQ(conv2d_forward_fast(x, w, p, threads).data, conv2d_forward(x, w, p).data) << "trial " << trial;
+    const auto bd = conv2d_backward_data_fast(e, w, p, x.shape, threads);
+    const auto bd_ref = conv2d_backward_data(e, w, p, x.shape);
+    ASSERT_EQ(bd.data, bd_ref.data) << "trial " << trial;
+    ASSERT_EQ(bd.exp, bd_ref.exp);
+    ASSERT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, threads).data, conv2d_weight_grad(x, e, p, w.shape).data)
+        << "trial " << trial;
+    ++shapes;
+  }
+  std::printf("%lld random shapes, three passes each, bit-identical\n", static_cast<long long>(shapes));
+}
+
+TEST(FastKernels, LargeReductionsUseChunkedOrExactFallbacks) {
+  // 64 images of 28x28 at the operand limits: weight-gradient partial sums must be chunked.
+  Tensor<uint8_t> x({64, 2, 28, 28}, -7);
+  std::fill(x.data.begin(), x.data.end(), 255);
+  Tensor<int8_t> w({3, 2, 3, 3}, -7);
+  std::fill(w.data.begin(), w.data.end(), -128);
+  Tensor<int32_t> e({64, 3, 28, 28}, -20);
+  std::fill(e.data.begin(), e.data.end(), 16256);
+  const ConvParams p{1, 1};
+  EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
+  EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, 2).data, conv2d_backward_data(e, w, p, x.shape).data);
+  // An error payload outside int16 falls back to the reference.
+  e.data[5] = 1 << 20;
+  EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
+}
