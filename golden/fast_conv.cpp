@@ -24,19 +24,29 @@ struct Geometry {
 };
 
 // col[kk][pix] = x[n, ci, oy*s+ky-pad, ox*s+kx-pad] (0 outside), kk = (ci*K + ky)*K + kx.
+// The valid ox range of each row is computed once, so the inner loop has no bounds checks.
 template <typename T>
 void im2col(const Geometry& g, const T* x, int16_t* col) {
+  const int64_t s = g.p.stride;
   for (int64_t ci = 0; ci < g.C; ++ci)
     for (int64_t ky = 0; ky < g.K; ++ky)
       for (int64_t kx = 0; kx < g.K; ++kx) {
         int16_t* row = col + ((ci * g.K + ky) * g.K + kx) * g.P;
+        // ix = ox*s + kx - pad in [0, W)  <=>  ox in [lo, hi).
+        const int64_t off = kx - g.p.pad;
+        const int64_t lo = std::min(g.Wo, off >= 0 ? 0 : (-off + s - 1) / s);
+        const int64_t hi = std::max(lo, std::min(g.Wo, g.W - 1 - off < 0 ? 0 : (g.W - 1 - off) / s + 1));
         for (int64_t oy = 0; oy < g.Ho; ++oy) {
-          const int64_t iy = oy * g.p.stride + ky - g.p.pad;
-          for (int64_t ox = 0; ox < g.Wo; ++ox) {
-            const int64_t ix = ox * g.p.stride + kx - g.p.pad;
-            row[oy * g.Wo + ox] =
-                (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) ? 0 : static_cast<int16_t>(x[(ci * g.H + iy) * g.W + ix]);
+          int16_t* out = row + oy * g.Wo;
+          const int64_t iy = oy * s + ky - g.p.pad;
+          if (iy < 0 || iy >= g.H) {
+            std::fill(out, out + g.Wo, int16_t{0});
+            continue;
           }
+          const T* in = x + (ci * g.H + iy) * g.W + off;
+          std::fill(out, out + lo, int16_t{0});
+          for (int64_t ox = lo; ox < hi; ++ox) out[ox] = static_cast<int16_t>(in[ox * s]);
+          std::fill(out + hi, out + g.Wo, int16_t{0});
         }
       }
 }
@@ -123,20 +133,14 @@ Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<i
   // Images are split into `workers` contiguous groups; integer sums are exact in any order.
   parallel_for(workers, workers, [&](int64_t t) {
     const int64_t per = (g.N + workers - 1) / workers;
-    std::vector<int16_t> col(static_cast<size_t>(g.KK * g.P)), colt, e16;
+    std::vector<int16_t> col(static_cast<size_t>(g.KK * g.P)), e16(static_cast<size_t>(g.Co * g.P));
     std::vector<int32_t> c32(static_cast<size_t>(g.Co * g.KK));
     for (int64_t n = t * per; n < std::min(g.N, (t + 1) * per); ++n) {
       im2col(g, &x.data[n * g.C * g.H * g.W], col.data());
+      std::copy(e.data.begin() + n * g.Co * g.P, e.data.begin() + (n + 1) * g.Co * g.P, e16.begin());
       for (int64_t p0 = 0; p0 < g.P; p0 += chunk) {
-        const int64_t pc = std::min(chunk, g.P - p0);
-        // A = E2[:, p0:p0+pc] {Co, pc}; B = col^T {pc, KK}.
-        e16.assign(static_cast<size_t>(g.Co * pc), 0);
-        for (int64_t co = 0; co < g.Co; ++co)
-          for (int64_t q = 0; q < pc; ++q) e16[co * pc + q] = static_cast<int16_t>(e.data[(n * g.Co + co) * g.P + p0 + q]);
-        colt.assign(static_cast<size_t>(pc * g.KK), 0);
-        for (int64_t kk = 0; kk < g.KK; ++kk)
-          for (int64_t q = 0; q < pc; ++q) colt[q * g.KK + kk] = col[kk * g.P + p0 + q];
-        gemm_s16(g.Co, g.KK, pc, e16.data(), colt.data(), c32.data());
+        // G[co][kk] += sum over pixels p0..p0+pc of E2[co][p] * col[kk][p].
+        gemm_s16_abt(g.Co, g.KK, std::min(chunk, g.P - p0), e16.data() + p0, g.P, col.data() + p0, g.P, c32.data());
         for (size_t i = 0; i < c32.size(); ++i) partial[t][i] += c32[i];
       }
     }

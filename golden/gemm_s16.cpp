@@ -63,6 +63,52 @@ __attribute__((target("avx2"))) void gemm_avx2(int64_t M, int64_t N, int64_t K, 
   }
 }
 
+void gemm_abt_portable(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int16_t* B,
+                       int64_t ldb, int32_t* C) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      int32_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += int32_t{A[m * lda + k]} * B[n * ldb + k];
+      C[m * N + n] = acc;
+    }
+}
+
+__attribute__((target("avx2"))) int32_t hsum(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+__attribute__((target("avx2"))) void gemm_abt_avx2(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda,
+                                                   const int16_t* B, int64_t ldb, int32_t* C) {
+  const int64_t K16 = K / 16 * 16;
+  for (int64_t m0 = 0; m0 < M; m0 += 2) {
+    const int64_t mr = std::min<int64_t>(2, M - m0);
+    for (int64_t n0 = 0; n0 < N; n0 += 4) {
+      const int64_t nr = std::min<int64_t>(4, N - n0);
+      __m256i acc[2][4];
+      for (auto& row : acc)
+        for (auto& a : row) a = _mm256_setzero_si256();
+      for (int64_t k = 0; k < K16; k += 16) {
+        __m256i b[4];
+        for (int64_t j = 0; j < nr; ++j)
+          b[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B + (n0 + j) * ldb + k));
+        for (int64_t i = 0; i < mr; ++i) {
+          const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A + (m0 + i) * lda + k));
+          for (int64_t j = 0; j < nr; ++j) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(a, b[j]));
+        }
+      }
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < nr; ++j) {
+          int32_t sum = hsum(acc[i][j]);
+          for (int64_t k = K16; k < K; ++k) sum += int32_t{A[(m0 + i) * lda + k]} * B[(n0 + j) * ldb + k];
+          C[(m0 + i) * N + n0 + j] = sum;
+        }
+    }
+  }
+}
+
 bool cpu_has_avx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
@@ -80,6 +126,15 @@ void gemm_s16(int64_t M, int64_t N, int64_t K, const int16_t* A, const int16_t* 
     gemm_avx2(M, N, K, A, B, C);
   else
     gemm_portable(M, N, K, A, B, C);
+}
+
+void gemm_s16_abt(int64_t M, int64_t N, int64_t K, const int16_t* A, int64_t lda, const int16_t* B, int64_t ldb,
+                  int32_t* C) {
+  if (M <= 0 || N <= 0) return;
+  if (cpu_has_avx2())
+    gemm_abt_avx2(M, N, K, A, lda, B, ldb, C);
+  else
+    gemm_abt_portable(M, N, K, A, lda, B, ldb, C);
 }
 
 bool gemm_s16_uses_avx2() { return cpu_has_avx2(); }

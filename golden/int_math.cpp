@@ -37,22 +37,6 @@ uint64_t isqrt(uint128 m) {
 
 namespace {
 template <typename T>
-T shift_right_rhe(T x, int s, int width) {
-  if (s < 0) throw std::invalid_argument("shift_right_round_half_even: negative shift");
-  if (s == 0) return x;
-  if (s >= width) {
-    // |x| <= 2^(width-1) <= 2^(s-1): at most a tie at half, which rounds to even 0.
-    return 0;
-  }
-  const T floor_q = x >> s;  // arithmetic shift: floor division by 2^s
-  const T mask = (static_cast<T>(1) << s) - 1;
-  const T rem = x & mask;  // x - floor_q * 2^s, in [0, 2^s)
-  const T half = static_cast<T>(1) << (s - 1);
-  if (rem > half || (rem == half && (floor_q & 1))) return floor_q + 1;
-  return floor_q;
-}
-
-template <typename T>
 T divide_rhe(T a, T b) {
   if (b <= 0) throw std::invalid_argument("divide_round_half_even: divisor must be > 0");
   const bool negative = a < 0;
@@ -68,31 +52,15 @@ T divide_rhe(T a, T b) {
 }
 }  // namespace
 
-int64_t shift_right_round_half_even(int64_t x, int s) { return shift_right_rhe<int64_t>(x, s, 64); }
-int128 shift_right_round_half_even(int128 x, int s) { return shift_right_rhe<int128>(x, s, 128); }
-
-int64_t shift_left_checked(int64_t x, int s) {
-  if (s < 0) throw std::invalid_argument("shift_left_checked: negative shift");
-  if (x == 0) return 0;
-  if (s >= 63) throw std::overflow_error("left shift by " + std::to_string(s) + " overflows int64");
-  const int64_t limit = std::numeric_limits<int64_t>::max() >> s;
-  if (x > limit || x < -limit - 1)
-    throw std::overflow_error("left shift of " + std::to_string(x) + " by " + std::to_string(s) +
-                              " overflows int64");
-  return static_cast<int64_t>(static_cast<uint64_t>(x) << s);
-}
-
-int64_t shift_round_half_even(int64_t x, int s) {
-  return s >= 0 ? shift_left_checked(x, s) : shift_right_round_half_even(x, -s);
+void throw_shift_overflow(int64_t x, int s) {
+  throw std::overflow_error("left shift of " + std::to_string(x) + " by " + std::to_string(s) + " overflows int64");
 }
 
 int64_t divide_round_half_even(int64_t a, int64_t b) { return divide_rhe<int64_t>(a, b); }
 int128 divide_round_half_even(int128 a, int128 b) { return divide_rhe<int128>(a, b); }
 
-int64_t narrow_checked(int128 x, const char* what) {
-  if (x > std::numeric_limits<int64_t>::max() || x < std::numeric_limits<int64_t>::min())
-    throw std::overflow_error(std::string(what) + ": value exceeds the int64 accumulator");
-  return static_cast<int64_t>(x);
+void throw_narrow_overflow(const char* what) {
+  throw std::overflow_error(std::string(what) + ": value exceeds the int64 accumulator");
 }
 
 }  // namespace octet::golden

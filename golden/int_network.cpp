@@ -1,0 +1,374 @@
+#include "golden/int_network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <istream>
+#include <ostream>
+#include <stdexcept>
+
+#include "golden/activation.h"
+#include "golden/conv.h"
+#include "golden/counter_rng.h"
+#include "golden/fast_conv.h"
+#include "golden/int_math.h"
+#include "golden/loss.h"
+#include "golden/pooling.h"
+#include "golden/quantizers.h"
+#include "golden/residual.h"
+
+namespace octet::golden {
+
+namespace {
+
+constexpr int kErrorBits = 8;          // E1 and E2 at 8 bits
+constexpr int kGradientExp = -14;      // G's constant output exponent
+constexpr uint64_t kPurposeGradient = 1;
+constexpr uint64_t kPurposeInit = 2;
+
+// The value a node produces for one batch, and what its backward pass needs.
+struct NodeValue {
+  Tensor<uint8_t> act;    // activation nodes (input, bnrelu, maxpool, avgpool)
+  Tensor<int32_t> wide;   // stream and logits nodes (conv, add, linear)
+  BnStats stats;          // bnrelu
+  Tensor<int16_t> xhat;   // bnrelu
+  std::vector<uint8_t> mask;     // bnrelu (ReLU) 
+  std::vector<int64_t> argmax;   // maxpool
+};
+
+Shape with_batch(int64_t n, const Shape& chw) { return {n, chw[0], chw[1], chw[2]}; }
+
+Tensor<int32_t> to_int32(const Tensor<uint8_t>& a) {
+  Tensor<int32_t> t(a.shape, a.exp);
+  std::copy(a.data.begin(), a.data.end(), t.data.begin());
+  return t;
+}
+
+// A node's value as an int32 tensor (streams as they are, activations widened).
+Tensor<int32_t> as_stream(const NodeDesc& d, const NodeValue& v) {
+  return d.value_kind == ValueKind::kActivation ? to_int32(v.act) : v.wide;
+}
+
+template <typename T>
+Tensor<T> reshaped(Tensor<T> t, Shape s) {
+  if (shape_elements(s) != t.size()) throw std::logic_error("reshape changes the element count");
+  t.shape = std::move(s);
+  return t;
+}
+
+void accumulate(Tensor<int64_t>& into, Tensor<int64_t> e) {
+  into = into.empty() ? std::move(e) : error_add(into, e);
+}
+
+PoolParams pool_params(const NodeDesc& d) { return PoolParams{d.kernel, d.stride, d.pad, d.global}; }
+
+struct Forward {
+  std::vector<NodeValue> values;
+};
+
+}  // namespace
+
+IntNetwork::IntNetwork(NetworkDesc desc, uint64_t seed, IntTrainOptions options)
+    : desc_(std::move(desc)), seed_(seed), options_(options), params_(network_params(desc_)) {
+  first_param_.assign(desc_.nodes.size(), -1);
+  running_.resize(desc_.nodes.size());
+  for (size_t p = 0; p < params_.size(); ++p) {
+    const ParamDesc& pd = params_[p];
+    if (first_param_[pd.node] < 0) first_param_[pd.node] = static_cast<int>(p);
+    Tensor<int32_t> master;
+    switch (pd.kind) {
+      case ParamDesc::kWeight:
+        master = init_weight_master(pd.shape, pd.fan_in, seed_, 16 * p + kPurposeInit);
+        break;
+      case ParamDesc::kGamma:
+        master = constant_master(pd.shape, 1 << 23);
+        break;
+      case ParamDesc::kBeta:
+      case ParamDesc::kBias:
+        master = constant_master(pd.shape, 0);
+        break;
+    }
+    states_.push_back(make_param_state(std::move(master)));
+  }
+  for (size_t i = 0; i < desc_.nodes.size(); ++i)
+    if (desc_.nodes[i].kind == OpKind::kBnRelu) running_[i] = BnRunning(desc_.nodes[i].out_shape[0]);
+  derive_working_copies();
+}
+
+void IntNetwork::derive_working_copies() {
+  weight8_.assign(params_.size(), {});
+  affine_.assign(params_.size(), {});
+  bias_.assign(params_.size(), {});
+  for (size_t p = 0; p < params_.size(); ++p) {
+    switch (params_[p].kind) {
+      case ParamDesc::kWeight: weight8_[p] = derive_weight8(states_[p].master); break;
+      case ParamDesc::kGamma:
+      case ParamDesc::kBeta: affine_[p] = derive_bn_affine(states_[p].master); break;
+      case ParamDesc::kBias: bias_[p] = derive_bias(states_[p].master); break;
+    }
+  }
+}
+
+namespace {
+// Runs the forward pass; training mode uses batch statistics, inference the running ones.
+Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const Tensor<uint8_t>& images, bool training,
+                    const std::vector<int>& first_param, const std::vector<Tensor<int8_t>>& weight8,
+                    const std::vector<Tensor<int16_t>>& affine, const std::vector<Tensor<int32_t>>& bias,
+                    const std::vector<BnRunning>& running) {
+  const int64_t N = images.shape.at(0);
+  if (images.shape != with_batch(N, desc.input().out_shape))
+    throw std::invalid_argument("images do not match the network input shape");
+  Forward f;
+  f.values.resize(desc.nodes.size());
+  for (size_t i = 0; i < desc.nodes.size(); ++i) {
+    const NodeDesc& d = desc.nodes[i];
+    NodeValue& v = f.values[i];
+    const int p = first_param[i];
+    switch (d.kind) {
+      case OpKind::kInput:
+        v.act = images;
+        break;
+      case OpKind::kConv: {
+        const NodeValue& in = f.values[d.inputs[0]];
+        const ConvParams cp{d.stride, d.pad};
+        v.wide = opt.reference_kernels ? conv2d_forward(in.act, weight8[p], cp)
+                                       : conv2d_forward_fast(in.act, weight8[p], cp, opt.threads);
+        break;
+      }
+      case OpKind::kLinear: {
+        const NodeValue& in = f.values[d.inputs[0]];
+        const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
+        v.wide = linear_forward(flat, weight8[p], bias[p + 1]);
+        break;
+      }
+      case OpKind::kBnRelu: {
+        const Tensor<int32_t> x = as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]]);
+        v.stats = training ? bn_batch_statistics(x)
+                           : bn_running_statistics(running[i], x.exp, x.size() / x.shape[1]);
+        BnForward bn = bn_forward(x, v.stats, affine[p], affine[p + 1]);
+        ReluForward r = relu_quantize(bn.y);
+        v.act = std::move(r.a);
+        v.mask = std::move(r.mask);
+        v.xhat = std::move(bn.xhat);
+        break;
+      }
+      case OpKind::kMaxPool: {
+        MaxPoolForward m = maxpool_forward(f.values[d.inputs[0]].act, pool_params(d));
+        v.act = std::move(m.out);
+        v.argmax = std::move(m.argmax);
+        break;
+      }
+      case OpKind::kAvgPool:
+        v.act = avgpool_forward(f.values[d.inputs[0]].act, pool_params(d));
+        break;
+      case OpKind::kAdd:
+        v.wide = residual_add(as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]]),
+                              as_stream(desc.nodes[d.inputs[1]], f.values[d.inputs[1]]));
+        break;
+    }
+  }
+  return f;
+}
+}  // namespace
+
+Tensor<int32_t> IntNetwork::infer(const Tensor<uint8_t>& images) const {
+  Forward f = run_forward(desc_, options_, images, false, first_param_, weight8_, affine_, bias_, running_);
+  return std::move(f.values[desc_.output].wide);
+}
+
+IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::vector<uint8_t>& labels, int lr_q,
+                                     int gscale_log2) {
+  Forward f = run_forward(desc_, options_, images, true, first_param_, weight8_, affine_, bias_, running_);
+  const int64_t N = images.shape[0];
+
+  // Loss error and the step's report.
+  const Tensor<int32_t>& logits = f.values[desc_.output].wide;
+  const SoftmaxLoss loss = softmax_cross_entropy(logits, labels);
+  IntStepResult result;
+  const int64_t classes = logits.shape[1];
+  for (int64_t n = 0; n < N; ++n) {
+    const int32_t* z = &logits.data[n * classes];
+    result.correct += (std::max_element(z, z + classes) - z) == labels[n];
+    const double p = std::max(1.0, static_cast<double>(loss.prob.data[n * classes + labels[n]])) / 32768.0;
+    result.loss -= std::log(p) / static_cast<double>(N);
+  }
+
+  // Backward, in reverse node order; errors into a node are summed before it is processed.
+  std::vector<Tensor<int64_t>> err(desc_.nodes.size());
+  std::vector<Tensor<int32_t>> grads(params_.size());
+  err[desc_.output] = loss.error;
+  for (int i = static_cast<int>(desc_.nodes.size()) - 1; i >= 0; --i) {
+    const NodeDesc& d = desc_.nodes[i];
+    NodeValue& v = f.values[i];
+    if (d.kind == OpKind::kInput) continue;
+    if (err[i].empty()) throw std::logic_error("node '" + d.name + "' received no error");
+    const int p = first_param_[i];
+    const auto cq = [&](Tensor<int64_t> g_raw, int param) {
+      if (options_.weight_decay_lambda >= 0) add_weight_decay(g_raw, weight8_[param], options_.weight_decay_lambda);
+      CqParams q;
+      q.log2_scale = gscale_log2;
+      q.out_exp = kGradientExp;
+      q.key = make_stream_key(seed_, step_, 16 * static_cast<uint64_t>(param) + kPurposeGradient);
+      return constant_factor_quantize(g_raw, q);
+    };
+    const bool input_needs_error = desc_.nodes[d.inputs[0]].kind != OpKind::kInput;
+    switch (d.kind) {
+      case OpKind::kLinear: {
+        const NodeValue& in = f.values[d.inputs[0]];
+        const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
+        // Bias gradient: the batch sum of the loss error, on 2^-14.
+        Tensor<int32_t> gb({classes}, kGradientExp);
+        for (int64_t o = 0; o < classes; ++o) {
+          int64_t s = 0;
+          for (int64_t n = 0; n < N; ++n) s += err[i].data[n * classes + o];
+          gb.data[o] = static_cast<int32_t>(saturate(shift_round_half_even(s, err[i].exp - kGradientExp),
+                                                     INT32_MIN, INT32_MAX));
+        }
+        grads[p + 1] = std::move(gb);
+        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits);
+        grads[p] = cq(linear_weight_grad(flat, e2), p);
+        if (input_needs_error) accumulate(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));
+        break;
+      }
+      case OpKind::kConv: {
+        const NodeValue& in = f.values[d.inputs[0]];
+        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits);
+        const ConvParams cp{d.stride, d.pad};
+        const bool ref = options_.reference_kernels;
+        const int th = options_.threads;
+        grads[p] = cq(ref ? conv2d_weight_grad(in.act, e2, cp, params_[p].shape)
+                          : conv2d_weight_grad_fast(in.act, e2, cp, params_[p].shape, th),
+                      p);
+        if (input_needs_error)
+          accumulate(err[d.inputs[0]], ref ? conv2d_backward_data(e2, weight8_[p], cp, in.act.shape)
+                                           : conv2d_backward_data_fast(e2, weight8_[p], cp, in.act.shape, th));
+        break;
+      }
+      case OpKind::kBnRelu: {
+        const Tensor<int32_t> e1 = shift_quantize(err[i], kErrorBits);
+        const Tensor<int32_t> dy = relu_backward(e1, v.mask);
+        BnBackward b = bn_backward(dy, v.xhat, affine_[p], v.stats);
+        grads[p] = std::move(b.g_gamma);
+        grads[p + 1] = std::move(b.g_beta);
+        if (input_needs_error) accumulate(err[d.inputs[0]], std::move(b.dx));
+        break;
+      }
+      case OpKind::kMaxPool:
+        if (input_needs_error)
+          accumulate(err[d.inputs[0]], maxpool_backward(err[i], v.argmax, f.values[d.inputs[0]].act.shape));
+        break;
+      case OpKind::kAvgPool:
+        if (input_needs_error)
+          accumulate(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)));
+        break;
+      case OpKind::kAdd:
+        for (int in : d.inputs)
+          if (desc_.nodes[in].kind != OpKind::kInput) accumulate(err[in], err[i]);
+        break;
+      case OpKind::kInput:
+        break;
+    }
+    err[i] = {};  // free as we go
+  }
+
+  // Update: running statistics, then every parameter, then the working copies.
+  for (size_t i = 0; i < desc_.nodes.size(); ++i)
+    if (desc_.nodes[i].kind == OpKind::kBnRelu) bn_update_running(running_[i], f.values[i].stats, options_.bn_decay_shift);
+  for (size_t p = 0; p < params_.size(); ++p) momentum_update(states_[p], grads[p], lr_q);
+  derive_working_copies();
+  ++step_;
+  return result;
+}
+
+// ---- checkpoints ----------------------------------------------------------------------
+
+namespace {
+constexpr char kMagic[8] = {'O', 'C', 'T', 'C', 'K', 'P', 'T', '1'};
+
+template <typename T>
+void put(std::ostream& out, T v) {
+  out.write(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+void put_vec(std::ostream& out, const std::vector<T>& v) {
+  put<uint64_t>(out, v.size());
+  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
+}
+template <typename T>
+T get(std::istream& in, const std::string& origin) {
+  T v{};
+  if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error(origin + ": checkpoint is truncated");
+  return v;
+}
+template <typename T>
+void get_vec(std::istream& in, std::vector<T>& v, const std::string& origin, const std::string& what) {
+  const auto n = get<uint64_t>(in, origin);
+  if (n != v.size())
+    throw std::runtime_error(origin + ": checkpoint field '" + what + "' has " + std::to_string(n) + " elements, the network " +
+                             std::to_string(v.size()));
+  if (!in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T))))
+    throw std::runtime_error(origin + ": checkpoint is truncated in '" + what + "'");
+}
+}  // namespace
+
+void IntNetwork::save(std::ostream& out) const {
+  out.write(kMagic, sizeof kMagic);
+  put<uint64_t>(out, desc_.name.size());
+  out.write(desc_.name.data(), static_cast<std::streamsize>(desc_.name.size()));
+  put<uint64_t>(out, seed_);
+  put<uint64_t>(out, step_);
+  put<uint64_t>(out, states_.size());
+  for (const ParamState& s : states_) {
+    put_vec(out, s.master.data);
+    put_vec(out, s.momentum.data);
+  }
+  for (const BnRunning& r : running_) {
+    put_vec(out, r.mean_acc);
+    put_vec(out, r.sigma_acc);
+  }
+  if (!out) throw std::runtime_error("checkpoint: write failed");
+}
+
+void IntNetwork::load(std::istream& in, const std::string& origin) {
+  char magic[8];
+  if (!in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
+    throw std::runtime_error(origin + ": not an Octet checkpoint (bad magic)");
+  const auto name_len = get<uint64_t>(in, origin);
+  if (name_len > 4096) throw std::runtime_error(origin + ": checkpoint field 'network' is corrupt");
+  std::string name(name_len, '\0');
+  in.read(name.data(), static_cast<std::streamsize>(name_len));
+  if (name != desc_.name)
+    throw std::runtime_error(origin + ": checkpoint field 'network' is '" + name + "', expected '" + desc_.name + "'");
+  // Read into copies so that a failed load leaves this network untouched.
+  IntNetwork copy = *this;
+  copy.seed_ = get<uint64_t>(in, origin);
+  copy.step_ = get<uint64_t>(in, origin);
+  if (get<uint64_t>(in, origin) != states_.size())
+    throw std::runtime_error(origin + ": checkpoint field 'parameters' does not match the network");
+  for (size_t p = 0; p < copy.states_.size(); ++p) {
+    get_vec(in, copy.states_[p].master.data, origin, params_[p].name + ".master");
+    get_vec(in, copy.states_[p].momentum.data, origin, params_[p].name + ".momentum");
+  }
+  for (size_t i = 0; i < copy.running_.size(); ++i) {
+    get_vec(in, copy.running_[i].mean_acc, origin, desc_.nodes[i].name + ".running_mean");
+    get_vec(in, copy.running_[i].sigma_acc, origin, desc_.nodes[i].name + ".running_sigma");
+  }
+  copy.derive_working_copies();
+  *this = std::move(copy);
+}
+
+uint64_t IntNetwork::state_digest() const {
+  uint64_t h = mix64(seed_ ^ (step_ * kSplitMixGamma));
+  const auto absorb = [&h](int64_t v) { h = mix64(h ^ static_cast<uint64_t>(v)) + kSplitMixGamma; };
+  for (const ParamState& s : states_) {
+    for (int32_t v : s.master.data) absorb(v);
+    for (int32_t v : s.momentum.data) absorb(v);
+  }
+  for (const BnRunning& r : running_) {
+    for (int64_t v : r.mean_acc) absorb(v);
+    for (int64_t v : r.sigma_acc) absorb(v);
+  }
+  return h;
+}
+
+}  // namespace octet::golden

@@ -1,0 +1,73 @@
+// The full-integer WAGEUBN network: executes a NetworkDesc graph with the golden layers,
+// every data path quantized as docs/numerics.md says (forward, E1/E2 backward, G, BN,
+// quantized momentum update). Deterministic: a pure function of (description, seed, data).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "golden/batch_norm.h"
+#include "golden/network_desc.h"
+#include "golden/optimizer.h"
+#include "golden/tensor.h"
+
+namespace octet::golden {
+
+struct IntTrainOptions {
+  int weight_decay_lambda = 13;  // decay W8 * 2^-(7+λ); < 0 disables (docs/numerics.md §7.5)
+  int bn_decay_shift = kBnDecayShift;
+  int threads = 1;                 // worker threads of the fast kernels (results do not depend on it)
+  bool reference_kernels = false;  // run the plain loop nests instead of the fast kernels
+};
+
+struct IntStepResult {
+  int64_t correct = 0;      // arg-max of the integer logits equals the label
+  double loss = 0;          // mean cross-entropy from the integer softmax (reporting only)
+};
+
+class IntNetwork {
+ public:
+  IntNetwork(NetworkDesc desc, uint64_t seed, IntTrainOptions options = {});
+
+  // One training step on a batch: forward in training mode, loss error, backward, update.
+  // images: {N, C, H, W} uint8 on 2^-8; lr_q on 2^-9; g_scale = 2^gscale_log2.
+  IntStepResult train_step(const Tensor<uint8_t>& images, const std::vector<uint8_t>& labels, int lr_q,
+                           int gscale_log2);
+
+  // Inference with the running batch-norm statistics: the logits, int32 on 2^-14.
+  Tensor<int32_t> infer(const Tensor<uint8_t>& images) const;
+
+  void set_threads(int threads) { options_.threads = threads; }
+
+  const NetworkDesc& desc() const { return desc_; }
+  const std::vector<ParamDesc>& params() const { return params_; }
+  const std::vector<ParamState>& states() const { return states_; }
+  uint64_t step() const { return step_; }
+  uint64_t seed() const { return seed_; }
+
+  // Checkpoints: every bit of training state (masters, momenta, running statistics, step).
+  void save(std::ostream& out) const;
+  void load(std::istream& in, const std::string& origin);
+
+  // A 64-bit digest of the whole training state, for determinism checks and logs.
+  uint64_t state_digest() const;
+
+ private:
+  void derive_working_copies();
+
+  NetworkDesc desc_;
+  uint64_t seed_;
+  IntTrainOptions options_;
+  std::vector<ParamDesc> params_;
+  std::vector<int> first_param_;  // per node: index of its first parameter, or -1
+  std::vector<ParamState> states_;
+  std::vector<BnRunning> running_;  // per node (empty unless bnrelu)
+  std::vector<Tensor<int8_t>> weight8_;     // per parameter (weights only)
+  std::vector<Tensor<int16_t>> affine_;     // per parameter (gamma / beta only)
+  std::vector<Tensor<int32_t>> bias_;       // per parameter (bias only)
+  uint64_t step_ = 0;
+};
+
+}  // namespace octet::golden
