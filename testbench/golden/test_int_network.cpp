@@ -1,0 +1,143 @@
+// The integer network: determinism (seed, thread count, reference vs fast kernels),
+// checkpoint-resume equality, checkpoint errors, and a learning check on a toy task.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "golden/int_network.h"
+#include "random_tensors.h"
+
+using namespace octet::golden;
+using namespace octet::testing;
+
+namespace {
+// A tiny pre-activation ResNet on 1x8x8 inputs exercising every op.
+const char* kTinyNet = R"(network tiny
+input  x   1x8x8
+conv   c0  x   out=4 k=3 s=1 p=1
+bnrelu a0  c0
+conv   c1  a0  out=4 k=3 s=1 p=1
+bnrelu a1  c1
+conv   c2  a1  out=4 k=3 s=1 p=1
+add    s1  c0 c2
+bnrelu a2  s1
+maxpool m  a2  k=2 s=2
+conv   c3  m   out=8 k=3 s=2 p=1
+conv   pr  m   out=8 k=1 s=2
+add    s2  c3 pr
+bnrelu a3  s2
+avgpool p  a3  global
+linear fc  p   out=3
+)";
+
+struct Batch {
+  Tensor<uint8_t> images;
+  std::vector<uint8_t> labels;
+};
+
+// Class k has a bright square in quadrant k (plus noise): learnable, not trivial.
+Batch toy_batch(std::mt19937_64& gen, int n) {
+  Batch b{Tensor<uint8_t>({n, 1, 8, 8}, -8), std::vector<uint8_t>(n)};
+  for (int i = 0; i < n; ++i) {
+    const int label = static_cast<int>(uniform(gen, 0, 2));
+    b.labels[i] = static_cast<uint8_t>(label);
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x) {
+        const bool lit = (label == 0 && y < 4 && x < 4) || (label == 1 && y < 4 && x >= 4) || (label == 2 && y >= 4);
+        b.images.data[(i * 8 + y) * 8 + x] = static_cast<uint8_t>(std::min<int64_t>(255, (lit ? 150 : 20) + uniform(gen, 0, 90)));
+      }
+  }
+  return b;
+}
+
+uint64_t train(IntNetwork& net, unsigned seed, int steps) {
+  std::mt19937_64 gen(seed);
+  for (int s = 0; s < steps; ++s) {
+    const Batch b = toy_batch(gen, 6);
+    net.train_step(b.images, b.labels, 26, 7);
+  }
+  return net.state_digest();
+}
+}  // namespace
+
+TEST(IntNetwork, DeterministicAcrossThreadsAndKernels) {
+  const NetworkDesc desc = parse_network_text(kTinyNet, "tiny");
+  IntTrainOptions one, two, ref;
+  one.threads = 1;
+  two.threads = 2;
+  ref.reference_kernels = true;
+  IntNetwork a(desc, 5, one), b(desc, 5, two), c(desc, 5, ref), d(desc, 6, one);
+  const uint64_t da = train(a, 11, 8);
+  EXPECT_EQ(da, train(b, 11, 8));
+  EXPECT_EQ(da, train(c, 11, 8));
+  EXPECT_NE(da, train(d, 11, 8));  // another seed: another initialisation and other rounding draws
+  EXPECT_EQ(a.step(), 8u);
+  for (size_t p = 0; p < a.states().size(); ++p) EXPECT_EQ(a.states()[p].master.data, c.states()[p].master.data);
+}
+
+TEST(IntNetwork, ResumedRunIsBitIdentical) {
+  const NetworkDesc desc = parse_network_text(kTinyNet, "tiny");
+  IntNetwork straight(desc, 3);
+  std::mt19937_64 gen(21);
+  std::vector<Batch> batches;
+  for (int s = 0; s < 6; ++s) batches.push_back(toy_batch(gen, 5));
+  for (const Batch& b : batches) straight.train_step(b.images, b.labels, 13, 6);
+
+  IntNetwork first(desc, 3);
+  for (int s = 0; s < 3; ++s) first.train_step(batches[s].images, batches[s].labels, 13, 6);
+  std::stringstream ckpt;
+  first.save(ckpt);
+  IntNetwork resumed(desc, 999);  // seed and state come from the checkpoint
+  resumed.load(ckpt, "mem");
+  EXPECT_EQ(resumed.step(), 3u);
+  EXPECT_EQ(resumed.state_digest(), first.state_digest());
+  for (int s = 3; s < 6; ++s) resumed.train_step(batches[s].images, batches[s].labels, 13, 6);
+  EXPECT_EQ(resumed.state_digest(), straight.state_digest());
+  EXPECT_EQ(resumed.infer(batches[0].images).data, straight.infer(batches[0].images).data);
+}
+
+TEST(IntNetwork, CorruptCheckpointsAreRejectedAndLeaveTheNetworkUntouched) {
+  const NetworkDesc desc = parse_network_text(kTinyNet, "tiny");
+  IntNetwork net(desc, 1);
+  const uint64_t before = net.state_digest();
+  std::stringstream bad("not a checkpoint at all");
+  EXPECT_THROW(net.load(bad, "bad.ckpt"), std::runtime_error);
+  std::stringstream good;
+  net.save(good);
+  const std::string bytes = good.str();
+  std::stringstream truncated(bytes.substr(0, bytes.size() / 2));
+  try {
+    net.load(truncated, "half.ckpt");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("half.ckpt: checkpoint is truncated"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(net.state_digest(), before);
+  const NetworkDesc other = parse_network_text(std::string(kTinyNet).replace(8, 4, "tinx"), "other");
+  IntNetwork o(other, 1);
+  std::stringstream again(bytes);
+  EXPECT_THROW(o.load(again, "x.ckpt"), std::runtime_error);
+}
+
+TEST(IntNetwork, LearnsAToyTaskWithIntegersOnly) {
+  const NetworkDesc desc = parse_network_text(kTinyNet, "tiny");
+  IntTrainOptions opt;
+  opt.bn_decay_shift = 4;  // running statistics must settle within this short run
+  IntNetwork net(desc, 2, opt);
+  const unsigned seed = 404;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  for (int s = 0; s < 150; ++s) {
+    const Batch b = toy_batch(gen, 16);
+    net.train_step(b.images, b.labels, 26, 7);
+  }
+  const Batch test = toy_batch(gen, 300);
+  const Tensor<int32_t> logits = net.infer(test.images);
+  int correct = 0;
+  for (int i = 0; i < 300; ++i) {
+    const int32_t* z = &logits.data[i * 3];
+    correct += (std::max_element(z, z + 3) - z) == test.labels[i];
+  }
+  std::printf("toy accuracy %d/300\n", correct);
+  EXPECT_GT(correct, 270);  // chance is 100
+}
