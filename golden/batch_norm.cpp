@@ -5,6 +5,7 @@
 #include <string>
 
 #include "golden/int_math.h"
+#include "golden/parallel.h"
 
 namespace octet::golden {
 
@@ -58,7 +59,7 @@ void bn_fill_reciprocals(BnStats& s) {
   }
 }
 
-BnStats bn_batch_statistics(const Tensor<int32_t>& x) {
+BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads) {
   const ChannelView v(x.shape);
   if (x.exp < -15 || x.exp > 0)
     throw std::invalid_argument("batch norm: input exponent " + std::to_string(x.exp) + " outside [-15, 0]");
@@ -68,7 +69,7 @@ BnStats bn_batch_statistics(const Tensor<int32_t>& x) {
   s.input_shift = x.exp + 15;
   s.mean.resize(v.channels);
   s.sigma.resize(v.channels);
-  for (int64_t c = 0; c < v.channels; ++c) {
+  parallel_for(v.channels, threads, [&](int64_t c) {
     int64_t s1 = 0;
     uint128 s2 = 0;
     for (int64_t n = 0; n < v.batch; ++n)
@@ -80,7 +81,7 @@ BnStats bn_batch_statistics(const Tensor<int32_t>& x) {
     s.mean[c] = divide_round_half_even(shift_left_checked(s1, s.input_shift), s.count);
     const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(s1) * s1;
     s.sigma[c] = exact_std(static_cast<uint128>(d), s.count, s.input_shift) + 1;  // + ε = 2^-15
-  }
+  });
   bn_fill_reciprocals(s);
   return s;
 }
@@ -106,14 +107,14 @@ void bn_update_running(BnRunning& running, const BnStats& batch, int decay_shift
 }
 
 BnForward bn_forward(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
-                     const Tensor<int16_t>& beta) {
+                     const Tensor<int16_t>& beta, int threads) {
   const ChannelView v(x.shape);
   if (static_cast<int64_t>(s.mean.size()) != v.channels || gamma.size() != v.channels || beta.size() != v.channels)
     throw std::invalid_argument("bn_forward: statistics or parameters do not match the channel count");
   if (x.exp + 15 != s.input_shift) throw std::invalid_argument("bn_forward: statistics were taken at another exponent");
   BnForward out{Tensor<int16_t>(x.shape, -7), Tensor<int32_t>(x.shape, -14)};
+  parallel_for(v.channels, threads, [&](int64_t c) {
   for (int64_t n = 0; n < v.batch; ++n)
-    for (int64_t c = 0; c < v.channels; ++c)
       for (int64_t j = 0; j < v.inner; ++j) {
         const int64_t i = v.index(n, c, j);
         const int64_t centred = shift_left_checked(x.data[i], s.input_shift) - s.mean[c];  // on 2^-15
@@ -122,18 +123,19 @@ BnForward bn_forward(const Tensor<int32_t>& x, const BnStats& s, const Tensor<in
         out.xhat.data[i] = xhat;
         out.y.data[i] = static_cast<int32_t>(int64_t{xhat} * gamma.data[c] + int64_t{beta.data[c]} * 128);
       }
+  });
   return out;
 }
 
 BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
-                       const BnStats& s) {
+                       const BnStats& s, int threads) {
   const ChannelView v(dy.shape);
   if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
   if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
   const int e1 = dy.exp;
   BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16), Tensor<int32_t>({v.channels}, -14),
                  Tensor<int32_t>({v.channels}, -14)};
-  for (int64_t c = 0; c < v.channels; ++c) {
+  parallel_for(v.channels, threads, [&](int64_t c) {
     int64_t dbeta = 0, dgamma = 0;
     for (int64_t n = 0; n < v.batch; ++n)
       for (int64_t j = 0; j < v.inner; ++j) {
@@ -153,7 +155,7 @@ BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, c
         out.dx.data[i] =
             narrow_checked(shift_right_round_half_even(static_cast<int128>(u) * cg, s.recip_shift[c] + 22), "BN dx");
       }
-  }
+  });
   return out;
 }
 

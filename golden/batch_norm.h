@@ -29,7 +29,7 @@ struct BnRunning {
 inline constexpr int kBnDecayShift = 8;  // running-statistics momentum 1 - 2^-8
 
 // x: {N, C, H, W} (or {N, C}) int32 with -15 <= exp <= 0.
-BnStats bn_batch_statistics(const Tensor<int32_t>& x);
+BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads = 1);
 // Statistics for inference from the running accumulators (§6.1).
 BnStats bn_running_statistics(const BnRunning& running, int input_exp, int64_t count);
 // Fills ρ and L from σ' (shared by both modes).
@@ -41,8 +41,9 @@ struct BnForward {
   Tensor<int32_t> y;     // γ·x̂ + β on 2^-14
 };
 // gamma, beta: {C} int16 on 2^-7.
+// `threads` splits the channels among workers; every channel is computed the same way.
 BnForward bn_forward(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
-                     const Tensor<int16_t>& beta);
+                     const Tensor<int16_t>& beta, int threads = 1);
 
 struct BnBackward {
   Tensor<int64_t> dx;       // on 2^(e1-16)
@@ -51,6 +52,6 @@ struct BnBackward {
 };
 // dy: the masked E1 at the BN output (int32 payloads of an int8 path, exponent e1).
 BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
-                       const BnStats& s);
+                       const BnStats& s, int threads = 1);
 
 }  // namespace octet::golden

@@ -143,9 +143,9 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
       }
       case OpKind::kBnRelu: {
         const Tensor<int32_t> x = as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]]);
-        v.stats = training ? bn_batch_statistics(x)
+        v.stats = training ? bn_batch_statistics(x, opt.threads)
                            : bn_running_statistics(running[i], x.exp, x.size() / x.shape[1]);
-        BnForward bn = bn_forward(x, v.stats, affine[p], affine[p + 1]);
+        BnForward bn = bn_forward(x, v.stats, affine[p], affine[p + 1], opt.threads);
         ReluForward r = relu_quantize(bn.y);
         v.act = std::move(r.a);
         v.mask = std::move(r.mask);
@@ -209,7 +209,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
       q.log2_scale = gscale_log2;
       q.out_exp = kGradientExp;
       q.key = make_stream_key(seed_, step_, 16 * static_cast<uint64_t>(param) + kPurposeGradient);
-      return constant_factor_quantize(g_raw, q);
+      return constant_factor_quantize(g_raw, q, options_.threads);
     };
     const bool input_needs_error = desc_.nodes[d.inputs[0]].kind != OpKind::kInput;
     switch (d.kind) {
@@ -225,14 +225,14 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
                                                      INT32_MIN, INT32_MAX));
         }
         grads[p + 1] = std::move(gb);
-        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits);
+        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits, options_.threads);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
         if (input_needs_error) accumulate(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));
         break;
       }
       case OpKind::kConv: {
         const NodeValue& in = f.values[d.inputs[0]];
-        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits);
+        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits, options_.threads);
         const ConvParams cp{d.stride, d.pad};
         const bool ref = options_.reference_kernels;
         const int th = options_.threads;
@@ -245,9 +245,9 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
         break;
       }
       case OpKind::kBnRelu: {
-        const Tensor<int32_t> e1 = shift_quantize(err[i], kErrorBits);
+        const Tensor<int32_t> e1 = shift_quantize(err[i], kErrorBits, options_.threads);
         const Tensor<int32_t> dy = relu_backward(e1, v.mask);
-        BnBackward b = bn_backward(dy, v.xhat, affine_[p], v.stats);
+        BnBackward b = bn_backward(dy, v.xhat, affine_[p], v.stats, options_.threads);
         grads[p] = std::move(b.g_gamma);
         grads[p + 1] = std::move(b.g_beta);
         if (input_needs_error) accumulate(err[d.inputs[0]], std::move(b.dx));

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "golden/int_math.h"
+#include "golden/parallel.h"
 
 namespace octet::golden {
 
@@ -14,6 +15,15 @@ constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 uint64_t magnitude(int64_t x) { return x < 0 ? 0 - static_cast<uint64_t>(x) : static_cast<uint64_t>(x); }
 
 int64_t symmetric_limit(int k) { return (int64_t{1} << (k - 1)) - 1; }
+
+// Runs f(i) for every element, in `threads` contiguous chunks.
+template <typename F>
+void for_each_element(int64_t n, int threads, F f) {
+  const int64_t chunks = std::max(1, threads);
+  parallel_for(chunks, threads, [&](int64_t c) {
+    for (int64_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) f(i);
+  });
+}
 
 void check_input(const char* quantizer, const Tensor<int64_t>& x) {
   if (x.empty()) throw std::invalid_argument(std::string(quantizer) + ": empty tensor");
@@ -128,33 +138,36 @@ Tensor<int32_t> direct_quantize(const Tensor<int64_t>& x, int k, Clip clip) {
   return clip == Clip::kSymmetric ? requantize(x, 1 - k, -lim, lim) : requantize(x, 1 - k, kInt32Min, kInt32Max);
 }
 
-Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k) {
+Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k, int threads) {
   check_bits("shift_quantize", k);
   check_input("shift_quantize", x);
   const int r = tensor_scale_log2(x.data.data(), x.size());
   Tensor<int32_t> out(x.shape, x.exp + r - (k - 1));
-  for (int64_t i = 0; i < x.size(); ++i) out.data[i] = static_cast<int32_t>(shift_quantize_element(x.data[i], r, k));
+  for_each_element(x.size(), threads,
+                   [&](int64_t i) { out.data[i] = static_cast<int32_t>(shift_quantize_element(x.data[i], r, k)); });
   return out;
 }
 
-Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& p) {
+Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& p, int threads) {
   if (p.log2_scale < 1 || p.log2_scale > kMaxBits - 1)
     throw std::invalid_argument("constant_factor_quantize: log2 of the gradient scale s=" +
                                 std::to_string(p.log2_scale) + " outside [1, 30]");
   check_input("constant_factor_quantize", x);
   const int r = tensor_scale_log2(x.data.data(), x.size());
   Tensor<int32_t> out(x.shape, p.out_exp);
-  for (int64_t i = 0; i < x.size(); ++i)
+  for_each_element(x.size(), threads, [&](int64_t i) {
     out.data[i] = static_cast<int32_t>(constant_factor_quantize_element(x.data[i], r, p, static_cast<uint64_t>(i)));
+  });
   return out;
 }
 
-Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k) {
+Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k, int threads) {
   check_bits("flag_quantize", k, kMaxFlagBits);
   check_input("flag_quantize", x);
   const int r = tensor_scale_log2(x.data.data(), x.size());
   Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1));
-  for (int64_t i = 0; i < x.size(); ++i) out.data[i] = static_cast<int32_t>(flag_quantize_element(x.data[i], r, k));
+  for_each_element(x.size(), threads,
+                   [&](int64_t i) { out.data[i] = static_cast<int32_t>(flag_quantize_element(x.data[i], r, k)); });
   return out;
 }
 

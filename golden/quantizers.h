@@ -59,9 +59,11 @@ int64_t flag_decode(FlagCode code, int k);
 // ---- tensor-level wrappers ----------------------------------------------------------------
 Tensor<int32_t> direct_quantize(const Tensor<int64_t>& x, int k, Clip clip);
 Tensor<int32_t> requantize(const Tensor<int64_t>& x, int out_exp, int64_t lo, int64_t hi);
-Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k);
-Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& p);
-Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k);
+// `threads` splits the elements among workers; each element's result is a pure function
+// of its value, the tensor scale and its index, so the split never changes a bit.
+Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k, int threads = 1);
+Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& p, int threads = 1);
+Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k, int threads = 1);
 
 // Widen any integer tensor to the quantizers' int64 input.
 template <typename T>

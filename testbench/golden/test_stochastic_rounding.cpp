@@ -93,6 +93,11 @@ TEST(StochasticRounding, IndependentOfEvaluationOrderTilingAndThreads) {
           tiled[i] = static_cast<int32_t>(constant_factor_quantize_element(v[i], r, p, i));
         }
   };
+  // The tensor-level quantizers split across threads give the same bits.
+  EXPECT_EQ(constant_factor_quantize(x, p, 3).data, reference.data);
+  EXPECT_EQ(shift_quantize(x, 8, 3).data, shift_quantize(x, 8, 1).data);
+  EXPECT_EQ(flag_quantize(x, 8, 2).data, flag_quantize(x, 8, 1).data);
+
   std::thread t1(work, 0, 126, 7);
   std::thread t2(work, 245, 119, -7);
   t1.join();
