@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   CLI::App app{"octet-train: full 8-bit integer WAGEUBN training, side by side with FP32"};
   std::string network = std::string(OCTET_SOURCE_DIR) + "/networks/small_resnet.net";
   std::string data_dir = kDefaultFashionMnistDir;
-  std::string mode = "both", schedule_text = "0:26:7:0.05,6:8:7:0.015,9:3:6:0.005";
+  std::string mode = "both", schedule_text = "0:511:7:0.1,5:128:7:0.02,8:32:7:0.004";
   std::string log_path, checkpoint_path, resume_path;
   int epochs = 1, batch = 64, threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int bn_decay_shift = kBnDecayShift, weight_decay = 13, progress_every = 50;
