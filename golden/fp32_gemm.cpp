@@ -71,9 +71,10 @@ void pack_b(bool tb, const T* B, int ldb, int k0, int kc, int j0, int nc, T* Bp)
   }
 }
 
-// One MR x NR tile of C from a packed A panel and a packed B panel.
+// One MR x NR tile of C from a packed A panel and a B panel whose row k starts at b + k * ldb
+// (a packed panel: ldb = NR; op(B) read in place: its row stride).
 template <typename T>
-[[gnu::always_inline]] inline void micro_kernel(int kc, const T* __restrict a, const T* __restrict b,
+[[gnu::always_inline]] inline void micro_kernel(int kc, const T* __restrict a, const T* __restrict b, int ldb,
                                                 T* __restrict c, int ldc, int mr, int nr, bool overwrite) {
   constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
   constexpr int L = static_cast<int>(32 / sizeof(T)), NV = NR / L;
@@ -83,7 +84,7 @@ template <typename T>
     for (int v = 0; v < NV; ++v) acc[r][v] = V{};
   for (int k = 0; k < kc; ++k) {
     V bv[NV];
-    for (int v = 0; v < NV; ++v) std::memcpy(&bv[v], b + k * NR + v * L, sizeof(V));
+    for (int v = 0; v < NV; ++v) std::memcpy(&bv[v], b + static_cast<size_t>(k) * ldb + v * L, sizeof(V));
     for (int r = 0; r < MR; ++r) {
       const T ar = a[k * MR + r];
       for (int v = 0; v < NV; ++v) acc[r][v] += ar * bv[v];
@@ -101,32 +102,28 @@ template <typename T>
   }
 }
 
+// Panel jp of B starts at Bb + (jp / NR) * panel_stride, with rows ldb apart.
 template <typename T>
-[[gnu::always_inline]] inline void macro_kernel(int mc, int nc, int kc, const T* Ap, const T* Bp, T* C, int ldc,
-                                                bool overwrite) {
+[[gnu::always_inline]] inline void macro_kernel(int mc, int nc, int kc, const T* Ap, const T* Bb, size_t panel_stride,
+                                                int ldb, T* C, int ldc, bool overwrite) {
   constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
   for (int jp = 0; jp < nc; jp += NR)
     for (int ip = 0; ip < mc; ip += MR)
-      micro_kernel<T>(kc, Ap + static_cast<size_t>(ip) * kc, Bp + static_cast<size_t>(jp) * kc,
+      micro_kernel<T>(kc, Ap + static_cast<size_t>(ip) * kc, Bb + static_cast<size_t>(jp / NR) * panel_stride, ldb,
                       C + static_cast<size_t>(ip) * ldc + jp, ldc, std::min(MR, mc - ip), std::min(NR, nc - jp),
                       overwrite);
 }
 
-__attribute__((target("avx2,fma"))) void macro_avx2(int mc, int nc, int kc, const float* Ap, const float* Bp,
-                                                    float* C, int ldc, bool overwrite) {
-  macro_kernel<float>(mc, nc, kc, Ap, Bp, C, ldc, overwrite);
+#define OCTET_MACRO_ARGS(T) int mc, int nc, int kc, const T *Ap, const T *Bb, size_t ps, int ldb, T *C, int ldc, bool ow
+__attribute__((target("avx2,fma"))) void macro_avx2(OCTET_MACRO_ARGS(float)) {
+  macro_kernel<float>(mc, nc, kc, Ap, Bb, ps, ldb, C, ldc, ow);
 }
-__attribute__((target("avx2,fma"))) void macro_avx2(int mc, int nc, int kc, const double* Ap, const double* Bp,
-                                                    double* C, int ldc, bool overwrite) {
-  macro_kernel<double>(mc, nc, kc, Ap, Bp, C, ldc, overwrite);
+__attribute__((target("avx2,fma"))) void macro_avx2(OCTET_MACRO_ARGS(double)) {
+  macro_kernel<double>(mc, nc, kc, Ap, Bb, ps, ldb, C, ldc, ow);
 }
-void macro_portable(int mc, int nc, int kc, const float* Ap, const float* Bp, float* C, int ldc, bool overwrite) {
-  macro_kernel<float>(mc, nc, kc, Ap, Bp, C, ldc, overwrite);
-}
-void macro_portable(int mc, int nc, int kc, const double* Ap, const double* Bp, double* C, int ldc,
-                    bool overwrite) {
-  macro_kernel<double>(mc, nc, kc, Ap, Bp, C, ldc, overwrite);
-}
+void macro_portable(OCTET_MACRO_ARGS(float)) { macro_kernel<float>(mc, nc, kc, Ap, Bb, ps, ldb, C, ldc, ow); }
+void macro_portable(OCTET_MACRO_ARGS(double)) { macro_kernel<double>(mc, nc, kc, Ap, Bb, ps, ldb, C, ldc, ow); }
+#undef OCTET_MACRO_ARGS
 
 bool detect_avx2() {
   __builtin_cpu_init();
@@ -153,20 +150,32 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, const T* A, int lda, 
   const int nc_max = std::min(N, kNC), kc_max = std::min(K, kKC), mc_max = std::min(M, kMC);
   Ap.resize(static_cast<size_t>((mc_max + MR - 1) / MR * MR) * kc_max);
   Bp.resize(static_cast<size_t>((nc_max + NR - 1) / NR * NR) * kc_max);
+  const auto macro = [](int mc, int nc, int kc, const T* Ap_, const T* Bb, size_t ps, int ldb_, T* Cb, int ldc_,
+                         bool ow) {
+    if (kHaveAvx2)
+      macro_avx2(mc, nc, kc, Ap_, Bb, ps, ldb_, Cb, ldc_, ow);
+    else
+      macro_portable(mc, nc, kc, Ap_, Bb, ps, ldb_, Cb, ldc_, ow);
+  };
   for (int j0 = 0; j0 < N; j0 += kNC) {
     const int nc = std::min(kNC, N - j0);
+    // A non-transposed B is read in place for its full NR-column panels (no packing pass: with
+    // few rows of A, as in convolutions with few output channels, packing would cost as much as
+    // the product); only the ragged last panel is packed.
+    const int nc_direct = trans_b ? 0 : nc / NR * NR;
     for (int k0 = 0; k0 < K; k0 += kKC) {
       const int kc = std::min(kKC, K - k0);
-      pack_b(trans_b, B, ldb, k0, kc, j0, nc, Bp.data());
+      if (nc_direct < nc) pack_b(trans_b, B, ldb, k0, kc, j0 + nc_direct, nc - nc_direct, Bp.data());
       const bool overwrite = !accumulate && k0 == 0;
       for (int i0 = 0; i0 < M; i0 += kMC) {
         const int mc = std::min(kMC, M - i0);
         pack_a(trans_a, A, lda, i0, mc, k0, kc, Ap.data());
         T* Cb = C + static_cast<size_t>(i0) * ldc + j0;
-        if (kHaveAvx2)
-          macro_avx2(mc, nc, kc, Ap.data(), Bp.data(), Cb, ldc, overwrite);
-        else
-          macro_portable(mc, nc, kc, Ap.data(), Bp.data(), Cb, ldc, overwrite);
+        if (nc_direct > 0)
+          macro(mc, nc_direct, kc, Ap.data(), B + static_cast<size_t>(k0) * ldb + j0, NR, ldb, Cb, ldc, overwrite);
+        if (nc_direct < nc)
+          macro(mc, nc - nc_direct, kc, Ap.data(), Bp.data(), static_cast<size_t>(kc) * NR, NR, Cb + nc_direct, ldc,
+                overwrite);
       }
     }
   }

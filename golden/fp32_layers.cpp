@@ -32,6 +32,15 @@ constexpr int64_t kParallelMinElements = 32768;  // below this, elementwise laye
 
 int elementwise_threads(int64_t elements, int threads) { return elements >= kParallelMinElements ? threads : 1; }
 
+// Output columns ox whose input column ox*s + kx - p lies inside [0, W): [lo, hi).
+inline void valid_range(int Wo, int W, int s, int off, int* lo, int* hi) {
+  // ox*s + off >= 0  <=>  ox >= ceil(-off / s);  ox*s + off < W  <=>  ox <= floor((W - 1 - off) / s)
+  int l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int h = (W - 1 - off) < 0 ? 0 : (W - 1 - off) / s + 1;
+  *lo = std::min(l, Wo);
+  *hi = std::max(*lo, std::min(h, Wo));
+}
+
 // col[K = Ci*k*k][P = Ho*Wo] of one sample x[Ci][H][W].
 template <typename T>
 void im2col(const ConvGeom& g, const T* x, T* col) {
@@ -41,6 +50,9 @@ void im2col(const ConvGeom& g, const T* x, T* col) {
       for (int kx = 0; kx < g.k; ++kx) {
         T* dst = col + static_cast<size_t>((ci * g.k + ky) * g.k + kx) * P;
         const T* plane = x + static_cast<size_t>(ci) * g.H * g.W;
+        const int off = kx - g.p;
+        int lo, hi;
+        valid_range(Wo, g.W, g.s, off, &lo, &hi);
         for (int oy = 0; oy < Ho; ++oy) {
           const int iy = oy * g.s + ky - g.p;
           T* d = dst + oy * Wo;
@@ -48,11 +60,13 @@ void im2col(const ConvGeom& g, const T* x, T* col) {
             std::fill_n(d, Wo, T(0));
             continue;
           }
-          const T* row = plane + static_cast<size_t>(iy) * g.W;
-          for (int ox = 0; ox < Wo; ++ox) {
-            const int ix = ox * g.s + kx - g.p;
-            d[ox] = (ix >= 0 && ix < g.W) ? row[ix] : T(0);
-          }
+          const T* row = plane + static_cast<size_t>(iy) * g.W + off;
+          std::fill_n(d, lo, T(0));
+          if (g.s == 1)
+            std::copy(row + lo, row + hi, d + lo);
+          else
+            for (int ox = lo; ox < hi; ++ox) d[ox] = row[ox * g.s];
+          std::fill(d + hi, d + Wo, T(0));
         }
       }
 }
@@ -66,15 +80,18 @@ void col2im_add(const ConvGeom& g, const T* dcol, T* dx) {
       for (int kx = 0; kx < g.k; ++kx) {
         const T* src = dcol + static_cast<size_t>((ci * g.k + ky) * g.k + kx) * P;
         T* plane = dx + static_cast<size_t>(ci) * g.H * g.W;
+        const int off = kx - g.p;
+        int lo, hi;
+        valid_range(Wo, g.W, g.s, off, &lo, &hi);
         for (int oy = 0; oy < Ho; ++oy) {
           const int iy = oy * g.s + ky - g.p;
           if (iy < 0 || iy >= g.H) continue;
-          T* row = plane + static_cast<size_t>(iy) * g.W;
-          const T* s = src + oy * Wo;
-          for (int ox = 0; ox < Wo; ++ox) {
-            const int ix = ox * g.s + kx - g.p;
-            if (ix >= 0 && ix < g.W) row[ix] += s[ox];
-          }
+          T* row = plane + static_cast<size_t>(iy) * g.W + off;
+          const T* sp = src + oy * Wo;
+          if (g.s == 1)
+            for (int ox = lo; ox < hi; ++ox) row[ox] += sp[ox];
+          else
+            for (int ox = lo; ox < hi; ++ox) row[ox * g.s] += sp[ox];
         }
       }
 }
@@ -170,6 +187,24 @@ T bn_inverse_scale(T sigma) {
 }
 }  // namespace
 
+namespace {
+// Row reductions in T with SIMD lanes (omp simd), accumulated across rows in double.
+template <typename T>
+T row_sum(const T* p, int n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+template <typename T>
+T row_sq_dev(const T* p, int n, T m) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int i = 0; i < n; ++i) s += (p[i] - m) * (p[i] - m);
+  return s;
+}
+}  // namespace
+
 template <typename T>
 void batchnorm_train_forward(int N, int C, int HW, const T* x, const T* gamma, const T* beta, T* y, T* mean,
                              T* sigma, bool relu, int threads) {
@@ -177,19 +212,10 @@ void batchnorm_train_forward(int N, int C, int HW, const T* x, const T* gamma, c
   parallel_for(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
     for (int64_t c = cb; c < ce; ++c) {
       double s1 = 0;
-      for (int n = 0; n < N; ++n) {
-        const T* p = x + (static_cast<size_t>(n) * C + c) * HW;
-        for (int i = 0; i < HW; ++i) s1 += p[i];
-      }
+      for (int n = 0; n < N; ++n) s1 += row_sum(x + (static_cast<size_t>(n) * C + c) * HW, HW);
       const T m = static_cast<T>(s1 / count);
       double s2 = 0;
-      for (int n = 0; n < N; ++n) {
-        const T* p = x + (static_cast<size_t>(n) * C + c) * HW;
-        for (int i = 0; i < HW; ++i) {
-          const double d = static_cast<double>(p[i]) - static_cast<double>(m);
-          s2 += d * d;
-        }
-      }
+      for (int n = 0; n < N; ++n) s2 += row_sq_dev(x + (static_cast<size_t>(n) * C + c) * HW, HW, m);
       const T sg = static_cast<T>(std::sqrt(s2 / count));
       const T inv = bn_inverse_scale(sg), ga = gamma[c], be = beta[c];
       mean[c] = m;
@@ -198,9 +224,15 @@ void batchnorm_train_forward(int N, int C, int HW, const T* x, const T* gamma, c
         const size_t off = (static_cast<size_t>(n) * C + c) * HW;
         const T* p = x + off;
         T* q = y + off;
-        for (int i = 0; i < HW; ++i) {
-          const T v = ga * ((p[i] - m) * inv) + be;
-          q[i] = relu ? (v > T(0) ? v : T(0)) : v;
+        if (relu) {
+#pragma omp simd
+          for (int i = 0; i < HW; ++i) {
+            const T v = ga * ((p[i] - m) * inv) + be;
+            q[i] = v > T(0) ? v : T(0);
+          }
+        } else {
+#pragma omp simd
+          for (int i = 0; i < HW; ++i) q[i] = ga * ((p[i] - m) * inv) + be;
         }
       }
     }
@@ -216,9 +248,17 @@ void batchnorm_infer_forward(int N, int C, int HW, const T* x, const T* gamma, c
       const T ga = gamma[c], be = beta[c];
       for (int n = 0; n < N; ++n) {
         const size_t off = (static_cast<size_t>(n) * C + c) * HW;
-        for (int i = 0; i < HW; ++i) {
-          const T v = ga * ((x[off + i] - m) * inv) + be;
-          y[off + i] = relu ? (v > T(0) ? v : T(0)) : v;
+        const T* p = x + off;
+        T* q = y + off;
+        if (relu) {
+#pragma omp simd
+          for (int i = 0; i < HW; ++i) {
+            const T v = ga * ((p[i] - m) * inv) + be;
+            q[i] = v > T(0) ? v : T(0);
+          }
+        } else {
+#pragma omp simd
+          for (int i = 0; i < HW; ++i) q[i] = ga * ((p[i] - m) * inv) + be;
         }
       }
     }
@@ -230,17 +270,35 @@ void batchnorm_backward(int N, int C, int HW, const T* x, const T* gamma, const 
                         const T* dy, const T* relu_out, T* dx, T* dgamma, T* dbeta, int threads) {
   const double count = static_cast<double>(N) * HW;
   parallel_for(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
+    std::vector<T> d(static_cast<size_t>(HW));
+    // The error at the BN output, masked by the fused ReLU when there is one.
+    const auto masked = [&](size_t off) {
+      const T* e = dy + off;
+      if (!relu_out) return e;
+      const T* r = relu_out + off;
+      T* dd = d.data();
+#pragma omp simd
+      for (int i = 0; i < HW; ++i) {
+        const T ei = e[i];  // unconditional load: lets the select vectorise
+        dd[i] = r[i] > T(0) ? ei : T(0);
+      }
+      return static_cast<const T*>(dd);
+    };
     for (int64_t c = cb; c < ce; ++c) {
       const T m = mean[c], inv = bn_inverse_scale(sigma[c]);
       double sdy = 0, sdyx = 0;
       for (int n = 0; n < N; ++n) {
         const size_t off = (static_cast<size_t>(n) * C + c) * HW;
+        const T* e = masked(off);
+        const T* p = x + off;
+        T a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
         for (int i = 0; i < HW; ++i) {
-          const T d = (relu_out && !(relu_out[off + i] > T(0))) ? T(0) : dy[off + i];
-          const T xh = (x[off + i] - m) * inv;
-          sdy += d;
-          sdyx += static_cast<double>(d) * xh;
+          a += e[i];
+          b += e[i] * ((p[i] - m) * inv);
         }
+        sdy += a;
+        sdyx += b;
       }
       dbeta[c] = static_cast<T>(sdy);
       dgamma[c] = static_cast<T>(sdyx);
@@ -252,11 +310,11 @@ void batchnorm_backward(int N, int C, int HW, const T* x, const T* gamma, const 
       const T k = sigma[c] > T(0) ? static_cast<T>(ga * sdyx / count / static_cast<double>(sigma[c])) : T(0);
       for (int n = 0; n < N; ++n) {
         const size_t off = (static_cast<size_t>(n) * C + c) * HW;
-        for (int i = 0; i < HW; ++i) {
-          const T d = (relu_out && !(relu_out[off + i] > T(0))) ? T(0) : dy[off + i];
-          const T xh = (x[off + i] - m) * inv;
-          dx[off + i] += a * d + b - xh * k;
-        }
+        const T* e = masked(off);
+        const T* p = x + off;
+        T* q = dx + off;
+#pragma omp simd
+        for (int i = 0; i < HW; ++i) q[i] += a * e[i] + b - ((p[i] - m) * inv) * k;
       }
     }
   });
@@ -269,8 +327,11 @@ void relu_forward(int64_t n, const T* x, T* y) {
 
 template <typename T>
 void relu_backward(int64_t n, const T* y, const T* dy, T* dx) {
-  for (int64_t i = 0; i < n; ++i)
-    if (y[i] > T(0)) dx[i] += dy[i];
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const T d = dy[i];
+    dx[i] += y[i] > T(0) ? d : T(0);
+  }
 }
 
 namespace {

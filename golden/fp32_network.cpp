@@ -1,6 +1,7 @@
 #include "golden/fp32_network.h"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -42,7 +43,20 @@ NetworkT<T>::NetworkT(NetworkDesc desc, std::vector<std::vector<T>> initial_para
       run_scale_[i].assign(C, T(1));
     }
   threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  reset_timing();
 }
+
+template <typename T>
+void NetworkT<T>::reset_timing() {
+  fwd_seconds_.assign(desc_.nodes.size(), 0.0);
+  bwd_seconds_.assign(desc_.nodes.size(), 0.0);
+}
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
 
 template <typename T>
 ConvGeom NetworkT<T>::conv_geom(int node, int batch) const {
@@ -76,6 +90,7 @@ void NetworkT<T>::forward(const T* images, int batch, bool train, bool update_ru
     vals_[i].resize(static_cast<size_t>(batch * node_elements(desc_.nodes[i])));
   std::copy(images, images + vals_[0].size(), vals_[0].begin());
   for (size_t i = 1; i < desc_.nodes.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
     const NodeDesc& n = desc_.nodes[i];
     const int node = static_cast<int>(i);
     const T* x = vals_[static_cast<size_t>(n.inputs[0])].data();
@@ -124,12 +139,14 @@ void NetworkT<T>::forward(const T* images, int batch, bool train, bool update_ru
       }
       case OpKind::kInput: break;
     }
+    fwd_seconds_[i] += seconds_since(t0);
   }
 }
 
 template <typename T>
 void NetworkT<T>::backward(int batch) {
   for (size_t i = desc_.nodes.size() - 1; i >= 1; --i) {
+    const auto t0 = std::chrono::steady_clock::now();
     const NodeDesc& n = desc_.nodes[i];
     const int node = static_cast<int>(i);
     const size_t in = static_cast<size_t>(n.inputs[0]);
@@ -167,6 +184,7 @@ void NetworkT<T>::backward(int batch) {
         break;
       case OpKind::kInput: break;
     }
+    bwd_seconds_[i] += seconds_since(t0);
   }
 }
 

@@ -54,6 +54,12 @@ class NetworkT {
   void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
   int threads() const { return threads_; }
 
+  // Wall time per node (seconds) spent in forward and backward since construction or the last
+  // reset_timing(): for performance reports (indices into desc().nodes).
+  const std::vector<double>& forward_seconds() const { return fwd_seconds_; }
+  const std::vector<double>& backward_seconds() const { return bwd_seconds_; }
+  void reset_timing();
+
   // When on, forward_backward also computes the gradient with respect to the images.
   void set_compute_input_grad(bool on) { input_grad_ = on; }
   const std::vector<T>& input_grad() const { return errs_.front(); }
@@ -73,6 +79,7 @@ class NetworkT {
   std::vector<std::vector<T>> bn_mean_, bn_sigma_;        // per bnrelu node: batch statistics
   std::vector<std::vector<T>> run_mean_, run_scale_;      // per bnrelu node: running statistics
   std::vector<std::vector<int32_t>> argmax_;              // per maxpool node
+  std::vector<double> fwd_seconds_, bwd_seconds_;
   int threads_ = 1;
   bool input_grad_ = false;
 };
