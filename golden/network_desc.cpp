@@ -20,7 +20,7 @@ std::vector<Line> tokenize(const std::string& text, int* total_lines) {
   std::vector<Line> lines;
   int number = 0;
   size_t pos = 0;
-  while (pos <= text.size()) {
+  while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
     std::string raw = text.substr(pos, end - pos);
@@ -38,7 +38,6 @@ std::vector<Line> tokenize(const std::string& text, int* total_lines) {
     }
     if (!tok.empty()) line.tokens.push_back(std::move(tok));
     if (!line.tokens.empty()) lines.push_back(std::move(line));
-    if (end == text.size()) break;
     pos = end + 1;
   }
   *total_lines = std::max(1, number);
