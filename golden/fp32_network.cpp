@@ -113,7 +113,7 @@ void NetworkT<T>::forward(const T* images, int batch, bool train, bool update_ru
           batchnorm_train_forward(batch, C, HW, x, gamma, beta, y, bn_mean_[i].data(), bn_sigma_[i].data(), true,
                                   threads_);
           if (update_running) {
-            const T m = static_cast<T>(kBnMomentum), r = static_cast<T>(1.0 - kBnMomentum);
+            const T m = static_cast<T>(bn_momentum_), r = static_cast<T>(1.0 - bn_momentum_);
             for (int c = 0; c < C; ++c) {
               run_mean_[i][c] = m * run_mean_[i][c] + r * bn_mean_[i][c];
               run_scale_[i][c] = m * run_scale_[i][c] + r * (bn_sigma_[i][c] + static_cast<T>(kBnEps));

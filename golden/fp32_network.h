@@ -6,6 +6,7 @@
 // NetworkT<double> (Fp64Network) is the same code in double, used by the gradient checks.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -52,6 +53,8 @@ class NetworkT {
   // Worker threads (default: hardware concurrency). Results may differ in the last bits
   // between thread counts (summation order of weight gradients), never in correctness.
   void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
+  // Running-statistics momentum 1 - 2^-shift (the integer path's bn_decay_shift).
+  void set_bn_decay_shift(int shift) { bn_momentum_ = 1.0 - std::ldexp(1.0, -shift); }
   int threads() const { return threads_; }
 
   // Wall time per node (seconds) spent in forward and backward since construction or the last
@@ -82,6 +85,7 @@ class NetworkT {
   std::vector<double> fwd_seconds_, bwd_seconds_;
   int threads_ = 1;
   bool input_grad_ = false;
+  double bn_momentum_ = fp32::kBnMomentum;
 };
 
 using Fp32Network = NetworkT<float>;

@@ -11,8 +11,10 @@ namespace {
 
 class Fp32Model : public TrainableModel {
  public:
-  Fp32Model(const NetworkDesc& desc, std::vector<std::vector<float>> init, int threads) : net_(desc, std::move(init)) {
+  Fp32Model(const NetworkDesc& desc, std::vector<std::vector<float>> init, int threads, int bn_decay_shift)
+      : net_(desc, std::move(init)) {
     net_.set_threads(threads);
+    net_.set_bn_decay_shift(bn_decay_shift);
   }
   std::string mode() const override { return "fp32"; }
   StepStats train_step(const Batch& b, const SchedulePhase& phase) override {
@@ -58,7 +60,7 @@ std::unique_ptr<TrainableModel> make_fp32_model(const NetworkDesc& desc, uint64_
     for (size_t i = 0; i < v.size(); ++i) v[i] = std::ldexp(static_cast<float>(s.master.data[i]), s.master.exp);
     init.push_back(std::move(v));
   }
-  return std::make_unique<Fp32Model>(desc, std::move(init), threads);
+  return std::make_unique<Fp32Model>(desc, std::move(init), threads, options.bn_decay_shift);
 }
 
 }  // namespace octet::golden
