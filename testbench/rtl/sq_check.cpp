@@ -20,7 +20,7 @@ uint64_t test_seed() {
 namespace {
 std::string describe(const SqCase& c) {
   std::ostringstream s;
-  s << "case '" << c.name << "' seed=" << c.seed << " mode=" << mode_name(c.cfg.mode) << " n=" << c.x.size()
+  s << "case '" << c.name << "' (run seed " << c.seed << ")" << " mode=" << mode_name(c.cfg.mode) << " n=" << c.x.size()
     << " k=" << c.cfg.bits << " shift=" << c.cfg.shift << " lo=" << c.cfg.lo << " hi=" << c.cfg.hi
     << " s=" << c.cfg.log2_scale << " key=(" << c.cfg.seed << "," << c.cfg.step << "," << c.cfg.tensor << ")"
     << " lanes=" << kLanes << " in_w=" << kInW << " gap=" << c.timing.in_gap << " stall=" << c.timing.out_stall;
