@@ -2,7 +2,9 @@
 #  - octet_rtl_squant_l4: 4 lanes of the 48-bit accumulator (AccW), the unit as built;
 #  - octet_rtl_squant_l1: 1 lane of 64 bits, the golden's full int64 input range.
 # Both are checked against the golden element by element, so results cannot depend on Lanes.
-# The .vlt waiver must precede the sources (it only applies to files read after it).
+# The .vlt waiver must precede the sources (it only applies to files read after it); by hand:
+#   verilator --lint-only -Wall rtl/shift_quantizer.vlt rtl/octet_pkg.sv rtl/round_log2.sv \
+#     rtl/sq_stream_key.sv rtl/sq_lane.sv rtl/shift_quantizer.sv --top-module shift_quantizer
 set(OCTET_SQ_SOURCES
   ${OCTET_RTL_DIR}/round_log2.sv
   ${OCTET_RTL_DIR}/sq_stream_key.sv
