@@ -12,4 +12,45 @@ package octet_pkg;
   // batch 64 (docs/architecture.md gives the bound).
   localparam int unsigned AccW = 48;
 
+  // ---- Shift-quantizer unit (issue 5, docs/architecture.md "Shift-quantizer unit") ----------
+  // Kept in its own block so that other units' additions merge cleanly.
+
+  // Quantization mode of one tensor (docs/numerics.md §4).
+  typedef enum logic [1:0] {
+    SqModeDirect = 2'd0,  // Q: requantize by a configured shift, clip to [lo, hi]
+    SqModeShift  = 2'd1,  // SQ (E1): scale from round(log2 max|x|), k-bit symmetric clip
+    SqModeConst  = 2'd2,  // CQ (G): constant-factor with counter-based stochastic rounding
+    SqModeFlag   = 2'd3   // E2: fine/coarse flag quantization
+  } sq_mode_e;
+
+  localparam int unsigned SqOutW   = 32;  // output payloads are int32, as the golden's tensors
+  localparam int unsigned SqCodeW  = 16;  // E2 code value: k <= 16 bits (golden kMaxFlagBits)
+  localparam int unsigned SqBitsW  = 5;   // bit-width k and CQ log2 scale s, both <= 31
+  localparam int unsigned SqShiftW = 8;   // direct mode: signed shift in_exp - out_exp
+  localparam int unsigned SqExpW   = 10;  // signed output exponent offset
+  localparam int unsigned SqCountW = 32;  // elements per tensor
+
+  // SplitMix64 (docs/numerics.md §3, golden/counter_rng.h).
+  localparam logic [63:0] SplitMixGamma = 64'h9E37_79B9_7F4A_7C15;
+  localparam logic [63:0] SplitMixMul1  = 64'hBF58_476D_1CE4_E5B9;
+  localparam logic [63:0] SplitMixMul2  = 64'h94D0_49BB_1331_11EB;
+
+  // mix64, SplitMix64's finaliser, split at its two multiplies so that pipelines can put a
+  // register after each: mix64(z) = sm64_stage3(sm64_stage2(sm64_stage1(z))).
+  function automatic logic [63:0] sm64_stage1(logic [63:0] z);
+    return (z ^ (z >> 30)) * SplitMixMul1;
+  endfunction
+
+  function automatic logic [63:0] sm64_stage2(logic [63:0] z);
+    return (z ^ (z >> 27)) * SplitMixMul2;
+  endfunction
+
+  function automatic logic [63:0] sm64_stage3(logic [63:0] z);
+    return z ^ (z >> 31);
+  endfunction
+
+  function automatic logic [63:0] sm64_mix(logic [63:0] z);
+    return sm64_stage3(sm64_stage2(sm64_stage1(z)));
+  endfunction
+
 endpackage : octet_pkg
