@@ -12,4 +12,13 @@ package octet_pkg;
   // batch 64 (docs/architecture.md gives the bound).
   localparam int unsigned AccW = 48;
 
+  // Processing-element operands (rtl/pe.sv): a 9-bit signed value covers both the
+  // unsigned 8-bit activations and the signed 8-bit weights / E2 codes, plus one
+  // `coarse` flag per operand (E2 coarse code: value counts 2^FlagShift fine units).
+  localparam int unsigned OpSignedW = ActW + 1;  // an unsigned activation as a signed value
+  localparam int unsigned OpW =
+      (OpSignedW >= WgtW && OpSignedW >= ErrW) ? OpSignedW : (WgtW >= ErrW ? WgtW : ErrW);  // 9
+  // Widest exact product: 9 x 9 signed bits, shifted by FlagShift per coarse operand.
+  localparam int unsigned ProdW = 2 * OpW + 2 * FlagShift;
+
 endpackage : octet_pkg
