@@ -17,7 +17,7 @@ rm -f "$cov"/*.dat
 ctest --test-dir "$bdir" -L rtl -j2 --output-on-failure >/dev/null
 verilator_coverage --write "$cov/merged.dat" "$cov"/array_*.dat "$cov"/pe_*.dat
 rm -rf "$cov/annotated"
-verilator_coverage --annotate "$cov/annotated" "$cov/merged.dat" | tail -1
+verilator_coverage --annotate-all --annotate "$cov/annotated" "$cov/merged.dat" | tail -1
 
 # Per-type totals: each record's page field is v_<type>/<module>.
 python3 - "$cov/merged.dat" <<'PY'
