@@ -52,5 +52,13 @@ package octet_pkg;
   function automatic logic [63:0] sm64_mix(logic [63:0] z);
     return sm64_stage3(sm64_stage2(sm64_stage1(z)));
   endfunction
+  // Processing-element operands (rtl/pe.sv): a 9-bit signed value covers both the
+  // unsigned 8-bit activations and the signed 8-bit weights / E2 codes, plus one
+  // `coarse` flag per operand (E2 coarse code: value counts 2^FlagShift fine units).
+  localparam int unsigned OpSignedW = ActW + 1;  // an unsigned activation as a signed value
+  localparam int unsigned OpW =
+      (OpSignedW >= WgtW && OpSignedW >= ErrW) ? OpSignedW : (WgtW >= ErrW ? WgtW : ErrW);  // 9
+  // Widest exact product: 9 x 9 signed bits, shifted by FlagShift per coarse operand.
+  localparam int unsigned ProdW = 2 * OpW + 2 * FlagShift;
 
 endpackage : octet_pkg
