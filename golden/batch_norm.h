@@ -26,7 +26,7 @@ struct BnRunning {
   explicit BnRunning(int64_t channels = 0);
 };
 
-inline constexpr int kBnDecayShift = 8;  // running-statistics momentum 1 - 2^-8
+inline constexpr int kBnDecayShift = 3;  // running-statistics momentum 1 - 2^-3 (docs/numerics.md §6.2)
 
 // x: {N, C, H, W} (or {N, C}) int32 with -15 <= exp <= 0.
 BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads = 1);

@@ -15,7 +15,7 @@ void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int6
 
 // Batch-norm epsilon added to sigma (x^ = (x - mu) / (sigma + eps)) and running-average momentum.
 inline constexpr double kBnEps = 1.0 / 32768.0;              // 2^-15
-inline constexpr double kBnMomentum = 1.0 - 1.0 / 256.0;     // 1 - 2^-8
+inline constexpr double kBnMomentum = 1.0 - 1.0 / 8.0;       // 1 - 2^-3, as the integer path
 
 struct ConvGeom {
   int N = 1, Ci = 1, H = 1, W = 1, Co = 1, k = 1, s = 1, p = 0;

@@ -2,7 +2,7 @@
 // SGD with momentum, to compare accuracy side by side with the integer golden engine. Same graph,
 // same parameter order (network_params), same batch-norm definition as docs/numerics.md §5.4
 // (x^ = (x - mu) / (sigma + eps), eps = 2^-15, biased sigma, running averages of mu and
-// sigma + eps with momentum 1 - 2^-8), but no quantization anywhere.
+// sigma + eps with momentum 1 - 2^-b, b = 3 unless set), but no quantization anywhere.
 // NetworkT<double> (Fp64Network) is the same code in double, used by the gradient checks.
 #pragma once
 

@@ -7,4 +7,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/bootstrap.sh"
 "$root/tools/build.sh" --target octet-train
 "$root/build/bin/octet-train" --mode both --epochs 1 --train-limit 6400 --test-limit 2000 \
-  --bn-decay-shift 5 --log "$root/build/demo-train.json" "$@"
+  --log "$root/build/demo-train.json" "$@"

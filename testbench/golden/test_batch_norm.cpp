@@ -150,10 +150,10 @@ TEST(BatchNorm, RunningStatisticsFollowThePowerOfTwoDecay) {
   batch.mean = {1000};
   batch.sigma = {3000};
   // μ_acc += rshift(1000·2^8 - 0, 8) = 1000; σ_acc += rshift(3000·2^8 - 2^23, 8) = -29768.
-  bn_update_running(r, batch);
+  bn_update_running(r, batch, 8);
   EXPECT_EQ(r.mean_acc[0], 1000);
   EXPECT_EQ(r.sigma_acc[0], (int64_t{1} << 23) - 29768);
-  for (int i = 0; i < 4000; ++i) bn_update_running(r, batch);
+  for (int i = 0; i < 4000; ++i) bn_update_running(r, batch, 8);
   const BnStats inf = bn_running_statistics(r, -14, 10);
   EXPECT_EQ(inf.mean[0], 1000);   // converged
   EXPECT_EQ(inf.sigma[0], 3000);

@@ -450,7 +450,7 @@ TEST(Fp32Network, RunningStatisticsAndInference) {
   Fp64Network m(net, random_params<double>(net, 831));
   const Batch b = random_batch(net, 6, 832);
   m.forward_backward(b.images.data(), b.labels.data(), b.n);
-  // First BN reads the images: check mu and sigma + eps averaging with momentum 1 - 2^-8.
+  // First BN reads the images: check mu and sigma + eps averaging with momentum kBnMomentum.
   for (int c = 0; c < 2; ++c) {
     double s1 = 0, s2 = 0;
     for (int n = 0; n < b.n; ++n)
@@ -462,8 +462,8 @@ TEST(Fp32Network, RunningStatisticsAndInference) {
         s2 += d * d;
       }
     const double sigma = std::sqrt(s2 / (b.n * 16));
-    EXPECT_NEAR(m.running_mean(1)[c], mu / 256, 1e-15);
-    EXPECT_NEAR(m.running_scale(1)[c], 255.0 / 256 + (sigma + kBnEps) / 256, 1e-15);
+    EXPECT_NEAR(m.running_mean(1)[c], mu * (1 - kBnMomentum), 1e-15);
+    EXPECT_NEAR(m.running_scale(1)[c], kBnMomentum + (sigma + kBnEps) * (1 - kBnMomentum), 1e-15);
   }
   // Side-effect-free loss leaves the statistics alone.
   const double rm = m.running_mean(3)[0];
