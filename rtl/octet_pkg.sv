@@ -61,4 +61,25 @@ package octet_pkg;
   // Widest exact product: 9 x 9 signed bits, shifted by FlagShift per coarse operand.
   localparam int unsigned ProdW = 2 * OpW + 2 * FlagShift;
 
+  // ---- Optimizer unit (docs/architecture.md "Optimizer unit") -----------------------
+  // Kept in its own block so that other units' additions merge cleanly.
+
+  // Working copy derived from the updated master (docs/numerics.md §8.2).
+  typedef enum logic [1:0] {
+    OptKindWeight8  = 2'd0,  // clamp(rhe(M / 2^16), -127, 127)     int8 on 2^-7
+    OptKindBnAffine = 2'd1,  // clamp(rhe(M / 2^16), -32767, 32767) int16 on 2^-7
+    OptKindBias     = 2'd2   // rhe(M / 2^9)                        int32 on 2^-14
+  } opt_kind_e;
+
+  localparam int unsigned OptDataW = 32;  // G (2^-14), V (2^-12), M (2^-23), W: int32
+  localparam int unsigned OptLrW   = 10;  // lr_q, unsigned, 0 ... 511 (lr = lr_q * 2^-9)
+  localparam int unsigned OptAccW  = OptDataW + 1;                    // acc = V + G, exact
+  localparam int unsigned OptProdW = OptAccW + OptLrW + 1;            // lr_q * acc, exact (signed)
+  localparam int unsigned OptDiffW = OptProdW + 1;                    // M - lr_q * acc, exact
+  localparam int unsigned OptWeightShift = 16;  // 2^-23 -> 2^-7
+  localparam int unsigned OptBiasShift   = 9;   // 2^-23 -> 2^-14
+  localparam int signed   OptWeight8Max  = 127;
+  localparam int signed   OptBnAffineMax = 32767;
+
+
 endpackage : octet_pkg
