@@ -37,21 +37,23 @@ package octet_pkg;
 
   // mix64, SplitMix64's finaliser, split at its two multiplies so that pipelines can put a
   // register after each: mix64(z) = sm64_stage3(sm64_stage2(sm64_stage1(z))).
+  // Results are assigned to the function name: Yosys 0.23 rejects `return` in package functions.
   function automatic logic [63:0] sm64_stage1(logic [63:0] z);
-    return (z ^ (z >> 30)) * SplitMixMul1;
+    sm64_stage1 = (z ^ (z >> 30)) * SplitMixMul1;
   endfunction
 
   function automatic logic [63:0] sm64_stage2(logic [63:0] z);
-    return (z ^ (z >> 27)) * SplitMixMul2;
+    sm64_stage2 = (z ^ (z >> 27)) * SplitMixMul2;
   endfunction
 
   function automatic logic [63:0] sm64_stage3(logic [63:0] z);
-    return z ^ (z >> 31);
+    sm64_stage3 = z ^ (z >> 31);
   endfunction
 
   function automatic logic [63:0] sm64_mix(logic [63:0] z);
-    return sm64_stage3(sm64_stage2(sm64_stage1(z)));
+    sm64_mix = sm64_stage3(sm64_stage2(sm64_stage1(z)));
   endfunction
+
   // Processing-element operands (rtl/pe.sv): a 9-bit signed value covers both the
   // unsigned 8-bit activations and the signed 8-bit weights / E2 codes, plus one
   // `coarse` flag per operand (E2 coarse code: value counts 2^FlagShift fine units).
