@@ -37,11 +37,4 @@ Tensor<int64_t> error_add(const Tensor<int64_t>& a, const Tensor<int64_t>& b) {
   return add_aligned(a, b, "error_add");
 }
 
-Tensor<int64_t> align_to(const Tensor<int64_t>& t, int exp) {
-  if (exp > t.exp) throw std::invalid_argument("align_to: target exponent is coarser");
-  Tensor<int64_t> out(t.shape, exp);
-  for (int64_t i = 0; i < t.size(); ++i) out.data[i] = shift_left_checked(t.data[i], t.exp - exp);
-  return out;
-}
-
 }  // namespace octet::golden

@@ -11,7 +11,4 @@ namespace octet::golden {
 Tensor<int32_t> residual_add(const Tensor<int32_t>& a, const Tensor<int32_t>& b);
 Tensor<int64_t> error_add(const Tensor<int64_t>& a, const Tensor<int64_t>& b);
 
-// Re-express t on the finer exponent `exp` (<= t.exp) by exact left shifts.
-Tensor<int64_t> align_to(const Tensor<int64_t>& t, int exp);
-
 }  // namespace octet::golden

@@ -17,21 +17,12 @@
 #include "golden/int_network.h"
 #include "golden/trainer.h"
 #include "train_models.h"
+#include "write_atomically.h"
 
 using namespace octet::golden;
+using octet::tools::write_atomically;
 
 namespace {
-
-void write_atomically(const std::string& path, const std::string& text, const char* what) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot write {}", path, what));
-    out << text;
-    if (!out) throw std::runtime_error(fmt::format("{}: write failed", path));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(fmt::format("{}: cannot replace", path));
-}
 
 nlohmann::json to_json(const EpochRecord& r) {
   return {{"mode", r.mode},           {"epoch", r.epoch},
