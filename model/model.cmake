@@ -1,0 +1,1 @@
+# octet::model (issue 6): filled in by the SystemC model work.

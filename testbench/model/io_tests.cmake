@@ -1,0 +1,1 @@
+# tests of octet::model_io
