@@ -1,0 +1,115 @@
+#include "sim/rtl_unit.h"
+
+#include "sim/cosim_check.h"
+
+#include <verilated.h>
+#include <verilated_fst_sc.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace octet::sim {
+
+namespace {
+// Half a clock cycle of SystemC time in timed (waveform) mode.
+const sc_core::sc_time kHalfPeriod(1, sc_core::SC_NS);
+
+bool in_systemc_thread() {
+  const sc_core::sc_process_b* p = sc_core::sc_get_current_process_b();
+  return p != nullptr && p->proc_kind() == sc_core::SC_THREAD_PROC_;
+}
+}  // namespace
+
+RtlUnit::RtlUnit(const sc_core::sc_module_name& name) : sc_module(name) {
+  // Tracing must be enabled before the verilated models exist (a waveform is only opened
+  // on a mismatch, but then for a model that was built long before).
+  Verilated::traceEverOn(true);
+  SC_THREAD(thread);
+}
+
+RtlUnit::~RtlUnit() = default;
+
+void RtlUnit::half_cycle(bool level) {
+  clk_.write(level);
+  if (timed_) {
+    sc_core::wait(kHalfPeriod);
+  } else {
+    sc_core::wait(sc_core::SC_ZERO_TIME);  // signals updated; the model's eval runs
+    sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
+  }
+}
+
+void RtlUnit::reset() {
+  rst_n_.write(false);
+  for (int i = 0; i < 2; ++i) clock_low(), clock_high();
+  rst_n_.write(true);
+  cycle_ = 0;
+}
+
+void RtlUnit::thread() {
+  for (;;) {
+    while (pending_ == nullptr) sc_core::wait(start_);
+    try {
+      (*pending_)();
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    pending_ = nullptr;
+  }
+}
+
+void RtlUnit::execute(const std::function<void()>& drive) {
+  if (in_systemc_thread()) {
+    drive();
+    return;
+  }
+  pending_ = &drive;
+  error_ = nullptr;
+  // Before the first sc_start() the thread finds the job when it is initialised.
+  if (sc_core::sc_get_status() != sc_core::SC_ELABORATION) start_.notify(sc_core::SC_ZERO_TIME);
+  sc_core::sc_start();
+  if (pending_ != nullptr) {
+    pending_ = nullptr;
+    throw std::logic_error(std::string(name()) + ": the RTL job did not run to completion");
+  }
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void RtlUnit::execute_with_wave(const std::function<void()>& drive, const std::string& path) {
+  auto fst = std::make_unique<VerilatedFstSc>();
+  trace_model(fst.get());
+  fst->open(path.c_str());
+  timed_ = true;
+  try {
+    execute(drive);
+  } catch (...) {
+    timed_ = false;
+    fst->close();
+    waves_.push_back(std::move(fst));
+    throw;
+  }
+  timed_ = false;
+  fst->close();
+  waves_.push_back(std::move(fst));
+}
+
+void RtlUnit::mismatch(const std::function<void()>& drive, const std::string& line, const std::string& tag) {
+  const std::string path = wave_path(tag);
+  std::string note = "; waveform " + path;
+  try {
+    execute_with_wave(drive, path);
+  } catch (const std::exception& e) {
+    note += " (replay: " + std::string(e.what()) + ")";
+  }
+  throw CosimMismatch(line + note);
+}
+
+std::string wave_path(const std::string& name) {
+  const char* env = std::getenv("OCTET_COSIM_WAVE_DIR");
+  const std::filesystem::path dir = env ? env : OCTET_COSIM_WAVE_DIR;
+  std::filesystem::create_directories(dir);
+  return (dir / (name + ".fst")).string();
+}
+
+}  // namespace octet::sim

@@ -1,0 +1,233 @@
+// Each RTL unit backend (sim/) against its golden backend on random jobs of several shapes,
+// with the measured cycles equal to the documented formulas (docs/architecture.md): the
+// comparison here is independent of the backends' own checks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "golden/counter_rng.h"
+#include "model/golden_backends.h"
+#include "sim/rtl_backends.h"
+#include "sim/rtl_optimizer_unit.h"
+#include "sim/rtl_shift_quantizer.h"
+#include "sim/rtl_systolic_array.h"
+#include "sim/stream_key_inverse.h"
+#include "testbench/cosim/cosim_seed.h"
+
+namespace octet {
+namespace {
+
+using cosim_test::test_seed;
+using Rng = std::mt19937_64;
+
+int64_t draw(Rng& g, int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(g); }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// ---- systolic array ------------------------------------------------------------------------
+golden::FlagCode e2_code(Rng& g) {
+  const int32_t v = draw(g, 0, 3) == 0 ? (draw(g, 0, 1) ? 127 : -127) : static_cast<int32_t>(draw(g, -127, 127));
+  return {v, draw(g, 0, 1) == 1};
+}
+
+model::ArrayTileJob random_tile(Rng& g, model::GemmKind kind, int64_t R, int64_t C, int64_t K) {
+  model::ArrayTileJob j;
+  j.kind = kind, j.rows = R, j.cols = C, j.depth = K;
+  auto act = [&](golden::Shape s) {
+    golden::Tensor<uint8_t> t(s, -7);
+    for (auto& v : t.data) v = static_cast<uint8_t>(draw(g, 0, 3) == 0 ? 255 * draw(g, 0, 1) : draw(g, 0, 255));
+    return t;
+  };
+  auto weight = [&](golden::Shape s) {
+    golden::Tensor<int8_t> t(s, -7);
+    for (auto& v : t.data) v = static_cast<int8_t>(draw(g, 0, 3) == 0 ? (draw(g, 0, 1) ? 127 : -128) : draw(g, -127, 127));
+    return t;
+  };
+  auto err = [&](golden::Shape s) {
+    golden::Tensor<golden::FlagCode> t(s, -20);
+    for (auto& v : t.data) v = e2_code(g);
+    return t;
+  };
+  switch (kind) {
+    case model::GemmKind::kForward: j.act = act({R, K}), j.weight = weight({K, C}); break;
+    case model::GemmKind::kBackwardData: j.err = err({R, K}), j.weight = weight({C, K}); break;
+    case model::GemmKind::kWeightGrad: j.act = act({K, R}), j.err = err({K, C}); break;
+  }
+  return j;
+}
+
+TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
+  Rng g(test_seed("CosimUnits.SystolicArray", 1));
+  sim::RtlSystolicArray& rtl = *sim::rtl_units().array;
+  model::GoldenArrayBackend golden;
+  constexpr int64_t R = sim::kArrayRows, C = sim::kArrayCols;
+  int64_t tiles = 0, values = 0;
+  for (model::GemmKind kind : {model::GemmKind::kForward, model::GemmKind::kBackwardData, model::GemmKind::kWeightGrad}) {
+    for (int i = 0; i < 14; ++i) {
+      // Full and partial tiles; depths around TileGap and up to a 3x3x32 conv's reduction.
+      const int64_t rows = i < 4 ? R : draw(g, 1, R), cols = i < 4 ? C : draw(g, 1, C);
+      const int64_t depth = i == 0 ? 1 : i == 1 ? R : i < 6 ? draw(g, 2, 2 * R) : draw(g, 1, 300);
+      const model::ArrayTileJob job = random_tile(g, kind, rows, cols, depth);
+      const model::ArrayTileOutcome o = rtl.run_tile(job);
+      const model::ArrayTileOutcome want = golden.run_tile(job);
+      const std::string what = std::string(model::gemm_kind_name(kind)) + " " + std::to_string(rows) + "x" +
+                               std::to_string(cols) + " K=" + std::to_string(depth);
+      ASSERT_EQ(o.out.shape, want.out.shape) << what;
+      ASSERT_EQ(o.out.data, want.out.data) << what;
+      EXPECT_EQ(o.out.exp, want.out.exp) << what;
+      EXPECT_EQ(o.cycles, depth + R + C + 1) << what;  // docs/architecture.md "Cycle formula", T = 1
+      ++tiles;
+      values += rows * cols;
+    }
+  }
+  EXPECT_EQ(rtl.stats().values, values);
+  std::printf("[  cosim   ] systolic_array: %lld tiles, %lld values equal, cycles = K + R + C + 1 on every tile\n",
+              static_cast<long long>(tiles), static_cast<long long>(values));
+}
+
+TEST(CosimUnits, SystolicArrayMismatchStopsWithLineAndWaveform) {
+  Rng g(test_seed("CosimUnits.SystolicArrayMismatch", 2));
+  sim::RtlSystolicArray& rtl = *sim::rtl_units().array;
+  const model::ArrayTileJob job = random_tile(g, model::GemmKind::kForward, 3, 5, 7);
+  rtl.inject_fault_for_test();
+  try {
+    rtl.run_tile(job);
+    FAIL() << "no mismatch reported";
+  } catch (const sim::CosimMismatch& e) {
+    const std::string msg = e.what();
+    std::printf("[  cosim   ] %s\n", msg.c_str());
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+    EXPECT_NE(msg.find("systolic_array forward tile 3x5 depth 7"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("out[0][0]: golden "), std::string::npos) << msg;
+    const size_t at = msg.find("; waveform ");
+    ASSERT_NE(at, std::string::npos) << msg;
+    const std::string path = msg.substr(at + 11);
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_GT(std::filesystem::file_size(path), 1000u) << path;
+  }
+  // The unit is usable again after the replay.
+  const model::ArrayTileOutcome o = rtl.run_tile(job);
+  EXPECT_EQ(o.out.data, model::GoldenArrayBackend().run_tile(job).out.data);
+}
+
+// ---- shift-quantizer -------------------------------------------------------------------------
+// Values of mixed magnitudes inside the verilated 48-bit input, some tensors all zero.
+golden::Tensor<int64_t> random_wide_tensor(Rng& g, int64_t n, int exp) {
+  golden::Tensor<int64_t> t({n}, exp);
+  const int top = static_cast<int>(draw(g, 0, 47));
+  const bool zeros = draw(g, 0, 15) == 0;
+  for (auto& v : t.data) {
+    if (zeros) break;
+    const int bits = static_cast<int>(draw(g, 0, top));
+    const int64_t lim = (int64_t{1} << bits) - 1;
+    v = draw(g, 0, 9) == 0 ? (draw(g, 0, 1) ? lim : -lim) : draw(g, -lim, lim);
+  }
+  return t;
+}
+
+TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
+  Rng g(test_seed("CosimUnits.ShiftQuantizer", 3));
+  sim::RtlShiftQuantizer& rtl = *sim::rtl_units().shift_quantizer;
+  model::GoldenShiftQuantizerBackend golden;
+  constexpr int64_t L = sim::kSqLanes;
+  int64_t tensors = 0, values = 0;
+  for (model::SqMode mode : {model::SqMode::kDirect, model::SqMode::kShift, model::SqMode::kConstant, model::SqMode::kFlag}) {
+    for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{17}, int64_t{64}, int64_t{333}, int64_t{2048}}) {
+      model::SqJob job;
+      job.mode = mode;
+      job.in = random_wide_tensor(g, n, static_cast<int>(draw(g, -30, 0)));
+      job.bits = static_cast<int>(mode == model::SqMode::kFlag ? draw(g, 2, 16) : draw(g, 2, 16));
+      job.cq.log2_scale = static_cast<int>(draw(g, 1, 15));
+      job.cq.out_exp = -14;
+      job.cq.key = golden::make_stream_key(g(), g(), g());
+      job.out_exp = job.in.exp - static_cast<int>(draw(g, -40, 40));
+      const int64_t lim = draw(g, 0, 1) ? 127 : std::numeric_limits<int32_t>::max();
+      job.lo = -lim, job.hi = lim;
+      const model::SqOutcome o = rtl.run(job);
+      const model::SqOutcome want = golden.run(job);
+      const std::string what = "mode " + std::to_string(static_cast<int>(mode)) + " n=" + std::to_string(n);
+      ASSERT_EQ(o.out.data, want.out.data) << what;
+      EXPECT_EQ(o.out.exp, want.out.exp) << what;
+      const int64_t B = ceil_div(n, L);
+      // docs/architecture.md "Latency and throughput": last output beat, cycle 0 = configuration.
+      EXPECT_EQ(o.cycles, mode == model::SqMode::kDirect ? B + 5 : 2 * B + 6) << what;
+      ++tensors;
+      values += n;
+    }
+  }
+  EXPECT_EQ(rtl.stats().values, values);
+  std::printf("[  cosim   ] shift_quantizer: %lld tensors (Q, SQ, CQ, E2), %lld values equal, cycles = formula on every tensor\n",
+              static_cast<long long>(tensors), static_cast<long long>(values));
+}
+
+TEST(CosimUnits, StreamKeyInverseReproducesEveryKey) {
+  Rng g(test_seed("CosimUnits.StreamKeyInverse", 4));
+  for (int i = 0; i < 10000; ++i) {
+    const golden::StreamKey k = golden::make_stream_key(g(), g(), g());
+    ASSERT_EQ(golden::make_stream_key(sim::seed_for_key(k), 0, 0).value, k.value);
+  }
+}
+
+// ---- optimizer -------------------------------------------------------------------------------
+int32_t opt_value(Rng& g) {
+  switch (draw(g, 0, 4)) {
+    case 0: return draw(g, 0, 1) ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min();
+    case 1: return static_cast<int32_t>(g());
+    default: return static_cast<int32_t>(draw(g, -(1 << 20), 1 << 20));
+  }
+}
+
+TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
+  Rng g(test_seed("CosimUnits.Optimizer", 5));
+  sim::RtlOptimizerUnit& rtl = *sim::rtl_units().optimizer;
+  model::GoldenOptimizerBackend golden;
+  constexpr int64_t L = sim::kOptLanes;
+  int64_t tensors = 0, values = 0;
+  for (model::OptKind kind : {model::OptKind::kWeight8, model::OptKind::kBnAffine, model::OptKind::kBias}) {
+    for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{4}, int64_t{7}, int64_t{144}, int64_t{2305}}) {
+      model::OptJob job;
+      job.kind = kind;
+      golden::Tensor<int32_t> master({n}, -23);
+      for (auto& v : master.data) v = opt_value(g);
+      job.state = golden::make_param_state(master);
+      for (auto& v : job.state.momentum.data) v = opt_value(g);
+      job.grad = golden::Tensor<int32_t>({n}, -14);
+      for (auto& v : job.grad.data) v = opt_value(g);
+      job.lr_q = static_cast<int>(draw(g, 0, 3) == 0 ? 511 * draw(g, 0, 1) : draw(g, 0, 511));
+      const model::OptOutcome o = rtl.run(job);
+      const model::OptOutcome want = golden.run(job);
+      const std::string what = "kind " + std::to_string(static_cast<int>(kind)) + " n=" + std::to_string(n);
+      ASSERT_EQ(o.state.master.data, want.state.master.data) << what;
+      ASSERT_EQ(o.state.momentum.data, want.state.momentum.data) << what;
+      ASSERT_EQ(o.work.data, want.work.data) << what;
+      EXPECT_EQ(o.cycles, ceil_div(n, L) + 3) << what;  // docs/architecture.md "Optimizer unit"
+      ++tensors;
+      values += 3 * n;
+    }
+  }
+  EXPECT_EQ(rtl.stats().values, values);
+  std::printf("[  cosim   ] optimizer_unit: %lld tensors, %lld values equal, cycles = ceil(n/L) + 3 on every tensor\n",
+              static_cast<long long>(tensors), static_cast<long long>(values));
+}
+
+TEST(CosimUnits, FactoryRejectsOtherArraySizes) {
+  model::AccelConfig c;
+  c.array_rows = 16, c.array_cols = 16;
+  try {
+    sim::make_rtl_backends(c);
+    FAIL() << "16x16 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("8x8"), std::string::npos) << e.what();
+  }
+  c.array_rows = c.array_cols = 8;
+  const model::UnitBackends b = sim::make_rtl_backends(c);
+  EXPECT_EQ(b.array.get(), static_cast<model::ArrayBackend*>(sim::rtl_units().array));
+  EXPECT_TRUE(b.shift_quantizer && b.optimizer);
+}
+
+}  // namespace
+}  // namespace octet
