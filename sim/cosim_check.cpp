@@ -3,7 +3,7 @@
 namespace octet::sim {
 
 std::string index_string(const golden::Shape& shape, int64_t flat) {
-  if (shape.empty()) return "[" + std::to_string(flat) + "]";
+  if (shape.empty()) return index_string(golden::Shape{flat + 1}, flat);
   std::vector<int64_t> idx(shape.size());
   for (size_t d = shape.size(); d-- > 0;) {
     const int64_t extent = shape[d] > 0 ? shape[d] : 1;
@@ -11,7 +11,11 @@ std::string index_string(const golden::Shape& shape, int64_t flat) {
     flat /= extent;
   }
   std::string s;
-  for (int64_t i : idx) s += "[" + std::to_string(i) + "]";
+  for (int64_t i : idx) {
+    s.push_back('[');
+    s.append(std::to_string(i));
+    s.push_back(']');
+  }
   return s;
 }
 

@@ -1,6 +1,7 @@
 // main of the co-simulation tests: libsystemc provides main() and calls sc_main, so GoogleTest
 // runs from here (shared notes, pitfall 5). Each test runs in its own process under ctest.
 #include <gtest/gtest.h>
+#include <systemc>
 
 #include <cstdlib>
 
