@@ -83,7 +83,7 @@ TEST(CosimStep, TinyResnetBatch2On8x8IsBitExactAndCycleExact) {
   run_step(golden::parse_network_text(kTinyResnet, "tiny_resnet"), 2);
 }
 
-TEST(CosimStepSlow, SmallResnetBatch2On8x8IsBitExactAndCycleExact) {
+TEST(CosimStep, SmallResnetBatch2On8x8IsBitExactAndCycleExact) {
   run_step(golden::parse_network_file(OCTET_SOURCE_DIR "/networks/small_resnet.net"), 2);
 }
 
