@@ -113,7 +113,7 @@ void random_vs_golden(const char* name, uint64_t salt, int64_t target, int max_p
               static_cast<long long>(commands[2]), static_cast<long long>(chunk));
 }
 
-TEST(OCTET_BN_SUITE, RandomVsGolden) { random_vs_golden(OCTET_BN_NAME("RandomVsGolden"), 0xB40 + kBnLanes, 100'000, 300); }
+TEST(OCTET_BN_SUITE, RandomVsGolden) { random_vs_golden(OCTET_BN_NAME("RandomVsGolden"), 0xB40 + kBnLanes, 300'000, 400); }
 
 // ---- directed corners ------------------------------------------------------------------------
 constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
