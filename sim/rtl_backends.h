@@ -15,21 +15,27 @@ namespace octet::sim {
 class RtlSystolicArray;
 class RtlShiftQuantizer;
 class RtlOptimizerUnit;
+class RtlBnUnit;
 
 // The process's RTL units (created on the first call, which must come before sc_start()).
 struct RtlUnits {
   RtlSystolicArray* array = nullptr;
   RtlShiftQuantizer* shift_quantizer = nullptr;
   RtlOptimizerUnit* optimizer = nullptr;
+  RtlBnUnit* bn = nullptr;
 };
 RtlUnits& rtl_units();
 
 // The RTL backends for `config`; std::invalid_argument when the configuration's array size
 // or lane counts differ from the verilated ones (8x8 array, 4 lanes per streaming unit).
-// The BN unit is not bound yet (null member: the golden reference).
-model::UnitBackends make_rtl_backends(const model::AccelConfig& config);
+// with_bn = false leaves the BN unit to the golden reference (null member): the model's BN
+// timing is per tensor, the RTL's per channel, so their cycle counts differ (docs/architecture.md
+// "Co-simulation").
+model::UnitBackends make_rtl_backends(const model::AccelConfig& config, bool with_bn = true);
 
-// One line per unit: jobs, values compared with the golden backend, RTL cycles run.
+// One line per unit: jobs, values compared with the golden backend, RTL cycles run (since
+// the start of the process or the last reset_cosim_stats()).
 std::string cosim_summary();
+void reset_cosim_stats();
 
 }  // namespace octet::sim

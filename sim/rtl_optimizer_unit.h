@@ -29,6 +29,7 @@ class RtlOptimizerUnit : public RtlUnit, public model::OptimizerBackend {
   // ceil(n/L) + 3).
   model::OptOutcome run(const model::OptJob& job) override;
   const UnitStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = {}; }
 
  private:
   void trace_model(VerilatedFstC* fst) override;

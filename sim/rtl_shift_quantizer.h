@@ -29,6 +29,7 @@ class RtlShiftQuantizer : public RtlUnit, public model::ShiftQuantizerBackend {
   // output beat (documented: 2 ceil(n/L) + 6, direct mode ceil(n/L) + 5).
   model::SqOutcome run(const model::SqJob& job) override;
   const UnitStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = {}; }
 
  private:
   void trace_model(VerilatedFstC* fst) override;

@@ -33,6 +33,7 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   // the last output row, inclusive (documented: K + R + C + 1).
   model::ArrayTileOutcome run_tile(const model::ArrayTileJob& job) override;
   const UnitStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = {}; }
   // Test hook for the mismatch path: the next tile's collected out[0][0] is off by one.
   void inject_fault_for_test() { fault_ = true; }
 

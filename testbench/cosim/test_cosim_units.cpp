@@ -9,10 +9,13 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "golden/counter_rng.h"
 #include "model/golden_backends.h"
+#include "golden/activation.h"
 #include "sim/rtl_backends.h"
+#include "sim/rtl_bn_unit.h"
 #include "sim/rtl_optimizer_unit.h"
 #include "sim/rtl_shift_quantizer.h"
 #include "sim/rtl_systolic_array.h"
@@ -67,7 +70,7 @@ TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
   constexpr int64_t R = sim::kArrayRows, C = sim::kArrayCols;
   int64_t tiles = 0, values = 0;
   for (model::GemmKind kind : {model::GemmKind::kForward, model::GemmKind::kBackwardData, model::GemmKind::kWeightGrad}) {
-    for (int i = 0; i < 14; ++i) {
+    for (int i = 0; i < 60; ++i) {
       // Full and partial tiles; depths around TileGap and up to a 3x3x32 conv's reduction.
       const int64_t rows = i < 4 ? R : draw(g, 1, R), cols = i < 4 ? C : draw(g, 1, C);
       const int64_t depth = i == 0 ? 1 : i == 1 ? R : i < 6 ? draw(g, 2, 2 * R) : draw(g, 1, 300);
@@ -135,6 +138,7 @@ TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
   model::GoldenShiftQuantizerBackend golden;
   constexpr int64_t L = sim::kSqLanes;
   int64_t tensors = 0, values = 0;
+  for (int round = 0; round < 6; ++round)
   for (model::SqMode mode : {model::SqMode::kDirect, model::SqMode::kShift, model::SqMode::kConstant, model::SqMode::kFlag}) {
     for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{17}, int64_t{64}, int64_t{333}, int64_t{2048}}) {
       model::SqJob job;
@@ -187,6 +191,7 @@ TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
   model::GoldenOptimizerBackend golden;
   constexpr int64_t L = sim::kOptLanes;
   int64_t tensors = 0, values = 0;
+  for (int round = 0; round < 6; ++round)
   for (model::OptKind kind : {model::OptKind::kWeight8, model::OptKind::kBnAffine, model::OptKind::kBias}) {
     for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{4}, int64_t{7}, int64_t{144}, int64_t{2305}}) {
       model::OptJob job;
@@ -214,6 +219,63 @@ TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
               static_cast<long long>(tensors), static_cast<long long>(values));
 }
 
+// ---- batch norm ------------------------------------------------------------------------------
+TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
+  Rng g(test_seed("CosimUnits.Bn", 6));
+  sim::RtlBnUnit& rtl = *sim::rtl_units().bn;
+  model::GoldenBnBackend golden;
+  constexpr int64_t L = sim::kBnLanes;
+  int64_t jobs = 0, values = 0;
+  std::vector<golden::Shape> shapes = {{2, 3, 5, 5}, {1, 4, 3, 3}, {4, 6}, {2, 2, 7, 7}, {3, 5, 2, 2}, {1, 1, 1, 1}};
+  for (int i = 0; i < 30; ++i) {  // random shapes, N per channel 1 ... 512
+    if (draw(g, 0, 3) == 0) shapes.push_back({draw(g, 1, 16), draw(g, 1, 8)});
+    else shapes.push_back({draw(g, 1, 8), draw(g, 1, 6), draw(g, 1, 8), draw(g, 1, 8)});
+  }
+  for (const golden::Shape& shape : shapes) {
+    model::BnForwardJob fj;
+    fj.x = golden::Tensor<int32_t>(shape, static_cast<int>(draw(g, -15, 0)));
+    const int64_t mag = int64_t{1} << draw(g, 1, 20), offset = draw(g, -mag, mag);
+    for (auto& v : fj.x.data) v = static_cast<int32_t>(offset + draw(g, -mag, mag));
+    const int64_t C = shape[1], N = fj.x.size() / C;
+    fj.gamma = golden::Tensor<int16_t>({C}, -7);
+    fj.beta = golden::Tensor<int16_t>({C}, -7);
+    for (auto& v : fj.gamma.data) v = static_cast<int16_t>(draw(g, -300, 300));
+    for (auto& v : fj.beta.data) v = static_cast<int16_t>(draw(g, -300, 300));
+    const std::string what = "shape " + std::to_string(shape.size()) + "-D C=" + std::to_string(C) + " N=" + std::to_string(N);
+    const model::BnForwardOutcome f = rtl.forward(fj);
+    const model::BnForwardOutcome fw = golden.forward(fj);
+    ASSERT_EQ(f.stats.mean, fw.stats.mean) << what;
+    ASSERT_EQ(f.stats.sigma, fw.stats.sigma) << what;
+    ASSERT_EQ(f.stats.recip, fw.stats.recip) << what;
+    ASSERT_EQ(f.stats.recip_shift, fw.stats.recip_shift) << what;
+    ASSERT_EQ(f.xhat.data, fw.xhat.data) << what;
+    ASSERT_EQ(f.y.data, fw.y.data) << what;
+    ASSERT_EQ(f.act.data, fw.act.data) << what;
+    ASSERT_EQ(f.mask, fw.mask) << what;
+    // docs/architecture.md "Batch-norm unit": per channel 2 ceil(N/L) + 229 (train).
+    EXPECT_EQ(f.cycles, C * (2 * ceil_div(N, L) + 229)) << what;
+
+    model::BnBackwardJob bj;
+    bj.e1 = golden::Tensor<int32_t>(shape, static_cast<int>(draw(g, -20, -5)));
+    for (auto& v : bj.e1.data) v = static_cast<int32_t>(draw(g, -127, 127));
+    bj.mask = fw.mask;
+    bj.xhat = fw.xhat;
+    bj.gamma = fj.gamma;
+    bj.stats = fw.stats;
+    const model::BnBackwardOutcome b = rtl.backward(bj);
+    const model::BnBackwardOutcome bw = golden.backward(bj);
+    ASSERT_EQ(b.dx.data, bw.dx.data) << what;
+    ASSERT_EQ(b.g_gamma.data, bw.g_gamma.data) << what;
+    ASSERT_EQ(b.g_beta.data, bw.g_beta.data) << what;
+    EXPECT_EQ(b.cycles, C * (2 * ceil_div(N, L) + 73)) << what;  // backward
+    jobs += 2;
+    values += (4 * C + 2 * C * N) + (2 * C + C * N);
+  }
+  EXPECT_EQ(rtl.stats().values, values);
+  std::printf("[  cosim   ] bn_unit: %lld jobs (train forward, backward), %lld values equal, cycles = per-channel "
+              "formula on every job\n", static_cast<long long>(jobs), static_cast<long long>(values));
+}
+
 TEST(CosimUnits, FactoryRejectsOtherArraySizes) {
   model::AccelConfig c;
   c.array_rows = 16, c.array_cols = 16;
@@ -226,7 +288,8 @@ TEST(CosimUnits, FactoryRejectsOtherArraySizes) {
   c.array_rows = c.array_cols = 8;
   const model::UnitBackends b = sim::make_rtl_backends(c);
   EXPECT_EQ(b.array.get(), static_cast<model::ArrayBackend*>(sim::rtl_units().array));
-  EXPECT_TRUE(b.shift_quantizer && b.optimizer);
+  EXPECT_TRUE(b.shift_quantizer && b.optimizer && b.bn);
+  EXPECT_FALSE(sim::make_rtl_backends(c, /*with_bn=*/false).bn);
 }
 
 }  // namespace
