@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   CLI::App app{"octet-sim: cycles, utilisation, memory traffic and energy of one training step on the Octet accelerator model"};
   tools::SimCliArgs args;
   tools::add_sim_options(app, args);
+  // One line per error, as for every other bad input (CLI11's default adds a second line).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) { return std::string(e.what()) + "\n"; });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
