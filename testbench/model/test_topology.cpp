@@ -2,7 +2,10 @@
 // exact one-line message (file, line, field).
 #include <gtest/gtest.h>
 
+#include <random>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "model/topology.h"
 
@@ -146,4 +149,48 @@ TEST(TopologyErrors, MissingFile) {
   } catch (const TopologyError& e) {
     EXPECT_EQ(std::string(e.what()), "/nonexistent/octet/x.csv:0: field 'file': cannot open: No such file or directory");
   }
+}
+
+// Random corruptions of valid rows (seeded, printed): the parser either accepts a row whose
+// sizes are all valid, or throws one TopologyError line "t.csv:<line>: field '<f>': <msg>".
+TEST(TopologyErrors, RandomCorruptionsAreAcceptedValidOrOneLineErrors) {
+  const uint64_t seed = 20261127;
+  std::mt19937_64 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::vector<std::string> tokens = {"", "0", "-3", "x", "1.5", "99999999999", " 7 ", "3", "1", "64", "DP_a", ",", "\t"};
+  const std::regex one_line(R"(^t\.csv:[0-9]+: field '[^'\n]+': [^\n]+$)");
+  int accepted = 0, rejected = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<std::string> cells = {"L", "8", "8", "3", "3", "4", "4", "1"};
+    if (rng() % 2) cells.push_back("2");
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const size_t i = rng() % cells.size();
+      switch (rng() % 3) {
+        case 0: cells[i] = tokens[rng() % tokens.size()]; break;
+        case 1: cells.erase(cells.begin() + static_cast<long>(i)); break;
+        default: cells.insert(cells.begin() + static_cast<long>(i), tokens[rng() % tokens.size()]); break;
+      }
+      if (cells.empty()) cells.push_back("L");
+    }
+    std::string row;
+    for (const auto& c : cells) row += c + ",";
+    try {
+      const Topology t = parse_scalesim_topology_text(kConvHeader + row + "\n", "t.csv");
+      ASSERT_EQ(t.conv.size(), 1u) << row;
+      const ConvLayerSpec& s = t.conv[0];
+      EXPECT_FALSE(s.name.empty());
+      for (int64_t v : {s.ifmap_h, s.ifmap_w, s.filter_h, s.filter_w, s.channels, s.num_filter, s.stride_h, s.stride_w})
+        EXPECT_GT(v, 0) << row;
+      EXPECT_LE(s.filter_h, s.ifmap_h) << row;
+      EXPECT_LE(s.filter_w, s.ifmap_w) << row;
+      EXPECT_GE(s.ofmap_h(), 1) << row;
+      ++accepted;
+    } catch (const TopologyError& e) {
+      EXPECT_TRUE(std::regex_match(std::string(e.what()), one_line)) << row << " -> " << e.what();
+      ++rejected;
+    }
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(rejected, 0);
 }
