@@ -84,6 +84,7 @@ struct Controller::Impl {
       wait_done(op);
       L.record(rec).stall_cycles += op->stall_cycles;
     }
+    if (u.arena->error) std::rethrow_exception(u.arena->error);
     L.record(rec).cycles += now_cycles() - t0;
   }
 

@@ -150,3 +150,38 @@ TEST(ModelFunctional, TimingDoesNotDependOnFunctionalMode) {
 
 }  // namespace
 }  // namespace octet::model
+
+namespace octet::model {
+namespace {
+
+// An error inside a unit's operation ends the step with that error, and the model (one
+// elaboration per process) runs the next step normally.
+class FailingArray : public GoldenArrayBackend {
+ public:
+  ArrayTileOutcome run_tile(const ArrayTileJob& job) override {
+    if (++calls_ == 5) throw std::overflow_error("tile 5 overflowed");
+    return GoldenArrayBackend::run_tile(job);
+  }
+
+ private:
+  int calls_ = 0;
+};
+
+TEST(ModelFunctional, UnitErrorEndsTheStepAndTheModelRecovers) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyNet, "tiny");
+  SimOptions o = functional(test::fast_memory_config(4, 4), 2, 1);
+  o.backends.array = std::make_shared<FailingArray>();
+  EXPECT_THROW(simulate_network_step(desc, o), std::overflow_error);
+  o.backends.array = nullptr;
+  expect_identical(simulate_network_step(desc, o));
+}
+
+TEST(ModelFunctional, UnsupportedDataflowIsRejected) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyNet, "tiny");
+  AccelConfig c;
+  c.dataflow = "ws";
+  EXPECT_THROW(simulate_network_step(desc, test::options(c)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace octet::model
