@@ -134,6 +134,35 @@ TEST(ModelTiming, EnergyOfATinyGemmIsHandComputed) {
   EXPECT_DOUBLE_EQ(r.record.energy_total(), 2048 + 40960 + 230400 + 768000);
 }
 
+// The update pass of a 6 x 7 weight GEMM row: each of the 42 weights costs 2 adds, 1
+// multiply, 2 shifts and 2 compares in the optimizer (FP32: 2 adds, 2 multiplies), and moves
+// M, V, G in (4 + 2 + 2 B) and M, V, W8 out (4 + 2 + 1 B); FP32 12 B in, 8 B out.
+TEST(ModelTiming, EnergyOfAnUpdatePassIsHandComputed) {
+  EnergyTable t = test::flat_energy_table(0);
+  const auto set = [&t](Action a, double v) { t.pj[static_cast<size_t>(a)] = v; };
+  set(Action::kAddInt32, 1);
+  set(Action::kMulInt32, 10);
+  set(Action::kShift, 100);
+  set(Action::kCompare, 1000);
+  set(Action::kAddFp32, 1e4);
+  set(Action::kMulFp32, 1e5);
+  set(Action::kDramByte, 1e6);
+  Topology topo;
+  topo.origin = "hand";
+  topo.gemm.push_back(GemmLayerSpec{"g", 5, 7, 6, 2});  // M = 5, N = 7, K = 6
+  const StepReport r = simulate_topology_step(topo, options(fast_memory_config(4, 4), t));
+  const PassRecord& up = r.records.back();
+  ASSERT_EQ(up.pass, Pass::kUpdate);
+  const double n = 42;
+  EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kOptimizer)], n * (2 + 10 + 200 + 2000));
+  EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kOptimizer)], n * (2e4 + 2e5));
+  EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kDram)], 1e6 * n * (8 + 7));
+  EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kDram)], 1e6 * n * (12 + 8));
+  EXPECT_EQ(up.dram_read_bytes, 42 * 8);
+  EXPECT_EQ(up.dram_write_bytes, 42 * 7);
+  EXPECT_EQ(up.cycles, timing::optimizer_cycles(42, 4));
+}
+
 // A SCALE-Sim conv topology: every row gets forward, backward (not the first row: its
 // input is the data) and weight-gradient GEMMs of M = OH*OW*batch, K = C*FH*FW, N = filters,
 // a quantization pass on each, and an update pass over its weights.
@@ -162,6 +191,30 @@ TEST(ModelTiming, TopologyRowsBecomeThreeGemmsAndAnUpdate) {
     EXPECT_GE(r.cycles, r.ideal_cycles);
   }
   EXPECT_EQ(rep.total_macs(), 2 * macs1 + 3 * macs2);
+}
+
+// A depthwise row (name contains DP) is C independent GEMMs of N = 1; a GEMM row is M x K x N.
+TEST(ModelTiming, DepthwiseAndGemmRowsCountTheirMacs) {
+  Topology conv;
+  conv.origin = "hand";
+  conv.conv.push_back(ConvLayerSpec{"c0", 6, 6, 3, 3, 2, 4, 1, 1, false, 2});
+  conv.conv.push_back(ConvLayerSpec{"DP1", 6, 6, 3, 3, 5, 5, 1, 1, true, 3});
+  const StepReport rc = simulate_topology_step(conv, options(fast_memory_config(4, 4)));
+  const int64_t dp = 4 * 4 * 9 * 5;  // OH*OW*FH*FW*C
+  const PassRecord& dp_fwd = rc.records.at(1);  // order: forwards, backwards in reverse, updates
+  EXPECT_EQ(dp_fwd.layer, "DP1");
+  EXPECT_EQ(dp_fwd.pass, Pass::kForward);
+  EXPECT_EQ(dp_fwd.macs, dp);
+  EXPECT_EQ(rc.total_macs(), 2 * (4 * 4 * 18 * 4) + 3 * dp);
+  // One output column per channel: the array's 16 PEs do at most 4 MACs per cycle.
+  EXPECT_LE(dp_fwd.utilisation, 0.25);
+
+  Topology gemm;
+  gemm.origin = "hand";
+  gemm.gemm.push_back(GemmLayerSpec{"g0", 10, 6, 7, 2});
+  gemm.gemm.push_back(GemmLayerSpec{"g1", 10, 3, 6, 3});
+  const StepReport rg = simulate_topology_step(gemm, options(fast_memory_config(4, 4)));
+  EXPECT_EQ(rg.total_macs(), 2 * 10 * 6 * 7 + 3 * 10 * 3 * 6);
 }
 
 // The forward pass's Q and the backward's E2 are shift-quantizer passes of the formulas.
