@@ -1,4 +1,4 @@
-// The headline runs (label slow): a training step of ResNet-18/34/50 at batch 1,
+// The headline runs: a training step of ResNet-18/34/50 at batch 1,
 // 224x224, on the default 16x16 accelerator, timing mode. Prints cycles, per-pass array
 // utilisation, integer and FP32-baseline energy and the simulation wall time.
 #include <gtest/gtest.h>
@@ -49,6 +49,12 @@ void run(const char* net) {
                 f[static_cast<size_t>(u)] / 1e6);
   std::printf("  %-15s %9.1f %9.1f  (fp32 / integer = %.2f)\n", "total", r.total_energy_pj() / 1e6,
               r.total_fp32_energy_pj() / 1e6, r.total_fp32_energy_pj() / r.total_energy_pj());
+  // Three GEMMs per layer, except no backward-data GEMM where the input is the data.
+  int64_t data_layer_macs = 0;
+  for (const golden::NodeDesc& d : desc.nodes)
+    if (d.kind == golden::OpKind::kConv && d.inputs[0] == 0)
+      data_layer_macs += d.out_shape[1] * d.out_shape[2] * desc.input().out_shape[0] * d.kernel * d.kernel * d.out_channels;
+  EXPECT_EQ(r.total_macs(), 3 * golden::count_macs_forward(desc, 1) - data_layer_macs);
   for (const PassRecord& p : r.records) {
     EXPECT_LE(p.utilisation, 1.0) << p.layer;
     EXPECT_GE(p.cycles, p.ideal_cycles) << p.layer;
