@@ -229,23 +229,23 @@ struct Controller::Impl {
     for (size_t p = 0; p < params.size(); ++p)
       if (first_param[static_cast<size_t>(params[p].node)] < 0) first_param[static_cast<size_t>(params[p].node)] = static_cast<int>(p);
     grads.resize(params.size());
-    const int total = static_cast<int>(nodes);
+    const int layers = static_cast<int>(nodes) - 1;  // progress counts 3 passes of every node but the input
     if (fs) values[0].act = fs->images;
 
     for (size_t i = 1; i < nodes; ++i) {
       forward_node(static_cast<int>(i), first_param[i]);
-      if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * total);
+      if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * layers);
     }
     loss(desc.output);
     has_err[static_cast<size_t>(desc.output)] = true;
     for (int i = static_cast<int>(nodes) - 1; i >= 1; --i) {
       backward_node(i, first_param[static_cast<size_t>(i)]);
       if (fs) err[static_cast<size_t>(i)] = {};
-      if (job.progress) job.progress(desc.nodes[static_cast<size_t>(i)].name + " backward", 2 * total - i, 3 * total);
+      if (job.progress) job.progress(desc.nodes[static_cast<size_t>(i)].name + " backward", 2 * layers + 1 - i, 3 * layers);
     }
     for (size_t i = 1; i < nodes; ++i) {
       update_node(static_cast<int>(i), first_param[i], params);
-      if (job.progress) job.progress(desc.nodes[i].name + " update", 2 * total + static_cast<int>(i), 3 * total);
+      if (job.progress) job.progress(desc.nodes[i].name + " update", 2 * layers + static_cast<int>(i), 3 * layers);
     }
     if (fs) ++fs->step;
   }

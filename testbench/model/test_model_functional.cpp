@@ -185,3 +185,26 @@ TEST(ModelFunctional, UnsupportedDataflowIsRejected) {
 
 }  // namespace
 }  // namespace octet::model
+
+namespace octet::model {
+namespace {
+
+// Progress reports every pass of every layer once, in order, ending at the total.
+TEST(ModelFunctional, ProgressCountsEveryPassOnce) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyNet, "tiny");
+  SimOptions o = test::options(test::fast_memory_config(4, 4));
+  std::vector<int> done;
+  int total = 0;
+  o.progress = [&](const std::string&, int d, int t) {
+    done.push_back(d);
+    total = t;
+  };
+  simulate_network_step(desc, o);
+  const int layers = static_cast<int>(desc.nodes.size()) - 1;
+  EXPECT_EQ(total, 3 * layers);
+  ASSERT_EQ(static_cast<int>(done.size()), 3 * layers);
+  for (int k = 0; k < 3 * layers; ++k) EXPECT_EQ(done[static_cast<size_t>(k)], k + 1);
+}
+
+}  // namespace
+}  // namespace octet::model
