@@ -2,7 +2,10 @@
 // (docs/architecture.md) and hand-computed DRAM-bound schedules.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -38,6 +41,63 @@ TEST(ModelTiming, TiledGemmSpanEqualsTheFormula) {
     EXPECT_EQ(run.record.macs, k.m * k.d * k.n);
     EXPECT_EQ(run.record.stall_cycles, 2) << "only the first block waits (two one-cycle loads)";
   }
+}
+
+// Random shapes, arrays and buffer sizes (fast DRAM): the array's span is the formula of
+// the tiles it ran — one GEMM of depth D, or, when the reduction is split into chunks of
+// equal depth dc, T * chunks tiles of depth dc. Seed printed; OCTET_SEED=<n> replays.
+TEST(ModelTiming, RandomGemmsFollowTheFormula) {
+  uint64_t seed = 20261127;
+  if (const char* env = std::getenv("OCTET_SEED")) seed = std::strtoull(env, nullptr, 10);
+  std::printf("[   seed   ] RandomGemmsFollowTheFormula: OCTET_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const auto pick = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  int chunked = 0, blocked = 0;
+  for (int it = 0; it < 300; ++it) {
+    const int r = static_cast<int>(pick(2, 16)), c = static_cast<int>(pick(2, 16));
+    const int64_t m = pick(1, 300), d = pick(1, 2000), n = pick(1, 300);
+    AccelConfig cfg = fast_memory_config(r, c);
+    cfg.ifmap_sram_kib = pick(1, 8);
+    cfg.filter_sram_kib = pick(1, 8);
+    cfg.accum_sram_kib = pick(1, 8);
+    const GemmPlan p = plan_gemm(GemmShape{m, d, n, 1, 1, 1}, cfg);
+    if (d % p.dc != 0) continue;  // unequal chunks: no closed form here
+    // A block must outlast a drain + write-back, else the double-buffered accumulator halves
+    // stall the array (AccumulatorHalvesStallShortBlocks).
+    if (p.mb * p.nb * timing::array_tile_period(p.dc, r, c) < r + c + 4) continue;
+    chunked += p.d_chunks > 1;
+    blocked += p.m_blocks * p.n_blocks > 1;
+    const int64_t tiles = timing::ceil_div(m, r) * timing::ceil_div(n, c) * p.d_chunks;
+    const int64_t expected = p.dc + (tiles - 1) * timing::array_tile_period(p.dc, r, c) + r + c + 1;
+    const GemmRun run = simulate_gemm(m, d, n, options(cfg));
+    ASSERT_EQ(run.array_span, expected) << "iteration " << it << ": " << r << "x" << c << " array, GEMM " << m << "x"
+                                        << d << "x" << n << ", buffers " << cfg.ifmap_sram_kib << "/"
+                                        << cfg.filter_sram_kib << "/" << cfg.accum_sram_kib << " KiB";
+    ASSERT_EQ(run.record.macs, m * d * n);
+  }
+  EXPECT_GT(chunked, 10);
+  EXPECT_GT(blocked, 10);
+}
+
+// When half of the accumulator SRAM holds one tile and a tile streams in faster than the
+// previous-but-one tile drains and is written back, the array waits for accumulator space.
+// 8x8 array, 1 KiB accumulator SRAM (half: one 8x8x6 B tile), GEMM 8x2x24: three one-tile
+// blocks, X resident, one-cycle transfers. Tile 0 starts at 2 (X, Y loads), last beat 3,
+// result at 21, write-back [21, 22). Tile 1: last beat 11 (TileGap 8), array free at 12.
+// Tile 2 needs tile 0's half: starts at 22 (stall 10), last beat 23, result at 41;
+// its write-back [41, 42). Span 41 - 2 = 39 instead of the formula's 35.
+TEST(ModelTiming, AccumulatorHalvesStallShortBlocks) {
+  AccelConfig c = fast_memory_config(8, 8);
+  c.accum_sram_kib = 1;
+  const GemmPlan p = plan_gemm(GemmShape{8, 2, 24, 1, 1, 1}, c);
+  ASSERT_EQ(p.mb * p.nb, 1);
+  ASSERT_EQ(p.n_blocks, 3);
+  ASSERT_TRUE(p.x_resident);
+  const GemmRun run = simulate_gemm(8, 2, 24, options(c));
+  EXPECT_EQ(timing::array_gemm_cycles(8, 2, 24, 8, 8), 35);
+  EXPECT_EQ(run.array_span, 39);
+  EXPECT_EQ(run.record.stall_cycles, 2 + 10);
+  EXPECT_EQ(run.record.cycles, 42);
 }
 
 // Small scratchpads split the GEMM into many double-buffered blocks; with a fast DRAM the
