@@ -30,6 +30,18 @@ avgpool g   b4 global
 linear  fc  g out=5
 )";
 
+// An ImageNet-style stem: 7x7 stride-2 padded conv, 3x3 stride-2 padded max-pool.
+constexpr const char* kStemNet = R"(network stem
+input   x   3x15x15
+conv    c1  x out=8 k=7 s=2 p=3
+bnrelu  b1  c1
+maxpool p1  b1 k=3 s=2 p=1
+conv    c2  p1 out=8 k=3 s=1 p=1
+bnrelu  b2  c2
+avgpool g   b2 global
+linear  fc  g out=4
+)";
+
 SimOptions functional(const AccelConfig& c, int batch, uint64_t seed) {
   SimOptions o = test::options(c);
   o.functional = true;
@@ -55,6 +67,13 @@ TEST(ModelFunctional, TinyNetSplitReductionsOn3x5MatchesGolden) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     expect_identical(simulate_network_step(desc, functional(c, 3, seed)));
   }
+}
+
+TEST(ModelFunctional, StemNetOn5x3MatchesGolden) {
+  AccelConfig c = test::fast_memory_config(5, 3);
+  c.ifmap_sram_kib = c.filter_sram_kib = c.accum_sram_kib = 1;
+  const golden::NetworkDesc desc = golden::parse_network_text(kStemNet, "stem");
+  expect_identical(simulate_network_step(desc, functional(c, 2, 11)));
 }
 
 TEST(ModelFunctional, TinyNetOn16x16MatchesGolden) {
