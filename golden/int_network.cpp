@@ -21,8 +21,7 @@ namespace octet::golden {
 
 namespace {
 
-constexpr int kErrorBits = 8;          // E1 and E2 at 8 bits
-constexpr int kGradientExp = -14;      // G's constant output exponent
+constexpr int kErrorBits = kIntErrorBits;
 constexpr uint64_t kPurposeGradient = 1;
 constexpr uint64_t kPurposeInit = 2;
 
@@ -67,6 +66,40 @@ struct Forward {
 };
 
 }  // namespace
+
+CqParams gradient_cq_params(uint64_t seed, uint64_t step, int param, int gscale_log2) {
+  CqParams q;
+  q.log2_scale = gscale_log2;
+  q.out_exp = kIntGradientExp;
+  q.key = make_stream_key(seed, step, 16 * static_cast<uint64_t>(param) + kPurposeGradient);
+  return q;
+}
+
+Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err) {
+  const int64_t N = err.shape.at(0), classes = err.shape.at(1);
+  Tensor<int32_t> gb({classes}, kIntGradientExp);
+  for (int64_t o = 0; o < classes; ++o) {
+    int64_t s = 0;
+    for (int64_t n = 0; n < N; ++n) s += err.data[n * classes + o];
+    gb.data[o] = static_cast<int32_t>(saturate(shift_round_half_even(s, err.exp - kIntGradientExp), INT32_MIN, INT32_MAX));
+  }
+  return gb;
+}
+
+uint64_t training_state_digest(uint64_t seed, uint64_t step, const std::vector<ParamState>& states,
+                               const std::vector<BnRunning>& running) {
+  uint64_t h = mix64(seed ^ (step * kSplitMixGamma));
+  const auto absorb = [&h](int64_t v) { h = mix64(h ^ static_cast<uint64_t>(v)) + kSplitMixGamma; };
+  for (const ParamState& s : states) {
+    for (int32_t v : s.master.data) absorb(v);
+    for (int32_t v : s.momentum.data) absorb(v);
+  }
+  for (const BnRunning& r : running) {
+    for (int64_t v : r.mean_acc) absorb(v);
+    for (int64_t v : r.sigma_acc) absorb(v);
+  }
+  return h;
+}
 
 IntNetwork::IntNetwork(NetworkDesc desc, uint64_t seed, IntTrainOptions options)
     : desc_(std::move(desc)), seed_(seed), options_(options), params_(network_params(desc_)) {
@@ -205,26 +238,14 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
     const int p = first_param_[i];
     const auto cq = [&](Tensor<int64_t> g_raw, int param) {
       if (options_.weight_decay_lambda >= 0) add_weight_decay(g_raw, weight8_[param], options_.weight_decay_lambda);
-      CqParams q;
-      q.log2_scale = gscale_log2;
-      q.out_exp = kGradientExp;
-      q.key = make_stream_key(seed_, step_, 16 * static_cast<uint64_t>(param) + kPurposeGradient);
-      return constant_factor_quantize(g_raw, q, options_.threads);
+      return constant_factor_quantize(g_raw, gradient_cq_params(seed_, step_, param, gscale_log2), options_.threads);
     };
     const bool input_needs_error = desc_.nodes[d.inputs[0]].kind != OpKind::kInput;
     switch (d.kind) {
       case OpKind::kLinear: {
         const NodeValue& in = f.values[d.inputs[0]];
         const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
-        // Bias gradient: the batch sum of the loss error, on 2^-14.
-        Tensor<int32_t> gb({classes}, kGradientExp);
-        for (int64_t o = 0; o < classes; ++o) {
-          int64_t s = 0;
-          for (int64_t n = 0; n < N; ++n) s += err[i].data[n * classes + o];
-          gb.data[o] = static_cast<int32_t>(saturate(shift_round_half_even(s, err[i].exp - kGradientExp),
-                                                     INT32_MIN, INT32_MAX));
-        }
-        grads[p + 1] = std::move(gb);
+        grads[p + 1] = linear_bias_grad(err[i]);
         const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits, options_.threads);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
         if (input_needs_error) accumulate(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));
@@ -357,18 +378,6 @@ void IntNetwork::load(std::istream& in, const std::string& origin) {
   *this = std::move(copy);
 }
 
-uint64_t IntNetwork::state_digest() const {
-  uint64_t h = mix64(seed_ ^ (step_ * kSplitMixGamma));
-  const auto absorb = [&h](int64_t v) { h = mix64(h ^ static_cast<uint64_t>(v)) + kSplitMixGamma; };
-  for (const ParamState& s : states_) {
-    for (int32_t v : s.master.data) absorb(v);
-    for (int32_t v : s.momentum.data) absorb(v);
-  }
-  for (const BnRunning& r : running_) {
-    for (int64_t v : r.mean_acc) absorb(v);
-    for (int64_t v : r.sigma_acc) absorb(v);
-  }
-  return h;
-}
+uint64_t IntNetwork::state_digest() const { return training_state_digest(seed_, step_, states_, running_); }
 
 }  // namespace octet::golden

@@ -11,9 +11,22 @@
 #include "golden/batch_norm.h"
 #include "golden/network_desc.h"
 #include "golden/optimizer.h"
+#include "golden/quantizers.h"
 #include "golden/tensor.h"
 
 namespace octet::golden {
+
+// Pieces of the training step shared with other executors of the same schedule (the
+// accelerator model in model/), so that they run the same integer operations.
+inline constexpr int kIntErrorBits = 8;       // E1 and E2 at 8 bits
+inline constexpr int kIntGradientExp = -14;   // G's constant output exponent
+// CQ parameters of parameter `param`'s gradient at `step` (stochastic-rounding tensor id 16p + 1).
+CqParams gradient_cq_params(uint64_t seed, uint64_t step, int param, int gscale_log2);
+// The last layer's bias gradient: the batch sum of the loss error {N, classes}, on 2^-14.
+Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err);
+// The digest IntNetwork::state_digest computes, of any holder of the same state.
+uint64_t training_state_digest(uint64_t seed, uint64_t step, const std::vector<ParamState>& states,
+                               const std::vector<BnRunning>& running);
 
 struct IntTrainOptions {
   int weight_decay_lambda = 13;  // decay W8 * 2^-(7+λ); < 0 disables (docs/numerics.md §7.5)
@@ -44,6 +57,7 @@ class IntNetwork {
   const NetworkDesc& desc() const { return desc_; }
   const std::vector<ParamDesc>& params() const { return params_; }
   const std::vector<ParamState>& states() const { return states_; }
+  const std::vector<BnRunning>& running() const { return running_; }  // per node (empty unless bnrelu)
   uint64_t step() const { return step_; }
   uint64_t seed() const { return seed_; }
 

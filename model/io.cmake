@@ -27,9 +27,7 @@ add_library(octet_model_io STATIC
   scalesim_cfg.cpp
   energy_table.cpp
   report_writers.cpp
-  # Trivial accessors of step_report.h; the model branch implements the same file in
-  # octet_model. Whichever lands second drops its copy at merge.
-  step_report.cpp
+  step_report.cpp  # names and totals of step_report.h (shared by the model and the writers)
 )
 add_library(octet::model_io ALIAS octet_model_io)
 target_include_directories(octet_model_io PUBLIC ${PROJECT_SOURCE_DIR} PRIVATE ${OCTET_GENERATED_DIR})

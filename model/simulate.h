@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "golden/network_desc.h"
 #include "model/accel_config.h"
 #include "model/energy_table.h"
 #include "model/step_report.h"
 #include "model/topology.h"
+#include "model/unit_backends.h"
 
 namespace octet::model {
 
@@ -25,12 +27,37 @@ struct SimOptions {
   bool cosim = false;       // bind the Verilator-compiled RTL units (sim/) in place of their twins
   // Called as layers complete: (layer name, layers done, layers total).
   std::function<void(const std::string&, int, int)> progress;
+  // Added by the model core: the computation behind each unit (null members: the golden
+  // reference; sim/ binds the RTL here), and the step's hyper-parameters in functional mode
+  // (defaults as golden::TrainConfig: lr = 26 * 2^-9, gradient scale 2^7).
+  UnitBackends backends;
+  int lr_q = 26;
+  int gscale_log2 = 7;
 };
 
 // A training step of a golden network description (docs/network-format.md).
+// In functional mode the batch is synthetic and deterministic in `seed` (functional_batch).
 StepReport simulate_network_step(const golden::NetworkDesc& desc, const SimOptions& options);
 // A training step of a SCALE-Sim topology: each row is a conv (or GEMM) layer with its three
 // training GEMMs and quantization passes; timing and energy only (no values, no BN).
 StepReport simulate_topology_step(const Topology& topology, const SimOptions& options);
+
+// One forward GEMM (array terms: Out{M,N} = X{M,D} * Y{D,N}, 1-byte operands, int32 results to
+// DRAM) on the configured array, buffers and DRAM: its pass record, and the array's span from
+// the first accepted beat to the last result row (the documented cycle formula when the
+// operands arrive in time).
+struct GemmRun {
+  PassRecord record;
+  int64_t array_span = 0;
+};
+GemmRun simulate_gemm(int64_t m, int64_t d, int64_t n, const SimOptions& options);
+
+// The batch a functional run trains on: images uniform in [0, 255] on 2^-8 and labels
+// uniform in [0, classes), from counter-based draws keyed by `seed`.
+struct FunctionalBatch {
+  golden::Tensor<uint8_t> images;
+  std::vector<uint8_t> labels;
+};
+FunctionalBatch functional_batch(const golden::NetworkDesc& desc, int batch, uint64_t seed);
 
 }  // namespace octet::model

@@ -52,6 +52,14 @@ struct StepReport {
   bool cosim = false;          // RTL units bound in
   std::vector<PassRecord> records;
   double wall_seconds = 0;     // host time to simulate
+  // Added by the model core. Functional mode: the end-of-step training state against
+  // golden::IntNetwork::train_step on the same batch and seed.
+  uint64_t state_digest = 0, golden_state_digest = 0;
+  std::string functional_mismatch;  // empty when bit-identical; else the first difference
+  // Unit backends that measure cycles (co-simulation): operations compared with the model's
+  // formulas and how many differed.
+  int64_t cycle_checks = 0, cycle_mismatches = 0;
+  std::string first_cycle_mismatch;
   int64_t total_cycles() const;
   int64_t total_macs() const;
   double total_energy_pj() const;

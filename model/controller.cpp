@@ -1,0 +1,655 @@
+#include "model/controller.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "golden/activation.h"
+#include "golden/int_network.h"
+#include "golden/loss.h"
+#include "golden/pooling.h"
+#include "golden/residual.h"
+#include "model/lowering.h"
+#include "model/unit_timing.h"
+
+namespace octet::model {
+
+using golden::NodeDesc;
+using golden::OpKind;
+using golden::Tensor;
+
+namespace {
+
+// Bytes per element of each tensor kind in the buffers and DRAM (integer datapath).
+constexpr double kActBytes = 1;       // uint8 activations
+constexpr double kStreamBytes = 4;    // int32 conv / add / linear outputs
+constexpr double kWideBytes = 6;      // 48-bit raw errors and gradients (accumulator width)
+constexpr double kE2Bytes = 9.0 / 8;  // E2 code: 8-bit value + flag
+constexpr double kE1Bytes = 1;        // SQ-quantized E1
+constexpr double kGradBytes = 2;      // G: 15 bits on 2^-14
+constexpr double kXhatBytes = 2;      // x̂ int16
+constexpr double kMaskBytes = 1.0 / 8;
+constexpr double kMasterBytes = 4, kMomentumBytes = 2;
+constexpr double kFp32 = 4;
+
+int64_t b(int64_t n, double bytes) { return bytes_of(n, bytes); }
+int64_t now_cycles() { return time_to_cycles(sc_core::sc_time_stamp()); }
+
+struct NodeValue {
+  Tensor<uint8_t> act;
+  Tensor<int32_t> wide;
+  golden::BnStats stats;
+  Tensor<int16_t> xhat;
+  std::vector<uint8_t> mask;
+  std::vector<int64_t> argmax;
+};
+
+Tensor<int32_t> to_int32(const Tensor<uint8_t>& a) {
+  Tensor<int32_t> t(a.shape, a.exp);
+  std::copy(a.data.begin(), a.data.end(), t.data.begin());
+  return t;
+}
+
+template <typename T>
+Tensor<T> reshaped(Tensor<T> t, golden::Shape s) {
+  t.shape = std::move(s);
+  return t;
+}
+
+golden::PoolParams pool_params(const NodeDesc& d) { return golden::PoolParams{d.kernel, d.stride, d.pad, d.global}; }
+
+bool is_activation(const NodeDesc& d) { return d.value_kind == golden::ValueKind::kActivation; }
+
+}  // namespace
+
+// The schedule of one job, run inside the controller's thread.
+struct Controller::Impl {
+  Units u;
+  StepJob& job;
+  Ledger& L;
+  AccelConfig cfg;
+  FunctionalState* fs;
+  int64_t N;
+  std::vector<NodeValue> values;
+  std::vector<Tensor<int64_t>> err;
+  std::vector<Tensor<int32_t>> grads;
+
+  Impl(Units units, StepJob& j, Ledger& ledger)
+      : u(units), job(j), L(ledger), cfg(j.config), fs(j.state), N(j.batch) {}
+
+  // Runs `issue` (which submits operations), waits for them, and charges the elapsed cycles
+  // and the streaming operations' DRAM stalls to the record.
+  void stage(int rec, const std::function<std::vector<Op*>()>& issue) {
+    const int64_t t0 = now_cycles();
+    for (Op* op : issue()) {
+      wait_done(op);
+      L.record(rec).stall_cycles += op->stall_cycles;
+    }
+    if (u.arena->error) std::rethrow_exception(u.arena->error);
+    L.record(rec).cycles += now_cycles() - t0;
+  }
+
+  // ---- the array's GEMMs -------------------------------------------------------------------
+  // Issues every block of the GEMM: operand slabs double-buffered in the scratchpads, partial
+  // sums double-buffered in the accumulator SRAM, results written to DRAM at `out_bytes`.
+  void gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data) {
+    stage(rec, [&] { return issue_gemm(rec, s, out_bytes, data); });
+  }
+
+  std::vector<Op*> issue_gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data) {
+    const GemmPlan p = plan_gemm(s, cfg);
+    const int64_t R = cfg.array_rows, C = cfg.array_cols;
+    struct Block {
+      ArrayBlock ab;
+      bool load_x, load_y, last_chunk;
+      int out_block;
+    };
+    std::vector<Block> blocks;
+    int out_blocks = 0;
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t nb = 0; nb < p.n_blocks; ++nb)
+        for (int64_t mb = 0; mb < p.m_blocks; ++mb, ++out_blocks)
+          for (int64_t dc = 0; dc < p.d_chunks; ++dc) {
+            Block k;
+            k.ab.record = rec;
+            k.ab.m0 = mb * p.mb * R;
+            k.ab.m_len = std::min(p.mb * R, s.m - k.ab.m0);
+            k.ab.n0 = nb * p.nb * C;
+            k.ab.n_len = std::min(p.nb * C, s.n - k.ab.n0);
+            k.ab.d0 = dc * p.dc;
+            k.ab.d_len = std::min(p.dc, s.d - k.ab.d0);
+            k.ab.first_chunk = dc == 0;
+            k.ab.x_bytes = s.x_bytes;
+            k.ab.y_bytes = s.y_bytes;
+            k.ab.data = data;
+            k.load_x = !p.x_resident || nb == 0;
+            k.load_y = !p.y_resident || mb == 0;
+            k.last_chunk = dc == p.d_chunks - 1;
+            k.out_block = out_blocks;
+            blocks.push_back(k);
+          }
+    std::vector<Op*> xload(blocks.size(), nullptr), yload(blocks.size(), nullptr), compute(blocks.size(), nullptr);
+    std::vector<Op*> writeback(static_cast<size_t>(out_blocks), nullptr);
+    Op* x_cur = nullptr;
+    Op* y_cur = nullptr;
+    const auto issue_loads = [&](size_t i) {
+      const Block& k = blocks[i];
+      std::vector<Op*> free_half;  // the buffer half this block fills is free once block i-2 streamed in
+      if (i >= 2) free_half.push_back(compute[i - 2]);
+      if (k.load_x) {
+        const int64_t el = k.ab.m_len * k.ab.d_len;
+        const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, 4 / s.x_reuse);
+        xload[i] = u.dram->transfer(bytes, {}, free_half);
+        L.dram(rec, bytes, 0, fp, 0);
+        L.sram(rec, Buffer::kIfmap, 0, bytes, 0, fp);
+      }
+      if (k.load_y) {
+        const int64_t el = k.ab.d_len * k.ab.n_len;
+        yload[i] = u.dram->transfer(b(el, s.y_bytes), {}, free_half);
+        L.dram(rec, b(el, s.y_bytes), 0, el * 4, 0);
+        L.sram(rec, Buffer::kFilter, 0, b(el, s.y_bytes), 0, el * 4);
+      }
+    };
+    if (!blocks.empty()) issue_loads(0);
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const Block& k = blocks[i];
+      if (i + 1 < blocks.size()) issue_loads(i + 1);  // prefetch ahead of this block's write-back
+      if (xload[i]) x_cur = xload[i];
+      if (yload[i]) y_cur = yload[i];
+      std::vector<Op*> deps{x_cur, y_cur};
+      std::vector<Op*> release;  // the accumulator half is free once block j-2's write-back read it
+      if (k.ab.first_chunk && k.out_block >= 2 && writeback[static_cast<size_t>(k.out_block - 2)])
+        release.push_back(writeback[static_cast<size_t>(k.out_block - 2)]);
+      compute[i] = u.array->block(k.ab, deps, release);
+      if (k.last_chunk) {
+        const int64_t el = k.ab.m_len * k.ab.n_len;
+        const int64_t bytes = b(el, out_bytes / s.out_reuse), fp = b(el, 4 / s.out_reuse);
+        writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
+        L.sram(rec, Buffer::kAccum, kAccumBytes * el, 0, 4 * el, 0);
+        L.dram(rec, 0, bytes, 0, fp);
+        if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip
+          L.act(rec, Unit::kArray, Action::kAddInt64, el);
+          L.act_fp32(rec, Unit::kArray, Action::kAddFp32, el);
+        }
+      }
+    }
+    last_computes = compute;
+    std::vector<Op*> all = compute;
+    for (Op* w : writeback)
+      if (w) all.push_back(w);
+    return all;
+  }
+
+  // ---- helpers for streaming units -------------------------------------------------------------
+  void sq(int rec, SqMode mode, int64_t n, double in_bytes, double out_bytes, std::function<SqJob()> j,
+          std::function<void(SqOutcome&)> done) {
+    const int passes = mode == SqMode::kDirect ? 1 : 2;
+    const StreamTraffic t{passes * b(n, in_bytes), b(n, out_bytes), 0, 0};  // no FP32 twin
+    stage(rec, [&] { return std::vector<Op*>{u.sq->quantize(rec, mode, n, t, std::move(j), std::move(done))}; });
+  }
+
+  void elementwise(int rec, int64_t n, BnUnit::Elementwise per, StreamTraffic t, std::function<void()> values) {
+    stage(rec, [&] { return std::vector<Op*>{u.bn->stream(rec, n, per, t, std::move(values))}; });
+  }
+
+  // err[target] += e: a merge pass on the BN unit's lanes when the target already has an error.
+  void accumulate(int rec, int target, Tensor<int64_t> e, int64_t n) {
+    if (!fs) {
+      if (has_err[static_cast<size_t>(target)])
+        elementwise(rec, n, {1, 0, 0}, {b(2 * n, kWideBytes), b(n, kWideBytes), 8 * n, 4 * n}, nullptr);
+      has_err[static_cast<size_t>(target)] = true;
+      return;
+    }
+    Tensor<int64_t>& into = err[static_cast<size_t>(target)];
+    if (into.empty()) {
+      into = std::move(e);
+      return;
+    }
+    elementwise(rec, n, {1, 0, 0}, {b(2 * n, kWideBytes), b(n, kWideBytes), 8 * n, 4 * n},
+                [&] { into = golden::error_add(into, e); });
+  }
+  std::vector<bool> has_err;
+  std::vector<Op*> last_computes;
+
+  void run_gemm_only() {
+    const int rec = L.open("gemm", "gemm", Pass::kForward);
+    gemm(rec, *job.gemm, kStreamBytes, nullptr);
+    sc_core::sc_time first = last_computes.front()->started, last = last_computes.front()->done_at;
+    for (const Op* op : last_computes) {
+      first = std::min(first, op->started);
+      last = std::max(last, op->done_at);
+    }
+    if (job.gemm_span) *job.gemm_span = time_to_cycles(last - first);
+  }
+
+  // ---- network schedule -------------------------------------------------------------------------
+  int64_t elems(int node) const { return N * golden::node_elements(job.network->nodes[static_cast<size_t>(node)]); }
+
+  void run_network() {
+    const golden::NetworkDesc& desc = *job.network;
+    const size_t nodes = desc.nodes.size();
+    values.resize(nodes);
+    err.resize(nodes);
+    has_err.assign(nodes, false);
+    std::vector<int> first_param(nodes, -1);
+    const std::vector<golden::ParamDesc> params = golden::network_params(desc);
+    for (size_t p = 0; p < params.size(); ++p)
+      if (first_param[static_cast<size_t>(params[p].node)] < 0) first_param[static_cast<size_t>(params[p].node)] = static_cast<int>(p);
+    grads.resize(params.size());
+    const int layers = static_cast<int>(nodes) - 1;  // progress counts 3 passes of every node but the input
+    if (fs) values[0].act = fs->images;
+
+    for (size_t i = 1; i < nodes; ++i) {
+      forward_node(static_cast<int>(i), first_param[i]);
+      if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * layers);
+    }
+    loss(desc.output);
+    has_err[static_cast<size_t>(desc.output)] = true;
+    for (int i = static_cast<int>(nodes) - 1; i >= 1; --i) {
+      backward_node(i, first_param[static_cast<size_t>(i)]);
+      if (fs) err[static_cast<size_t>(i)] = {};
+      if (job.progress) job.progress(desc.nodes[static_cast<size_t>(i)].name + " backward", 2 * layers + 1 - i, 3 * layers);
+    }
+    for (size_t i = 1; i < nodes; ++i) {
+      update_node(static_cast<int>(i), first_param[i], params);
+      if (job.progress) job.progress(desc.nodes[i].name + " update", 2 * layers + static_cast<int>(i), 3 * layers);
+    }
+    if (fs) ++fs->step;
+  }
+
+  void forward_node(int i, int p) {
+    const golden::NetworkDesc& desc = *job.network;
+    const NodeDesc& d = desc.nodes[static_cast<size_t>(i)];
+    const NodeDesc& in = desc.nodes[static_cast<size_t>(d.inputs[0])];
+    NodeValue& v = values[static_cast<size_t>(i)];
+    const NodeValue& iv = values[static_cast<size_t>(d.inputs[0])];
+    const int64_t n_out = elems(i), n_in = elems(d.inputs[0]);
+    switch (d.kind) {
+      case OpKind::kConv: {
+        const int rec = L.open(d.name, "conv", Pass::kForward);
+        const int64_t ho = d.out_shape[1], wo = d.out_shape[2], ci = in.out_shape[0];
+        GemmShape s{N * ho * wo, ci * d.kernel * d.kernel, d.out_channels, 1, kActBytes, 1};
+        s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
+        if (!fs) return gemm(rec, s, kStreamBytes, nullptr);
+        const golden::ConvParams cp{d.stride, d.pad};
+        const golden::Shape os{N, d.out_channels, ho, wo};
+        GemmData g;
+        g.kind = GemmKind::kForward;
+        g.act = im2col(iv.act, d.kernel, cp, os);
+        g.weight = weight_matrix(fs->weight8[static_cast<size_t>(p)]);
+        g.out = Tensor<int64_t>({s.m, s.n}, g.act.exp + g.weight.exp);
+        gemm(rec, s, kStreamBytes, &g);
+        v.wide = narrow_checked(rows_to_nchw(g.out, os), "conv forward");
+        return;
+      }
+      case OpKind::kLinear: {
+        const int rec = L.open(d.name, "linear", Pass::kForward);
+        const int64_t f = n_in / N;
+        const GemmShape s{N, f, d.out_channels, 1, kActBytes, 1};
+        if (!fs) return gemm(rec, s, kStreamBytes, nullptr);
+        GemmData g;
+        g.kind = GemmKind::kForward;
+        g.act = reshaped(iv.act, {N, f});
+        g.weight = weight_matrix(fs->weight8[static_cast<size_t>(p)]);
+        g.out = Tensor<int64_t>({s.m, s.n}, g.act.exp + g.weight.exp);
+        gemm(rec, s, kStreamBytes, &g);
+        // The bias is preloaded into the accumulators (on the output grid, as golden linear_forward).
+        const Tensor<int32_t>& bias = fs->bias[static_cast<size_t>(p + 1)];
+        if (bias.exp != g.out.exp) throw std::logic_error("linear: bias is not on the output grid");
+        for (int64_t r = 0; r < N; ++r)
+          for (int64_t o = 0; o < s.n; ++o) g.out.data[static_cast<size_t>(r * s.n + o)] += bias.data[static_cast<size_t>(o)];
+        v.wide = narrow_checked(g.out, "linear forward");
+        return;
+      }
+      case OpKind::kBnRelu: {
+        const int rec = L.open(d.name, "bnrelu", Pass::kForward);
+        const double in_b = is_activation(in) ? kActBytes : kStreamBytes;
+        const StreamTraffic t{2 * b(n_in, in_b), b(n_out, kActBytes + kXhatBytes + kMaskBytes), 8 * n_in, 8 * n_out};
+        std::function<BnForwardJob()> jb;
+        std::function<void(BnForwardOutcome&)> done;
+        if (fs) {
+          jb = [&] {
+            return BnForwardJob{is_activation(in) ? to_int32(iv.act) : iv.wide, fs->affine[static_cast<size_t>(p)],
+                                fs->affine[static_cast<size_t>(p + 1)]};
+          };
+          done = [&](BnForwardOutcome& o) {
+            v.stats = std::move(o.stats);
+            v.xhat = std::move(o.xhat);
+            v.act = std::move(o.act);
+            v.mask = std::move(o.mask);
+          };
+        }
+        stage(rec, [&] { return std::vector<Op*>{u.bn->forward(rec, n_in, d.out_shape[0], t, jb, done)}; });
+        return;
+      }
+      case OpKind::kMaxPool: {
+        const int rec = L.open(d.name, "maxpool", Pass::kForward);
+        elementwise(rec, n_in, {0, 1, 0}, {b(n_in, kActBytes), 2 * n_out, 4 * n_in, 4 * n_out + n_out}, fs ? std::function<void()>([&] {
+          golden::MaxPoolForward m = golden::maxpool_forward(iv.act, pool_params(d));
+          v.act = std::move(m.out);
+          v.argmax = std::move(m.argmax);
+        }) : nullptr);
+        return;
+      }
+      case OpKind::kAvgPool: {
+        const int rec = L.open(d.name, "avgpool", Pass::kForward);
+        elementwise(rec, n_in, {1, 0, 0}, {b(n_in, kActBytes), n_out, 4 * n_in, 4 * n_out},
+                    fs ? std::function<void()>([&] { v.act = golden::avgpool_forward(iv.act, pool_params(d)); }) : nullptr);
+        return;
+      }
+      case OpKind::kAdd: {
+        const int rec = L.open(d.name, "add", Pass::kForward);
+        const NodeDesc& in2 = desc.nodes[static_cast<size_t>(d.inputs[1])];
+        const int64_t rd = b(n_out, is_activation(in) ? kActBytes : kStreamBytes) +
+                           b(n_out, is_activation(in2) ? kActBytes : kStreamBytes);
+        elementwise(rec, n_out, {1, 0, 0}, {rd, b(n_out, kStreamBytes), 8 * n_out, 4 * n_out},
+                    fs ? std::function<void()>([&] {
+                      const NodeValue& iv2 = values[static_cast<size_t>(d.inputs[1])];
+                      v.wide = golden::residual_add(is_activation(in) ? to_int32(iv.act) : iv.wide,
+                                                    is_activation(in2) ? to_int32(iv2.act) : iv2.wide);
+                    })
+                       : nullptr);
+        return;
+      }
+      case OpKind::kInput:
+        return;
+    }
+  }
+
+  void loss(int out) {
+    const int rec = L.open("loss", "loss", Pass::kForward);
+    const int64_t n = elems(out);
+    // Integer softmax: max, table lookups, sum, division per class.
+    elementwise(rec, n, {2, 1, 1}, {b(n, kStreamBytes), b(n, kWideBytes), 4 * n, 4 * n},
+                fs ? std::function<void()>([&] {
+                  err[static_cast<size_t>(out)] =
+                      golden::softmax_cross_entropy(values[static_cast<size_t>(out)].wide, fs->labels).error;
+                })
+                   : nullptr);
+  }
+
+  bool input_needs_error(const NodeDesc& d) const {
+    return job.network->nodes[static_cast<size_t>(d.inputs[0])].kind != OpKind::kInput;
+  }
+
+  // E2 of the error at a conv / linear output (flag quantization), as hardware codes.
+  Tensor<int32_t> quantize_e2(int rec, int i, int64_t n) {
+    Tensor<int32_t> e2;
+    sq(rec, SqMode::kFlag, n, kWideBytes, kE2Bytes,
+       fs ? std::function<SqJob()>([&] {
+         SqJob j;
+         j.mode = SqMode::kFlag;
+         j.in = err[static_cast<size_t>(i)];
+         j.bits = golden::kIntErrorBits;
+         return j;
+       })
+          : nullptr,
+       [&](SqOutcome& o) { e2 = std::move(o.out); });
+    return e2;
+  }
+
+  // G = CQ(G_raw + weight decay) through the shift-quantizer.
+  void quantize_gradient(int rec, int p, int64_t n, Tensor<int64_t> g_raw) {
+    L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, n);  // weight decay on the input stream
+    sq(rec, SqMode::kConstant, n, kWideBytes, kGradBytes,
+       fs ? std::function<SqJob()>([&] {
+         if (fs->weight_decay_lambda >= 0)
+           golden::add_weight_decay(g_raw, fs->weight8[static_cast<size_t>(p)], fs->weight_decay_lambda);
+         SqJob j;
+         j.mode = SqMode::kConstant;
+         j.in = std::move(g_raw);
+         j.cq = golden::gradient_cq_params(fs->seed, fs->step, p, fs->gscale_log2);
+         return j;
+       })
+          : nullptr,
+       [&](SqOutcome& o) { grads[static_cast<size_t>(p)] = std::move(o.out); });
+  }
+
+  void backward_node(int i, int p) {
+    const golden::NetworkDesc& desc = *job.network;
+    const NodeDesc& d = desc.nodes[static_cast<size_t>(i)];
+    const NodeDesc& in = desc.nodes[static_cast<size_t>(d.inputs[0])];
+    NodeValue& v = values[static_cast<size_t>(i)];
+    const NodeValue& iv = values[static_cast<size_t>(d.inputs[0])];
+    const int64_t n_out = elems(i), n_in = elems(d.inputs[0]);
+    const bool need = input_needs_error(d);
+    switch (d.kind) {
+      case OpKind::kConv:
+      case OpKind::kLinear: {
+        const bool conv = d.kind == OpKind::kConv;
+        const char* kind = conv ? "conv" : "linear";
+        const int rec_b = L.open(d.name, kind, Pass::kBackwardData);
+        const int64_t co = d.out_channels;
+        const int64_t f = conv ? in.out_shape[0] * d.kernel * d.kernel : n_in / N;
+        const int64_t m = conv ? N * d.out_shape[1] * d.out_shape[2] : N;
+        const golden::ConvParams cp{d.stride, d.pad};
+        const golden::Shape os{N, co, conv ? d.out_shape[1] : 1, conv ? d.out_shape[2] : 1};
+        Tensor<int32_t> e2 = quantize_e2(rec_b, i, n_out);
+        if (!conv) {  // bias gradient: batch sum of the loss error
+          elementwise(rec_b, n_out, {1, 0, 0}, {b(n_out, kWideBytes), b(co, kGradBytes), 4 * n_out, 4 * co},
+                      fs ? std::function<void()>([&] {
+                        grads[static_cast<size_t>(p + 1)] = golden::linear_bias_grad(err[static_cast<size_t>(i)]);
+                      })
+                         : nullptr);
+        }
+        Tensor<golden::FlagCode> e2m;
+        Tensor<uint8_t> a;
+        if (fs) {
+          e2m = error_matrix(conv ? e2 : reshaped(e2, {N, co, 1, 1}));
+          a = conv ? im2col(iv.act, d.kernel, cp, os) : reshaped(iv.act, {N, f});
+        }
+        if (need) {
+          GemmShape s{m, co, f, 1, kE2Bytes, 1};
+          if (conv) s.out_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
+          if (!fs) {
+            gemm(rec_b, s, kWideBytes, nullptr);
+            accumulate(rec_b, d.inputs[0], {}, n_in);
+          } else {
+            GemmData g;
+            g.kind = GemmKind::kBackwardData;
+            g.err = e2m;
+            g.weight = weight_matrix(fs->weight8[static_cast<size_t>(p)]);
+            g.out = Tensor<int64_t>({m, f}, e2m.exp + g.weight.exp);
+            gemm(rec_b, s, kWideBytes, &g);
+            Tensor<int64_t> e1raw = conv ? col2im(g.out, iv.act.shape, d.kernel, cp, os) : reshaped(g.out, iv.act.shape);
+            accumulate(rec_b, d.inputs[0], std::move(e1raw), n_in);
+          }
+        }
+        const int rec_w = L.open(d.name, kind, Pass::kWeightGrad);
+        GemmShape s{f, m, co, 1, kActBytes, kE2Bytes};
+        if (conv) s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
+        Tensor<int64_t> g_raw;
+        if (!fs) {
+          gemm(rec_w, s, kWideBytes, nullptr);
+        } else {
+          GemmData g;
+          g.kind = GemmKind::kWeightGrad;
+          g.act = std::move(a);
+          g.err = std::move(e2m);
+          g.out = Tensor<int64_t>({f, co}, g.act.exp + g.err.exp);
+          gemm(rec_w, s, kWideBytes, &g);
+          g_raw = gradient_to_param(g.out, fs->params[static_cast<size_t>(p)].shape);
+        }
+        quantize_gradient(rec_w, p, f * co, std::move(g_raw));
+        return;
+      }
+      case OpKind::kBnRelu: {
+        const int rec = L.open(d.name, "bnrelu", Pass::kBackwardData);
+        Tensor<int32_t> e1;
+        sq(rec, SqMode::kShift, n_out, kWideBytes, kE1Bytes,
+           fs ? std::function<SqJob()>([&] {
+             SqJob j;
+             j.mode = SqMode::kShift;
+             j.in = err[static_cast<size_t>(i)];
+             j.bits = golden::kIntErrorBits;
+             return j;
+           })
+              : nullptr,
+           [&](SqOutcome& o) { e1 = std::move(o.out); });
+        const StreamTraffic t{2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), b(n_in, kWideBytes), 16 * n_out, 4 * n_in};
+        Tensor<int64_t> dx;
+        std::function<BnBackwardJob()> jb;
+        std::function<void(BnBackwardOutcome&)> done;
+        if (fs) {
+          jb = [&] { return BnBackwardJob{e1, v.mask, v.xhat, fs->affine[static_cast<size_t>(p)], v.stats}; };
+          done = [&](BnBackwardOutcome& o) {
+            grads[static_cast<size_t>(p)] = std::move(o.g_gamma);
+            grads[static_cast<size_t>(p + 1)] = std::move(o.g_beta);
+            dx = std::move(o.dx);
+          };
+        }
+        stage(rec, [&] { return std::vector<Op*>{u.bn->backward(rec, n_out, d.out_shape[0], t, jb, done)}; });
+        if (need) accumulate(rec, d.inputs[0], std::move(dx), n_in);
+        return;
+      }
+      case OpKind::kMaxPool:
+      case OpKind::kAvgPool: {
+        const bool mx = d.kind == OpKind::kMaxPool;
+        const int rec = L.open(d.name, mx ? "maxpool" : "avgpool", Pass::kBackwardData);
+        if (!need) return;
+        Tensor<int64_t> e;
+        elementwise(rec, n_in, {mx ? 0 : 1, 0, 0}, {b(n_out, kWideBytes) + (mx ? n_out : 0), b(n_in, kWideBytes), 4 * n_out, 4 * n_in},
+                    fs ? std::function<void()>([&] {
+                      const Tensor<int64_t>& eo = err[static_cast<size_t>(i)];
+                      e = mx ? golden::maxpool_backward(eo, v.argmax, iv.act.shape)
+                             : golden::avgpool_backward(eo, iv.act.shape, pool_params(d));
+                    })
+                       : nullptr);
+        accumulate(rec, d.inputs[0], std::move(e), n_in);
+        return;
+      }
+      case OpKind::kAdd: {
+        const int rec = L.open(d.name, "add", Pass::kBackwardData);
+        for (int src : d.inputs)
+          if (desc.nodes[static_cast<size_t>(src)].kind != OpKind::kInput)
+            accumulate(rec, src, fs ? err[static_cast<size_t>(i)] : Tensor<int64_t>{}, n_out);
+        return;
+      }
+      case OpKind::kInput:
+        return;
+    }
+  }
+
+  void update_node(int i, int p, const std::vector<golden::ParamDesc>& params) {
+    const NodeDesc& d = job.network->nodes[static_cast<size_t>(i)];
+    if (p < 0) return;
+    const int rec = L.open(d.name, golden::op_name(d.kind), Pass::kUpdate);
+    if (d.kind == OpKind::kBnRelu) {
+      const int64_t c = d.out_shape[0];
+      elementwise(rec, 2 * c, {2, 0, 0}, {b(2 * c, 8), b(2 * c, 8), 8 * c, 8 * c}, fs ? std::function<void()>([&] {
+        golden::bn_update_running(fs->running[static_cast<size_t>(i)], values[static_cast<size_t>(i)].stats, fs->bn_decay_shift);
+      }) : nullptr);
+    }
+    for (size_t q = static_cast<size_t>(p); q < params.size() && params[q].node == i; ++q) {
+      const golden::ParamDesc& pd = params[q];
+      const int64_t n = pd.size();
+      const OptKind kind = pd.kind == golden::ParamDesc::kWeight ? OptKind::kWeight8
+                           : pd.kind == golden::ParamDesc::kBias ? OptKind::kBias
+                                                                 : OptKind::kBnAffine;
+      const double work_b = kind == OptKind::kWeight8 ? 1 : kind == OptKind::kBias ? 4 : 2;
+      const StreamTraffic t{b(n, kMasterBytes + kMomentumBytes + kGradBytes), b(n, kMasterBytes + kMomentumBytes + work_b),
+                            12 * n, 8 * n};
+      std::function<OptJob()> jb;
+      std::function<void(OptOutcome&)> done;
+      if (fs) {
+        jb = [&, q] { return OptJob{kind, fs->states[q], grads[q], fs->lr_q}; };
+        done = [&, q](OptOutcome& o) {
+          fs->states[q] = std::move(o.state);
+          switch (kind) {
+            case OptKind::kWeight8: fs->weight8[q] = golden::derive_weight8(fs->states[q].master); break;
+            case OptKind::kBnAffine: fs->affine[q] = golden::derive_bn_affine(fs->states[q].master); break;
+            case OptKind::kBias: fs->bias[q] = golden::derive_bias(fs->states[q].master); break;
+          }
+        };
+      }
+      stage(rec, [&] { return std::vector<Op*>{u.opt->update(rec, n, t, jb, done)}; });
+    }
+  }
+
+  // ---- SCALE-Sim topology schedule (timing only) ---------------------------------------------------
+  void run_topology() {
+    const Topology& t = *job.topology;
+    struct Layer {
+      std::string name, kind;
+      GemmShape fwd;     // M x D x N
+      int64_t in_elems;  // layer input elements (batch included)
+    };
+    std::vector<Layer> layers;
+    for (const ConvLayerSpec& c : t.conv) {
+      const int64_t oh = c.ofmap_h(), ow = c.ofmap_w();
+      Layer l{c.name, "conv", {}, N * c.ifmap_h * c.ifmap_w * c.channels};
+      if (c.depthwise)
+        l.fwd = GemmShape{N * oh * ow, c.filter_h * c.filter_w, 1, c.channels, kActBytes, 1};
+      else
+        l.fwd = GemmShape{N * oh * ow, c.filter_h * c.filter_w * c.channels, c.num_filter, 1, kActBytes, 1};
+      l.fwd.x_reuse = window_reuse(c.filter_h, c.filter_w, c.stride_h, c.stride_w);
+      layers.push_back(l);
+    }
+    for (const GemmLayerSpec& g : t.gemm) layers.push_back(Layer{g.name, "gemm", GemmShape{g.m, g.k, g.n, 1, kActBytes, 1}, g.m * g.k});
+    const int total = static_cast<int>(layers.size());
+    for (int i = 0; i < total; ++i) {
+      const Layer& l = layers[static_cast<size_t>(i)];
+      const int64_t out = l.fwd.m * l.fwd.n * l.fwd.groups;
+      const int rec = L.open(l.name, l.kind, Pass::kForward);
+      gemm(rec, l.fwd, kStreamBytes, nullptr);
+      sq(rec, SqMode::kDirect, out, kStreamBytes, kActBytes, nullptr, nullptr);  // Q to 8-bit activations
+      if (job.progress) job.progress(l.name + " forward", i + 1, 3 * total);
+    }
+    for (int i = total - 1; i >= 0; --i) {
+      const Layer& l = layers[static_cast<size_t>(i)];
+      const int64_t out = l.fwd.m * l.fwd.n * l.fwd.groups;
+      const int rec_b = L.open(l.name, l.kind, Pass::kBackwardData);
+      sq(rec_b, SqMode::kFlag, out, kWideBytes, kE2Bytes, nullptr, nullptr);
+      if (i > 0) {  // the first layer's input is the data: no error to propagate
+        GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
+        s.out_reuse = l.fwd.x_reuse;
+        gemm(rec_b, s, kWideBytes, nullptr);
+      }
+      const int rec_w = L.open(l.name, l.kind, Pass::kWeightGrad);
+      GemmShape sw{l.fwd.d, l.fwd.m, l.fwd.n, l.fwd.groups, kActBytes, kE2Bytes};
+      sw.x_reuse = l.fwd.x_reuse;
+      gemm(rec_w, sw, kWideBytes, nullptr);
+      const int64_t w = l.fwd.d * l.fwd.n * l.fwd.groups;
+      L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, w);
+      sq(rec_w, SqMode::kConstant, w, kWideBytes, kGradBytes, nullptr, nullptr);
+      if (job.progress) job.progress(l.name + " backward", 2 * total - i, 3 * total);
+    }
+    for (int i = 0; i < total; ++i) {
+      const Layer& l = layers[static_cast<size_t>(i)];
+      const int64_t w = l.fwd.d * l.fwd.n * l.fwd.groups;
+      const int rec = L.open(l.name, l.kind, Pass::kUpdate);
+      const StreamTraffic t{b(w, kMasterBytes + kMomentumBytes + kGradBytes), b(w, kMasterBytes + kMomentumBytes + 1), 12 * w, 8 * w};
+      stage(rec, [&] { return std::vector<Op*>{u.opt->update(rec, w, t, nullptr, nullptr)}; });
+      if (job.progress) job.progress(l.name + " update", 2 * total + i + 1, 3 * total);
+    }
+  }
+};
+
+Controller::Controller(const sc_core::sc_module_name& name, Units units) : sc_module(name), u_(units) {
+  SC_THREAD(thread);
+}
+
+void Controller::post(StepJob job, Ledger* ledger) {
+  job_ = std::make_unique<StepJob>(std::move(job));
+  ledger_ = ledger;
+  job_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Controller::thread() {
+  for (;;) {
+    while (!job_) sc_core::wait(job_ev_);
+    try {
+      Impl impl(u_, *job_, *ledger_);
+      if (job_->network)
+        impl.run_network();
+      else if (job_->topology)
+        impl.run_topology();
+      else
+        impl.run_gemm_only();
+    } catch (...) {
+      error_ = std::current_exception();  // rethrown by the caller of sc_start (Accelerator::run)
+    }
+    job_.reset();
+  }
+}
+
+}  // namespace octet::model

@@ -1,0 +1,91 @@
+#include "model/golden_backends.h"
+
+#include <stdexcept>
+
+#include "golden/activation.h"
+#include "golden/gemm.h"
+
+namespace octet::model {
+
+const char* gemm_kind_name(GemmKind k) {
+  switch (k) {
+    case GemmKind::kForward: return "forward";
+    case GemmKind::kBackwardData: return "backward";
+    case GemmKind::kWeightGrad: return "wgrad";
+  }
+  return "?";
+}
+
+ArrayTileOutcome GoldenArrayBackend::run_tile(const ArrayTileJob& job) {
+  ArrayTileOutcome o;
+  switch (job.kind) {
+    case GemmKind::kForward: o.out = golden::gemm_forward(job.act, job.weight); break;
+    case GemmKind::kBackwardData: o.out = golden::gemm_backward_data(job.err, job.weight); break;
+    case GemmKind::kWeightGrad: o.out = golden::gemm_weight_grad(job.act, job.err); break;
+  }
+  return o;
+}
+
+SqOutcome GoldenShiftQuantizerBackend::run(const SqJob& job) {
+  SqOutcome o;
+  switch (job.mode) {
+    case SqMode::kDirect: o.out = golden::requantize(job.in, job.out_exp, job.lo, job.hi); break;
+    case SqMode::kShift: o.out = golden::shift_quantize(job.in, job.bits, threads_); break;
+    case SqMode::kConstant: o.out = golden::constant_factor_quantize(job.in, job.cq, threads_); break;
+    case SqMode::kFlag: o.out = golden::flag_quantize(job.in, job.bits, threads_); break;
+  }
+  return o;
+}
+
+BnForwardOutcome GoldenBnBackend::forward(const BnForwardJob& job) {
+  BnForwardOutcome o;
+  o.stats = golden::bn_batch_statistics(job.x, threads_);
+  golden::BnForward bn = golden::bn_forward(job.x, o.stats, job.gamma, job.beta, threads_);
+  golden::ReluForward r = golden::relu_quantize(bn.y);
+  o.xhat = std::move(bn.xhat);
+  o.y = std::move(bn.y);
+  o.act = std::move(r.a);
+  o.mask = std::move(r.mask);
+  return o;
+}
+
+BnBackwardOutcome GoldenBnBackend::backward(const BnBackwardJob& job) {
+  const golden::Tensor<int32_t> dy = golden::relu_backward(job.e1, job.mask);
+  golden::BnBackward b = golden::bn_backward(dy, job.xhat, job.gamma, job.stats, threads_);
+  BnBackwardOutcome o;
+  o.dx = std::move(b.dx);
+  o.g_gamma = std::move(b.g_gamma);
+  o.g_beta = std::move(b.g_beta);
+  return o;
+}
+
+namespace {
+template <typename T>
+golden::Tensor<int32_t> widened32(const golden::Tensor<T>& t) {
+  golden::Tensor<int32_t> w(t.shape, t.exp);
+  for (size_t i = 0; i < t.data.size(); ++i) w.data[i] = t.data[i];
+  return w;
+}
+}  // namespace
+
+OptOutcome GoldenOptimizerBackend::run(const OptJob& job) {
+  OptOutcome o;
+  o.state = job.state;
+  golden::momentum_update(o.state, job.grad, job.lr_q);
+  switch (job.kind) {
+    case OptKind::kWeight8: o.work = widened32(golden::derive_weight8(o.state.master)); break;
+    case OptKind::kBnAffine: o.work = widened32(golden::derive_bn_affine(o.state.master)); break;
+    case OptKind::kBias: o.work = golden::derive_bias(o.state.master); break;
+  }
+  return o;
+}
+
+UnitBackends with_golden_defaults(UnitBackends b, int threads) {
+  if (!b.array) b.array = std::make_shared<GoldenArrayBackend>();
+  if (!b.shift_quantizer) b.shift_quantizer = std::make_shared<GoldenShiftQuantizerBackend>(threads);
+  if (!b.bn) b.bn = std::make_shared<GoldenBnBackend>(threads);
+  if (!b.optimizer) b.optimizer = std::make_shared<GoldenOptimizerBackend>();
+  return b;
+}
+
+}  // namespace octet::model

@@ -1,0 +1,134 @@
+// The computation behind each SystemC unit module, as a small C++ interface so that a
+// co-simulation layer (sim/) can substitute the Verilator-compiled RTL unit for the golden
+// reference and compare values and cycle counts (docs/architecture.md, "Accelerator model").
+//
+// Each job carries its operands in the golden functions' own argument layout; each outcome
+// carries the values and the cycles the backend measured (-1: the backend does not measure,
+// e.g. the golden reference). The SystemC model always advances time by the documented
+// formulas (model/unit_timing.h); a measured count that differs from the formula is
+// recorded by the unit (UnitModule::cycle_mismatches) and reported, never silently used.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "golden/batch_norm.h"
+#include "golden/optimizer.h"
+#include "golden/quantizers.h"
+#include "golden/tensor.h"
+
+namespace octet::model {
+
+// ---- systolic_array ------------------------------------------------------------------
+enum class GemmKind : int { kForward, kBackwardData, kWeightGrad };
+const char* gemm_kind_name(GemmKind k);  // "forward", "backward", "wgrad"
+
+// One output tile: Out{rows, cols} (rows <= array rows, cols <= array cols) reduced over
+// `depth` beats. Operands are the tile's slices in golden/gemm.h layout:
+//   forward   gemm_forward(act{rows, depth}, weight{depth, cols})
+//   backward  gemm_backward_data(err{rows, depth}, weight{cols, depth})
+//   wgrad     gemm_weight_grad(act{depth, rows}, err{depth, cols})
+// Unused operands are empty. A GEMM whose reduction was split into chunks (accumulator
+// merges in the accumulator SRAM) issues one job per chunk.
+struct ArrayTileJob {
+  GemmKind kind = GemmKind::kForward;
+  golden::Tensor<uint8_t> act;
+  golden::Tensor<int8_t> weight;
+  golden::Tensor<golden::FlagCode> err;
+  int64_t rows = 0, cols = 0, depth = 0;
+};
+struct ArrayTileOutcome {
+  golden::Tensor<int64_t> out;  // {rows, cols}, exponent as the golden GEMM's
+  int64_t cycles = -1;          // first accepted beat .. last output row, inclusive
+};
+class ArrayBackend {
+ public:
+  virtual ~ArrayBackend() = default;
+  virtual ArrayTileOutcome run_tile(const ArrayTileJob& job) = 0;
+};
+
+// ---- shift_quantizer -------------------------------------------------------------------
+// Modes as rtl/octet_pkg.sv sq_mode_e: Q (direct), SQ (E1), CQ (G), E2 (flag).
+enum class SqMode : int { kDirect, kShift, kConstant, kFlag };
+struct SqJob {
+  SqMode mode = SqMode::kShift;
+  golden::Tensor<int64_t> in;   // the whole tensor (two passes: scan max, then quantize)
+  int bits = 8;                 // SQ, E2
+  golden::CqParams cq;          // CQ
+  int out_exp = 0;              // Q
+  int64_t lo = 0, hi = 0;       // Q
+};
+struct SqOutcome {
+  golden::Tensor<int32_t> out;  // payloads (E2: fine units, as golden flag_quantize)
+  int64_t cycles = -1;
+};
+class ShiftQuantizerBackend {
+ public:
+  virtual ~ShiftQuantizerBackend() = default;
+  virtual SqOutcome run(const SqJob& job) = 0;
+};
+
+// ---- bn_unit -------------------------------------------------------------------------------
+// Forward of a bnrelu node in training mode: batch statistics (pass 1), normalise + affine
+// + ReLU quantization (pass 2).
+struct BnForwardJob {
+  golden::Tensor<int32_t> x;  // {N, C, H, W} or {N, C}
+  golden::Tensor<int16_t> gamma, beta;
+};
+struct BnForwardOutcome {
+  golden::BnStats stats;
+  golden::Tensor<int16_t> xhat;  // kept for the backward pass
+  golden::Tensor<int32_t> y;     // BN output on 2^-14 (before ReLU)
+  golden::Tensor<uint8_t> act;   // ReLU-quantized activation
+  std::vector<uint8_t> mask;     // ReLU backward mask
+  int64_t cycles = -1;
+};
+// Backward: ReLU mask on E1, then the BN backward (sums pass, dx pass).
+struct BnBackwardJob {
+  golden::Tensor<int32_t> e1;  // SQ-quantized error at the BN output
+  std::vector<uint8_t> mask;
+  golden::Tensor<int16_t> xhat, gamma;
+  golden::BnStats stats;
+};
+struct BnBackwardOutcome {
+  golden::Tensor<int64_t> dx;
+  golden::Tensor<int32_t> g_gamma, g_beta;
+  int64_t cycles = -1;
+};
+class BnBackend {
+ public:
+  virtual ~BnBackend() = default;
+  virtual BnForwardOutcome forward(const BnForwardJob& job) = 0;
+  virtual BnBackwardOutcome backward(const BnBackwardJob& job) = 0;
+};
+
+// ---- optimizer_unit ----------------------------------------------------------------------
+// Kinds as rtl/octet_pkg.sv opt_kind_e.
+enum class OptKind : int { kWeight8, kBnAffine, kBias };
+struct OptJob {
+  OptKind kind = OptKind::kWeight8;
+  golden::ParamState state;       // M, V before the update
+  golden::Tensor<int32_t> grad;   // G on 2^-14
+  int lr_q = 0;
+};
+struct OptOutcome {
+  golden::ParamState state;       // M', V'
+  golden::Tensor<int32_t> work;   // working copy (int8 / int16 / int32 values, widened)
+  int64_t cycles = -1;
+};
+class OptimizerBackend {
+ public:
+  virtual ~OptimizerBackend() = default;
+  virtual OptOutcome run(const OptJob& job) = 0;
+};
+
+// The set a model run uses; a null member means the golden reference (model/golden_backends.h).
+struct UnitBackends {
+  std::shared_ptr<ArrayBackend> array;
+  std::shared_ptr<ShiftQuantizerBackend> shift_quantizer;
+  std::shared_ptr<BnBackend> bn;
+  std::shared_ptr<OptimizerBackend> optimizer;
+};
+
+}  // namespace octet::model

@@ -1,0 +1,62 @@
+// Every unit-latency formula of the accelerator model, in one place, so that they can follow
+// the RTL exactly (docs/architecture.md). Durations count cycles from the first accepted
+// input (or configuration) to the last output, as each unit's section of the docs does.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace octet::model::timing {
+
+inline constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// ---- systolic_array (docs/architecture.md, "Cycle formula") ----------------------------
+// One tile of depth K on an R x C array.
+inline constexpr int64_t array_tile_cycles(int64_t k, int64_t r, int64_t c) { return k + r + c + 1; }
+// A tile occupies the array input for max(K, R, C) cycles when it follows another tile
+// back to back (TileGap = max(R, C) between last beats).
+inline constexpr int64_t array_tile_period(int64_t k, int64_t r, int64_t c) { return std::max({k, r, c}); }
+// Drain after the last beat of the last tile: R + C + 1 cycles (last beat counted in K).
+inline constexpr int64_t array_drain_cycles(int64_t r, int64_t c) { return r + c + 1; }
+// T = ceil(M/R) * ceil(N/C) tiles streamed back to back.
+inline constexpr int64_t array_gemm_cycles(int64_t m, int64_t k, int64_t n, int64_t r, int64_t c) {
+  const int64_t t = ceil_div(m, r) * ceil_div(n, c);
+  return k + (t - 1) * array_tile_period(k, r, c) + r + c + 1;
+}
+
+// ---- shift_quantizer (docs/architecture.md, "Latency and throughput") -------------------
+// SQ, CQ, E2: scan pass then quantize pass; Q: one pass. Last output beat, cycle 0 = the
+// configuration accepted.
+inline constexpr int64_t sq_two_pass_cycles(int64_t n, int64_t lanes) { return 2 * ceil_div(n, lanes) + 6; }
+inline constexpr int64_t sq_direct_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 5; }
+
+// ---- bn_unit (RTL in progress: same shape as the shift-quantizer, constants to be set from
+// the RTL when it lands) -------------------------------------------------------------------
+inline constexpr int64_t kBnStatsLatency = 8;   // after the statistics pass: mean, isqrt, reciprocal
+inline constexpr int64_t kBnPipeLatency = 4;    // streaming pipeline depth of a normalise / dx pass
+// Forward: statistics pass, fixed statistics latency, normalise + affine + ReLU pass.
+inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t lanes) {
+  return 2 * ceil_div(n, lanes) + kBnStatsLatency + kBnPipeLatency;
+}
+// Backward: sums pass (Σdy, Σdy·x̂), fixed latency, dx pass.
+inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t lanes) {
+  return 2 * ceil_div(n, lanes) + kBnStatsLatency + kBnPipeLatency;
+}
+// Element-wise passes the controller runs on the BN unit's lanes (pooling, residual and
+// error sums, softmax loss): one streaming pass over the n input elements.
+inline constexpr int64_t bn_stream_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kBnPipeLatency; }
+
+// ---- optimizer_unit (docs/architecture.md, "Pipeline, latency and throughput") ----------
+inline constexpr int64_t kOptLatency = 3;
+// First beat accepted at cycle 0, last beat out at ceil(n/L) + 2: ceil(n/L) + 3 cycles.
+inline constexpr int64_t optimizer_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kOptLatency; }
+
+// ---- DRAM -----------------------------------------------------------------------------
+// A transfer holds the channel for ceil(bytes / bandwidth) cycles; its data is usable
+// `latency` cycles after the channel is released.
+inline int64_t dram_channel_cycles(int64_t bytes, double bytes_per_cycle) {
+  return bytes <= 0 ? 0 : static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
+}
+
+}  // namespace octet::model::timing

@@ -1,0 +1,278 @@
+#include "model/units.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "model/unit_timing.h"
+
+namespace octet::model {
+
+using timing::ceil_div;
+
+void CycleCheck::compare(const std::string& what, int64_t model, int64_t measured) {
+  if (measured < 0) return;
+  ++checked;
+  if (measured != model && mismatches++ == 0)
+    first_mismatch = what + ": model " + std::to_string(model) + " cycles, backend " + std::to_string(measured);
+}
+
+namespace {
+template <typename T>
+golden::Tensor<T> slice(const golden::Tensor<T>& t, int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
+  const int64_t cols = t.shape[1];
+  golden::Tensor<T> s({nr, nc}, t.exp);
+  for (int64_t r = 0; r < nr; ++r)
+    std::copy_n(&t.data[static_cast<size_t>((r0 + r) * cols + c0)], nc, &s.data[static_cast<size_t>(r * nc)]);
+  return s;
+}
+}  // namespace
+
+// ---- systolic_array ---------------------------------------------------------------------
+
+void SystolicArray::configure(int rows, int cols, Ledger* ledger, ArrayBackend* backend) {
+  rows_ = rows;
+  cols_ = cols;
+  ledger_ = ledger;
+  backend_ = backend;
+}
+
+Op* SystolicArray::block(const ArrayBlock& b, std::vector<Op*> deps, std::vector<Op*> release_deps) {
+  Op* op = arena_.make();
+  op->deps = std::move(deps);
+  op->release_deps = std::move(release_deps);
+  op->start = [this, b, op] { return run(b, *op); };
+  submit(op);
+  return op;
+}
+
+int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
+  const int64_t R = rows_, C = cols_;
+  const int64_t now = time_to_cycles(sc_core::sc_time_stamp());
+  const int64_t mt = ceil_div(b.m_len, R), nt = ceil_div(b.n_len, C), tiles = mt * nt, D = b.d_len;
+  const int64_t gap = std::max(R, C), period = timing::array_tile_period(D, R, C);
+  // Waiting for operands while the input was free is a stall (DRAM or buffer space).
+  const int64_t free_at = has_last_ ? last_beat_ + 1 : 0;
+  const int64_t stall = std::max<int64_t>(0, now - std::max(free_at, time_to_cycles(op.submitted)));
+  int64_t first_last = now + D - 1;
+  if (has_last_) first_last = std::max(first_last, last_beat_ + gap);
+  const int64_t last = first_last + (tiles - 1) * period;
+  last_beat_ = last;
+  has_last_ = true;
+  stall_ += stall;
+  op.after_cycles = timing::array_drain_cycles(R, C);
+  const int64_t busy = last + 1 - now;
+
+  const int64_t macs = b.m_len * b.n_len * D;
+  PassRecord& rec = ledger_->record(b.record);
+  rec.macs += macs;
+  rec.array_cycles += busy;
+  rec.stall_cycles += stall;
+  ledger_->act(b.record, Unit::kArray, Action::kMacInt8, macs);
+  ledger_->act(b.record, Unit::kArray, Action::kRfAccess, 2 * macs);  // two 1-byte operand hops per MAC
+  ledger_->act_fp32(b.record, Unit::kArray, Action::kMacFp32, macs);
+  ledger_->act_fp32(b.record, Unit::kArray, Action::kRfAccess, 8 * macs);
+  // Operands leave the scratchpads once per tile that uses them; partial sums go to the
+  // accumulator SRAM, merged (read + add + write) after the first reduction chunk.
+  const int64_t x_el = b.m_len * D * nt, y_el = D * b.n_len * mt, out_el = b.m_len * b.n_len;
+  ledger_->sram(b.record, Buffer::kIfmap, bytes_of(x_el, b.x_bytes), 0, 4 * x_el, 0);
+  ledger_->sram(b.record, Buffer::kFilter, bytes_of(y_el, b.y_bytes), 0, 4 * y_el, 0);
+  if (b.first_chunk) {
+    ledger_->sram(b.record, Buffer::kAccum, 0, kAccumBytes * out_el, 0, 4 * out_el);
+  } else {
+    ledger_->sram(b.record, Buffer::kAccum, kAccumBytes * out_el, kAccumBytes * out_el, 4 * out_el, 4 * out_el);
+    ledger_->act(b.record, Unit::kArray, Action::kAddInt64, out_el);
+    ledger_->act_fp32(b.record, Unit::kArray, Action::kAddFp32, out_el);
+  }
+  if (b.data) compute_values(b);
+  return busy;
+}
+
+void SystolicArray::compute_values(const ArrayBlock& b) {
+  GemmData& g = *b.data;
+  const int64_t N = g.out.shape[1];
+  for (int64_t m0 = b.m0; m0 < b.m0 + b.m_len; m0 += rows_) {
+    for (int64_t n0 = b.n0; n0 < b.n0 + b.n_len; n0 += cols_) {
+      ArrayTileJob job;
+      job.kind = g.kind;
+      job.rows = std::min<int64_t>(rows_, b.m0 + b.m_len - m0);
+      job.cols = std::min<int64_t>(cols_, b.n0 + b.n_len - n0);
+      job.depth = b.d_len;
+      switch (g.kind) {
+        case GemmKind::kForward:
+          job.act = slice(g.act, m0, job.rows, b.d0, b.d_len);
+          job.weight = slice(g.weight, b.d0, b.d_len, n0, job.cols);
+          break;
+        case GemmKind::kBackwardData:
+          job.err = slice(g.err, m0, job.rows, b.d0, b.d_len);
+          job.weight = slice(g.weight, n0, job.cols, b.d0, b.d_len);
+          break;
+        case GemmKind::kWeightGrad:
+          job.act = slice(g.act, b.d0, b.d_len, m0, job.rows);
+          job.err = slice(g.err, b.d0, b.d_len, n0, job.cols);
+          break;
+      }
+      ArrayTileOutcome o = backend_->run_tile(job);
+      if (o.out.shape != golden::Shape{job.rows, job.cols})
+        throw std::logic_error("systolic_array: backend returned a tile of the wrong shape");
+      check_.compare(std::string("systolic_array ") + gemm_kind_name(g.kind) + " tile",
+                     timing::array_tile_cycles(b.d_len, rows_, cols_), o.cycles);
+      g.out.exp = o.out.exp;
+      for (int64_t r = 0; r < job.rows; ++r)
+        for (int64_t c = 0; c < job.cols; ++c)
+          g.out.data[static_cast<size_t>((m0 + r) * N + n0 + c)] += o.out.data[static_cast<size_t>(r * job.cols + c)];
+    }
+  }
+}
+
+// ---- shift_quantizer ---------------------------------------------------------------------
+
+void ShiftQuantizer::configure(int lanes, Ledger* ledger, ShiftQuantizerBackend* backend) {
+  lanes_ = lanes;
+  ledger_ = ledger;
+  backend_ = backend;
+}
+
+Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
+                             std::function<void(SqOutcome&)> done) {
+  Op* op = arena_.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->start = [=, this] {
+    const bool direct = mode == SqMode::kDirect;
+    const int64_t cycles = direct ? timing::sq_direct_cycles(n, lanes_) : timing::sq_two_pass_cycles(n, lanes_);
+    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    if (!direct) ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);  // scan max|x|
+    ledger_->act(record, Unit::kShiftQuantizer, Action::kShift, n);
+    ledger_->act(record, Unit::kShiftQuantizer, Action::kAddInt32, n);  // rounding increment
+    ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);   // clip
+    if (mode == SqMode::kConstant) ledger_->act(record, Unit::kShiftQuantizer, Action::kRng, n);
+    if (job) {
+      SqOutcome o = backend_->run(job());
+      check_.compare("shift_quantizer", cycles, o.cycles);
+      done(o);
+    }
+    return cycles;
+  };
+  submit(op);
+  return op;
+}
+
+// ---- bn_unit -------------------------------------------------------------------------------
+
+void BnUnit::configure(int lanes, Ledger* ledger, BnBackend* backend) {
+  lanes_ = lanes;
+  ledger_ = ledger;
+  backend_ = backend;
+}
+
+Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnForwardJob()> job,
+                    std::function<void(BnForwardOutcome&)> done) {
+  Op* op = arena_.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->start = [=, this] {
+    const int64_t cycles = timing::bn_forward_cycles(n, lanes_);
+    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    const Unit u = Unit::kBnUnit;
+    // Statistics: Σx, Σx² (exact, wide); per channel isqrt + 24-bit reciprocal (~48 wide steps).
+    ledger_->act(record, u, Action::kAddInt64, 2 * n + 48 * channels);
+    ledger_->act(record, u, Action::kMulInt32, n);
+    // Normalise: (x - μ)·ρ >> L, γ·x̂ + β, ReLU quantize.
+    ledger_->act(record, u, Action::kAddInt32, 2 * n);
+    ledger_->act(record, u, Action::kMulInt32, 2 * n);
+    ledger_->act(record, u, Action::kShift, 2 * n);
+    ledger_->act(record, u, Action::kCompare, n);
+    ledger_->act_fp32(record, u, Action::kAddFp32, 4 * n);
+    ledger_->act_fp32(record, u, Action::kMulFp32, 3 * n + 2 * channels);
+    ledger_->act_fp32(record, u, Action::kCompare, n);
+    if (job) {
+      BnForwardOutcome o = backend_->forward(job());
+      check_.compare("bn_unit forward", cycles, o.cycles);
+      done(o);
+    }
+    return cycles;
+  };
+  submit(op);
+  return op;
+}
+
+Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnBackwardJob()> job,
+                     std::function<void(BnBackwardOutcome&)> done) {
+  Op* op = arena_.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->start = [=, this] {
+    const int64_t cycles = timing::bn_backward_cycles(n, lanes_);
+    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    const Unit u = Unit::kBnUnit;
+    ledger_->act(record, u, Action::kCompare, n);                      // ReLU mask
+    ledger_->act(record, u, Action::kMulInt32, 3 * n);                 // dy·x̂, γ·ρ·(...)
+    ledger_->act(record, u, Action::kAddInt64, 2 * n + 2 * channels);  // Σdy, Σdy·x̂
+    ledger_->act(record, u, Action::kAddInt32, 2 * n);
+    ledger_->act(record, u, Action::kShift, n);
+    ledger_->act_fp32(record, u, Action::kCompare, n);
+    ledger_->act_fp32(record, u, Action::kMulFp32, 3 * n);
+    ledger_->act_fp32(record, u, Action::kAddFp32, 4 * n);
+    if (job) {
+      BnBackwardOutcome o = backend_->backward(job());
+      check_.compare("bn_unit backward", cycles, o.cycles);
+      done(o);
+    }
+    return cycles;
+  };
+  submit(op);
+  return op;
+}
+
+Op* BnUnit::stream(int record, int64_t n, Elementwise per, StreamTraffic t, std::function<void()> values) {
+  Op* op = arena_.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->start = [=, this] {
+    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    const Unit u = Unit::kBnUnit;
+    ledger_->act(record, u, Action::kAddInt32, per.adds * n);
+    ledger_->act(record, u, Action::kCompare, per.compares * n);
+    ledger_->act(record, u, Action::kMulInt32, per.muls * n);
+    ledger_->act_fp32(record, u, Action::kAddFp32, per.adds * n);
+    ledger_->act_fp32(record, u, Action::kCompare, per.compares * n);
+    ledger_->act_fp32(record, u, Action::kMulFp32, per.muls * n);
+    if (values) values();
+    return timing::bn_stream_cycles(n, lanes_);
+  };
+  submit(op);
+  return op;
+}
+
+// ---- optimizer_unit -------------------------------------------------------------------------
+
+void OptimizerUnit::configure(int lanes, Ledger* ledger, OptimizerBackend* backend) {
+  lanes_ = lanes;
+  ledger_ = ledger;
+  backend_ = backend;
+}
+
+Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<OptJob()> job,
+                          std::function<void(OptOutcome&)> done) {
+  Op* op = arena_.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->start = [=, this] {
+    const int64_t cycles = timing::optimizer_cycles(n, lanes_);
+    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    const Unit u = Unit::kOptimizer;
+    // acc = V + G; M - lr·acc; V' = rhe(acc/4); W = clamp(rhe(M'/2^s)).
+    ledger_->act(record, u, Action::kAddInt32, 2 * n);
+    ledger_->act(record, u, Action::kMulInt32, n);
+    ledger_->act(record, u, Action::kShift, 2 * n);
+    ledger_->act(record, u, Action::kCompare, 2 * n);
+    // FP32 SGD with momentum: v = m·v + g; w -= lr·v.
+    ledger_->act_fp32(record, u, Action::kAddFp32, 2 * n);
+    ledger_->act_fp32(record, u, Action::kMulFp32, 2 * n);
+    if (job) {
+      OptOutcome o = backend_->run(job());
+      check_.compare("optimizer_unit", cycles, o.cycles);
+      done(o);
+    }
+    return cycles;
+  };
+  submit(op);
+  return op;
+}
+
+}  // namespace octet::model

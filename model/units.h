@@ -1,0 +1,126 @@
+// The hardware units of the accelerator model, one sc_module each, named as their RTL twins
+// (docs/architecture.md, "Accelerator model"). Each builds operations whose duration is the
+// unit's documented formula (model/unit_timing.h), counts the actions they perform into the
+// Ledger, and computes values through its backend (model/unit_backends.h) when given a job.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "model/gemm_plan.h"
+#include "model/ledger.h"
+#include "model/unit_backends.h"
+#include "model/unit_module.h"
+
+namespace octet::model {
+
+// A unit's record of backends that reported a cycle count different from the formula.
+struct CycleCheck {
+  int64_t checked = 0, mismatches = 0;
+  std::string first_mismatch;
+  void compare(const std::string& what, int64_t model, int64_t measured);
+};
+
+// The whole GEMM's operands in golden/gemm.h layout (see ArrayTileJob) and its output
+// Out{M, N} in array terms, filled tile by tile (chunks of the reduction accumulate).
+struct GemmData {
+  GemmKind kind = GemmKind::kForward;
+  golden::Tensor<uint8_t> act;
+  golden::Tensor<int8_t> weight;
+  golden::Tensor<golden::FlagCode> err;
+  golden::Tensor<int64_t> out;
+};
+
+// One block of output tiles over one reduction chunk, in array terms.
+struct ArrayBlock {
+  int record = -1;
+  int64_t m0 = 0, m_len = 0, n0 = 0, n_len = 0, d0 = 0, d_len = 0;
+  bool first_chunk = true;
+  double x_bytes = 1, y_bytes = 1;
+  GemmData* data = nullptr;  // null: timing only
+};
+
+class SystolicArray : public UnitModule {
+ public:
+  SystolicArray(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
+  void configure(int rows, int cols, Ledger* ledger, ArrayBackend* backend);
+  // The block's tiles stream back to back; the op's result is usable after the last drain.
+  Op* block(const ArrayBlock& b, std::vector<Op*> deps, std::vector<Op*> release_deps = {});
+  void reset_timing() { last_beat_ = -1; has_last_ = false; }
+  CycleCheck& check() { return check_; }
+  int64_t stall_cycles() const { return stall_; }
+
+ private:
+  int64_t run(const ArrayBlock& b, Op& op);
+  void compute_values(const ArrayBlock& b);
+
+  int64_t rows_ = 16, cols_ = 16;
+  Ledger* ledger_ = nullptr;
+  ArrayBackend* backend_ = nullptr;
+  int64_t last_beat_ = -1;  // cycle of the last accepted last beat
+  bool has_last_ = false;
+  int64_t stall_ = 0;
+  CycleCheck check_;
+};
+
+// A streaming pass's memory traffic: DRAM bytes of the integer datapath and of the FP32
+// baseline (0 for passes the FP32 baseline does not have).
+struct StreamTraffic {
+  int64_t rd = 0, wr = 0, fp_rd = 0, fp_wr = 0;
+};
+
+class ShiftQuantizer : public UnitModule {
+ public:
+  ShiftQuantizer(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
+  void configure(int lanes, Ledger* ledger, ShiftQuantizerBackend* backend);
+  // Quantizes an n-element tensor (scan + quantize; Q: one pass). `job` builds the values'
+  // job (functional mode) and `done` takes the outcome.
+  Op* quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
+               std::function<void(SqOutcome&)> done);
+  CycleCheck& check() { return check_; }
+
+ private:
+  int64_t lanes_ = 4;
+  Ledger* ledger_ = nullptr;
+  ShiftQuantizerBackend* backend_ = nullptr;
+  CycleCheck check_;
+};
+
+class BnUnit : public UnitModule {
+ public:
+  BnUnit(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
+  void configure(int lanes, Ledger* ledger, BnBackend* backend);
+  Op* forward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnForwardJob()> job,
+              std::function<void(BnForwardOutcome&)> done);
+  Op* backward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnBackwardJob()> job,
+               std::function<void(BnBackwardOutcome&)> done);
+  // An element-wise pass over n inputs on the unit's lanes (pooling, sums, loss) with the
+  // given per-element integer and FP32 actions; `values` computes the result (functional).
+  struct Elementwise {
+    int64_t adds = 0, compares = 0, muls = 0;  // per input element
+  };
+  Op* stream(int record, int64_t n, Elementwise per, StreamTraffic t, std::function<void()> values);
+  CycleCheck& check() { return check_; }
+
+ private:
+  int64_t lanes_ = 4;
+  Ledger* ledger_ = nullptr;
+  BnBackend* backend_ = nullptr;
+  CycleCheck check_;
+};
+
+class OptimizerUnit : public UnitModule {
+ public:
+  OptimizerUnit(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
+  void configure(int lanes, Ledger* ledger, OptimizerBackend* backend);
+  Op* update(int record, int64_t n, StreamTraffic t, std::function<OptJob()> job, std::function<void(OptOutcome&)> done);
+  CycleCheck& check() { return check_; }
+
+ private:
+  int64_t lanes_ = 4;
+  Ledger* ledger_ = nullptr;
+  OptimizerBackend* backend_ = nullptr;
+  CycleCheck check_;
+};
+
+}  // namespace octet::model
