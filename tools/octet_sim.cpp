@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "model/report_writers.h"
 #include "model/simulate.h"
@@ -15,7 +16,19 @@
 
 using namespace octet;
 
+// SystemC's entry points (extern "C" in SystemC's headers): sc_elab_and_sim prints the
+// banner, then calls sc_main.
+extern "C" int sc_elab_and_sim(int argc, char** argv);
+extern "C" int sc_main(int argc, char** argv);
+
+// Our own main replaces libsystemc's only to keep SystemC's banner off stdout, ahead of the
+// report (a user's own SYSTEMC_DISABLE_COPYRIGHT_MESSAGE setting wins).
 int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_elab_and_sim(argc, argv);
+}
+
+int sc_main(int argc, char** argv) {
   CLI::App app{"octet-sim: cycles, utilisation, memory traffic and energy of one training step on the Octet accelerator model"};
   tools::SimCliArgs args;
   tools::add_sim_options(app, args);
