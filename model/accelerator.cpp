@@ -6,12 +6,15 @@ namespace octet::model {
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name)
     : sc_module(name),
+      ifmap_spad_("ifmap_spad"),
+      filter_spad_("filter_spad"),
+      accum_sram_("accum_sram"),
       dram_("dram", arena_),
       array_("systolic_array", arena_),
       sq_("shift_quantizer", arena_),
       bn_("bn_unit", arena_),
       opt_("optimizer_unit", arena_),
-      controller_("controller", Units{&array_, &sq_, &bn_, &opt_, &dram_}) {
+      controller_("controller", Units{&array_, &sq_, &bn_, &opt_, &dram_, &arena_}) {
   array_.set_dram(&dram_);
   sq_.set_dram(&dram_);
   bn_.set_dram(&dram_);
@@ -25,11 +28,17 @@ Accelerator& Accelerator::instance() {
 
 RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& backends) {
   const AccelConfig& c = job.config;
+  if (c.ifmap_sram_kib < 1 || c.filter_sram_kib < 1 || c.accum_sram_kib < 1 || c.sram_banks < 1)
+    throw std::invalid_argument("accelerator config: buffer sizes (KiB) and banks must be >= 1");
   if (c.array_rows < 1 || c.array_cols < 1 || c.sq_lanes < 1 || c.bn_lanes < 1 || c.opt_lanes < 1 ||
       c.dram_bytes_per_cycle <= 0 || c.dram_latency_cycles < 0)
     throw std::invalid_argument("accelerator config: sizes, lanes and DRAM bandwidth must be positive");
   if (c.dataflow != "os") throw std::invalid_argument("accelerator config: only the output-stationary dataflow (os) is modelled");
   arena_.clear();
+  ifmap_spad_.configure(c.ifmap_sram_kib, c.sram_banks);
+  filter_spad_.configure(c.filter_sram_kib, c.sram_banks);
+  accum_sram_.configure(c.accum_sram_kib, c.sram_banks);
+  ledger.bind_buffers(&ifmap_spad_, &filter_spad_, &accum_sram_);
   dram_.configure(c.dram_bytes_per_cycle, c.dram_latency_cycles);
   array_.configure(c.array_rows, c.array_cols, &ledger, backends.array.get());
   array_.reset_timing();
@@ -42,8 +51,11 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
   opt_.check() = {};
   controller_.post(std::move(job), &ledger);
   sc_core::sc_start();
+  const bool stuck = controller_.busy();
+  std::exception_ptr e = controller_.take_error();
   arena_.clear();
-  if (std::exception_ptr e = controller_.take_error()) std::rethrow_exception(e);
+  if (e) std::rethrow_exception(e);
+  if (stuck) throw std::logic_error("accelerator model: the controller stopped before the end of the step");
   RunChecks r;
   for (const CycleCheck* k : {&array_.check(), &sq_.check(), &bn_.check(), &opt_.check()}) {
     r.checked += k->checked;

@@ -9,6 +9,7 @@
 
 #include "model/controller.h"
 #include "model/ledger.h"
+#include "model/sram_buffer.h"
 #include "model/unit_backends.h"
 
 namespace octet::model {
@@ -30,6 +31,7 @@ class Accelerator : public sc_core::sc_module {
 
  private:
   OpArena arena_;
+  SramBuffer ifmap_spad_, filter_spad_, accum_sram_;
   Dram dram_;
   SystolicArray array_;
   ShiftQuantizer sq_;

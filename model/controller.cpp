@@ -84,6 +84,7 @@ struct Controller::Impl {
       wait_done(op);
       L.record(rec).stall_cycles += op->stall_cycles;
     }
+    if (u.arena->error) std::rethrow_exception(u.arena->error);
     L.record(rec).cycles += now_cycles() - t0;
   }
 
@@ -136,9 +137,10 @@ struct Controller::Impl {
       if (i >= 2) free_half.push_back(compute[i - 2]);
       if (k.load_x) {
         const int64_t el = k.ab.m_len * k.ab.d_len;
-        xload[i] = u.dram->transfer(b(el, s.x_bytes), {}, free_half);
-        L.dram(rec, b(el, s.x_bytes), 0, el * 4, 0);
-        L.sram(rec, Buffer::kIfmap, 0, b(el, s.x_bytes), 0, el * 4);
+        const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, 4 / s.x_reuse);
+        xload[i] = u.dram->transfer(bytes, {}, free_half);
+        L.dram(rec, bytes, 0, fp, 0);
+        L.sram(rec, Buffer::kIfmap, 0, bytes, 0, fp);
       }
       if (k.load_y) {
         const int64_t el = k.ab.d_len * k.ab.n_len;
@@ -160,9 +162,14 @@ struct Controller::Impl {
       compute[i] = u.array->block(k.ab, deps, release);
       if (k.last_chunk) {
         const int64_t el = k.ab.m_len * k.ab.n_len;
-        writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(b(el, out_bytes), {compute[i]});
+        const int64_t bytes = b(el, out_bytes / s.out_reuse), fp = b(el, 4 / s.out_reuse);
+        writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
         L.sram(rec, Buffer::kAccum, kAccumBytes * el, 0, 4 * el, 0);
-        L.dram(rec, 0, b(el, out_bytes), 0, 4 * el);
+        L.dram(rec, 0, bytes, 0, fp);
+        if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip
+          L.act(rec, Unit::kArray, Action::kAddInt64, el);
+          L.act_fp32(rec, Unit::kArray, Action::kAddFp32, el);
+        }
       }
     }
     last_computes = compute;
@@ -228,23 +235,23 @@ struct Controller::Impl {
     for (size_t p = 0; p < params.size(); ++p)
       if (first_param[static_cast<size_t>(params[p].node)] < 0) first_param[static_cast<size_t>(params[p].node)] = static_cast<int>(p);
     grads.resize(params.size());
-    const int total = static_cast<int>(nodes);
+    const int layers = static_cast<int>(nodes) - 1;  // progress counts 3 passes of every node but the input
     if (fs) values[0].act = fs->images;
 
     for (size_t i = 1; i < nodes; ++i) {
       forward_node(static_cast<int>(i), first_param[i]);
-      if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * total);
+      if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * layers);
     }
     loss(desc.output);
     has_err[static_cast<size_t>(desc.output)] = true;
     for (int i = static_cast<int>(nodes) - 1; i >= 1; --i) {
       backward_node(i, first_param[static_cast<size_t>(i)]);
       if (fs) err[static_cast<size_t>(i)] = {};
-      if (job.progress) job.progress(desc.nodes[static_cast<size_t>(i)].name + " backward", 2 * total - i, 3 * total);
+      if (job.progress) job.progress(desc.nodes[static_cast<size_t>(i)].name + " backward", 2 * layers + 1 - i, 3 * layers);
     }
     for (size_t i = 1; i < nodes; ++i) {
       update_node(static_cast<int>(i), first_param[i], params);
-      if (job.progress) job.progress(desc.nodes[i].name + " update", 2 * total + static_cast<int>(i), 3 * total);
+      if (job.progress) job.progress(desc.nodes[i].name + " update", 2 * layers + static_cast<int>(i), 3 * layers);
     }
     if (fs) ++fs->step;
   }
@@ -260,7 +267,8 @@ struct Controller::Impl {
       case OpKind::kConv: {
         const int rec = L.open(d.name, "conv", Pass::kForward);
         const int64_t ho = d.out_shape[1], wo = d.out_shape[2], ci = in.out_shape[0];
-        const GemmShape s{N * ho * wo, ci * d.kernel * d.kernel, d.out_channels, 1, kActBytes, 1};
+        GemmShape s{N * ho * wo, ci * d.kernel * d.kernel, d.out_channels, 1, kActBytes, 1};
+        s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
         if (!fs) return gemm(rec, s, kStreamBytes, nullptr);
         const golden::ConvParams cp{d.stride, d.pad};
         const golden::Shape os{N, d.out_channels, ho, wo};
@@ -430,7 +438,8 @@ struct Controller::Impl {
           a = conv ? im2col(iv.act, d.kernel, cp, os) : reshaped(iv.act, {N, f});
         }
         if (need) {
-          const GemmShape s{m, co, f, 1, kE2Bytes, 1};
+          GemmShape s{m, co, f, 1, kE2Bytes, 1};
+          if (conv) s.out_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
           if (!fs) {
             gemm(rec_b, s, kWideBytes, nullptr);
             accumulate(rec_b, d.inputs[0], {}, n_in);
@@ -446,7 +455,8 @@ struct Controller::Impl {
           }
         }
         const int rec_w = L.open(d.name, kind, Pass::kWeightGrad);
-        const GemmShape s{f, m, co, 1, kActBytes, kE2Bytes};
+        GemmShape s{f, m, co, 1, kActBytes, kE2Bytes};
+        if (conv) s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
         Tensor<int64_t> g_raw;
         if (!fs) {
           gemm(rec_w, s, kWideBytes, nullptr);
@@ -571,6 +581,7 @@ struct Controller::Impl {
         l.fwd = GemmShape{N * oh * ow, c.filter_h * c.filter_w, 1, c.channels, kActBytes, 1};
       else
         l.fwd = GemmShape{N * oh * ow, c.filter_h * c.filter_w * c.channels, c.num_filter, 1, kActBytes, 1};
+      l.fwd.x_reuse = window_reuse(c.filter_h, c.filter_w, c.stride_h, c.stride_w);
       layers.push_back(l);
     }
     for (const GemmLayerSpec& g : t.gemm) layers.push_back(Layer{g.name, "gemm", GemmShape{g.m, g.k, g.n, 1, kActBytes, 1}, g.m * g.k});
@@ -590,10 +601,13 @@ struct Controller::Impl {
       sq(rec_b, SqMode::kFlag, out, kWideBytes, kE2Bytes, nullptr, nullptr);
       if (i > 0) {  // the first layer's input is the data: no error to propagate
         GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
+        s.out_reuse = l.fwd.x_reuse;
         gemm(rec_b, s, kWideBytes, nullptr);
       }
       const int rec_w = L.open(l.name, l.kind, Pass::kWeightGrad);
-      gemm(rec_w, GemmShape{l.fwd.d, l.fwd.m, l.fwd.n, l.fwd.groups, kActBytes, kE2Bytes}, kWideBytes, nullptr);
+      GemmShape sw{l.fwd.d, l.fwd.m, l.fwd.n, l.fwd.groups, kActBytes, kE2Bytes};
+      sw.x_reuse = l.fwd.x_reuse;
+      gemm(rec_w, sw, kWideBytes, nullptr);
       const int64_t w = l.fwd.d * l.fwd.n * l.fwd.groups;
       L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, w);
       sq(rec_w, SqMode::kConstant, w, kWideBytes, kGradBytes, nullptr, nullptr);

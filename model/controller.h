@@ -56,6 +56,7 @@ struct Units {
   BnUnit* bn;
   OptimizerUnit* opt;
   Dram* dram;
+  OpArena* arena;
 };
 
 class Controller : public sc_core::sc_module {

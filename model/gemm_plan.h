@@ -15,7 +15,18 @@ struct GemmShape {
   int64_t m = 0, d = 0, n = 0;
   int64_t groups = 1;  // independent GEMMs of this shape (depthwise convolutions)
   double x_bytes = 1, y_bytes = 1;  // bytes per operand element (in buffers and DRAM)
+  // Convolutions: X is the lowered (im2col) input and, for the backward-data GEMM, the result
+  // is lowered too (col2im). The feeder lowers from the raw input in the scratchpad and the
+  // col2im sums happen on chip, so DRAM moves each raw element about once: the lowered bytes
+  // divided by the window overlap k^2 / s^2 (>= 1). Scratchpad reads stay lowered.
+  double x_reuse = 1, out_reuse = 1;
 };
+
+// The window overlap of a k x k convolution with stride s: k^2 / s^2, at least 1.
+inline double window_reuse(int64_t kh, int64_t kw, int64_t sh, int64_t sw) {
+  const double r = static_cast<double>(kh * kw) / static_cast<double>(sh * sw);
+  return r < 1 ? 1 : r;
+}
 
 // Blocks: mb x nb output tiles computed over one reduction chunk of dc beats; each half of
 // a double-buffered scratchpad holds one block's X slab (mb*R x dc) and Y slab (dc x nb*C),

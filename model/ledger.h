@@ -10,6 +10,7 @@
 
 #include "model/accel_config.h"
 #include "model/energy_table.h"
+#include "model/sram_buffer.h"
 #include "model/step_report.h"
 
 namespace octet::model {
@@ -28,6 +29,8 @@ inline int64_t bytes_of(int64_t elements, double bytes_per_element) {
 class Ledger {
  public:
   explicit Ledger(const AccelConfig& config) : config_(config) {}
+  // The accelerator's buffers (ifmap, filter, accumulator), which count their own traffic.
+  void bind_buffers(SramBuffer* ifmap, SramBuffer* filter, SramBuffer* accum) { buffers_ = {ifmap, filter, accum}; }
 
   int open(const std::string& layer, const std::string& kind, Pass pass) {
     PassRecord r;
@@ -49,7 +52,9 @@ class Ledger {
   void sram(int rec, Buffer b, int64_t rd, int64_t wr, int64_t fp_rd, int64_t fp_wr) {
     record(rec).sram_read_bytes += rd;
     record(rec).sram_write_bytes += wr;
-    const Action a = large(b) ? Action::kSramLargeByte : Action::kSramSmallByte;
+    SramBuffer* buf = buffers_[static_cast<size_t>(b)];
+    if (buf) buf->access(rd, wr);
+    const Action a = (buf ? buf->large() : large(b)) ? Action::kSramLargeByte : Action::kSramSmallByte;
     act(rec, Unit::kSram, a, rd + wr);
     act_fp32(rec, Unit::kSram, a, fp_rd + fp_wr);
   }
@@ -72,6 +77,7 @@ class Ledger {
   }
 
   AccelConfig config_;
+  std::array<SramBuffer*, 3> buffers_{};
   std::vector<PassRecord> records_;
   std::vector<RecordCounts> counts_;
 };

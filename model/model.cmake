@@ -7,7 +7,6 @@ add_library(octet_model STATIC
   ledger.cpp
   lowering.cpp
   simulate.cpp
-  step_report.cpp
   unit_module.cpp
   units.cpp
 )
@@ -15,10 +14,5 @@ add_library(octet::model ALIAS octet_model)
 target_include_directories(octet_model PUBLIC ${PROJECT_SOURCE_DIR})
 # Debian's libsystemc exports only the C++17 API tag (shared notes, pitfall 1).
 target_compile_definitions(octet_model PUBLIC SC_CPLUSPLUS=201703L)
-target_link_libraries(octet_model PUBLIC octet::golden PkgConfig::OCTET_SYSTEMC)
-if(TARGET octet_model_io)
-  target_link_libraries(octet_model PUBLIC octet_model_io)
-else()
-  # Until the model I/O library (io.cmake) is merged: energy_pj only.
-  target_sources(octet_model PRIVATE energy_sum.cpp)
-endif()
+# The energy table and step_report.h's accessors live in octet_model_io (io.cmake).
+target_link_libraries(octet_model PUBLIC octet::golden octet_model_io PkgConfig::OCTET_SYSTEMC)

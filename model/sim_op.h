@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <vector>
 
@@ -41,7 +42,13 @@ struct Op {
 class OpArena {
  public:
   Op* make() { return &ops_.emplace_back(); }
-  void clear() { ops_.clear(); }
+  void clear() {
+    ops_.clear();
+    error = nullptr;
+  }
+  // The first exception an operation's start() threw in this job; the operation still
+  // finishes (with no cycles) so that nothing waits forever, and the controller rethrows it.
+  std::exception_ptr error;
 
  private:
   std::deque<Op> ops_;

@@ -1,3 +1,4 @@
+// Names and totals of model/step_report.h (plain C++; shared by the model and its writers).
 #include "model/step_report.h"
 
 #include <numeric>

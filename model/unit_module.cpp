@@ -101,7 +101,12 @@ void UnitModule::serve() {
   for (;;) {
     Op* op = next_ready();
     op->started = sc_core::sc_time_stamp();
-    op->busy_cycles = op->start ? op->start() : 0;
+    try {
+      op->busy_cycles = op->start ? op->start() : 0;
+    } catch (...) {
+      if (!arena_.error) arena_.error = std::current_exception();
+      op->busy_cycles = 0;
+    }
     Op* transfer = nullptr;
     if (op->dram_bytes > 0 && dram_ != nullptr) {
       transfer = dram_->transfer(op->dram_bytes);

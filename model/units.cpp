@@ -45,8 +45,7 @@ Op* SystolicArray::block(const ArrayBlock& b, std::vector<Op*> deps, std::vector
   return op;
 }
 
-int64_t SystolicArray::run(const ArrayBlock& b, const Op& op_ref) {
-  Op& op = const_cast<Op&>(op_ref);
+int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
   const int64_t R = rows_, C = cols_;
   const int64_t now = time_to_cycles(sc_core::sc_time_stamp());
   const int64_t mt = ceil_div(b.m_len, R), nt = ceil_div(b.n_len, C), tiles = mt * nt, D = b.d_len;

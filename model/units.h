@@ -51,7 +51,7 @@ class SystolicArray : public UnitModule {
   int64_t stall_cycles() const { return stall_; }
 
  private:
-  int64_t run(const ArrayBlock& b, const Op& op);
+  int64_t run(const ArrayBlock& b, Op& op);
   void compute_values(const ArrayBlock& b);
 
   int64_t rows_ = 16, cols_ = 16;

@@ -51,16 +51,15 @@ class Fp32Model : public TrainableModel {
 
 }  // namespace
 
-std::unique_ptr<TrainableModel> make_fp32_model(const NetworkDesc& desc, uint64_t seed, const IntTrainOptions& options,
-                                                int threads) {
-  const IntNetwork initial(desc, seed, options);
+std::unique_ptr<TrainableModel> make_fp32_model(const NetworkDesc& desc, const std::vector<ParamState>& initial,
+                                                int threads, int bn_decay_shift) {
   std::vector<std::vector<float>> init;
-  for (const ParamState& s : initial.states()) {
+  for (const ParamState& s : initial) {
     std::vector<float> v(s.master.data.size());
     for (size_t i = 0; i < v.size(); ++i) v[i] = std::ldexp(static_cast<float>(s.master.data[i]), s.master.exp);
     init.push_back(std::move(v));
   }
-  return std::make_unique<Fp32Model>(desc, std::move(init), threads, options.bn_decay_shift);
+  return std::make_unique<Fp32Model>(desc, std::move(init), threads, bn_decay_shift);
 }
 
 }  // namespace octet::golden

@@ -108,7 +108,15 @@ int main(int argc, char** argv) {
     } else if (!resume_path.empty()) {
       throw std::runtime_error("--resume: checkpoints hold the integer network; use --mode int8 or both");
     }
-    if (mode != "int8") owned.push_back(make_fp32_model(desc, seed, int_options, threads));
+    if (mode != "int8") {
+      // Both start from the same masters; a fresh integer network only when none exists at step 0.
+      if (int_model && resume_path.empty()) {
+        owned.push_back(make_fp32_model(desc, int_model->network().states(), threads, bn_decay_shift));
+      } else {
+        const IntNetwork initial(desc, seed, int_options);
+        owned.push_back(make_fp32_model(desc, initial.states(), threads, bn_decay_shift));
+      }
+    }
     std::vector<TrainableModel*> models;
     for (auto& m : owned) models.push_back(m.get());
 

@@ -33,8 +33,8 @@ class IntModel : public TrainableModel {
   IntNetwork net_;
 };
 
-// The FP32 twin, initialised from the same integer masters (value M * 2^-23).
-std::unique_ptr<TrainableModel> make_fp32_model(const NetworkDesc& desc, uint64_t seed, const IntTrainOptions& options,
-                                                int threads);
+// The FP32 twin, initialised from the integer network's initial masters (value M * 2^-23).
+std::unique_ptr<TrainableModel> make_fp32_model(const NetworkDesc& desc, const std::vector<ParamState>& initial,
+                                                int threads, int bn_decay_shift);
 
 }  // namespace octet::golden

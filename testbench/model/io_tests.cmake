@@ -1,1 +1,26 @@
-# tests of octet::model_io
+# tests of octet::model_io (parsers, energy table, report writers, shipped topologies) and of
+# octet-sim's command-line checks (octet_sim_cli) -- all plain C++, no SystemC.
+octet_add_test(test_model_io LABEL unit
+  SOURCES test_topology.cpp test_scalesim_cfg.cpp test_energy_table.cpp test_report_writers.cpp
+          test_shipped_topologies.cpp test_sim_cli.cpp
+  LIBS octet::model_io octet_sim_cli octet::golden)
+target_compile_definitions(test_model_io PRIVATE OCTET_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# The octet-sim program itself needs the SystemC model (tools/CMakeLists.txt builds it only
+# when octet_model exists): bad input is one line naming file, line and field, exit status 2,
+# and no report is written; the embedded default runs and writes its reports.
+if(TARGET octet-sim)
+  set(_out ${CMAKE_CURRENT_BINARY_DIR}/octet_sim_cli_test)
+  add_test(NAME octet_sim_bad_topology_exits_2
+           COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/bad.json && $<TARGET_FILE:octet-sim> --topology /dev/null --json ${_out}/bad.json 2>&1; echo rc=$?; ls ${_out}/bad.json* 2>/dev/null")
+  set_tests_properties(octet_sim_bad_topology_exits_2 PROPERTIES LABELS unit
+                       PASS_REGULAR_EXPRESSION "^/dev/null:0: field 'Layer name': no layer rows after the header\nrc=2\n$")
+  add_test(NAME octet_sim_bad_option_exits_2
+           COMMAND sh -c "$<TARGET_FILE:octet-sim> --array 16by16 2>&1; echo rc=$?")
+  set_tests_properties(octet_sim_bad_option_exits_2 PROPERTIES LABELS unit
+                       PASS_REGULAR_EXPRESSION "^--array: field 'array': '16by16' is not ROWSxCOLS[^\n]*\nrc=2\n$")
+  add_test(NAME octet_sim_default_writes_reports
+           COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/d.json ${_out}/d.csv && $<TARGET_FILE:octet-sim> --quiet --json ${_out}/d.json --csv ${_out}/d.csv && grep -c octet-sim-report/1 ${_out}/d.json && head -1 ${_out}/d.csv")
+  set_tests_properties(octet_sim_default_writes_reports PROPERTIES LABELS unit
+                       PASS_REGULAR_EXPRESSION "^1\nlayer,kind,pass,macs,")
+endif()

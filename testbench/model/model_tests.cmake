@@ -11,4 +11,4 @@ endfunction()
 
 octet_add_model_test(test_model_timing LABEL unit SOURCES test_model_timing.cpp model_test_util.cpp)
 octet_add_model_test(test_model_functional LABEL unit SOURCES test_model_functional.cpp model_test_util.cpp)
-octet_add_model_test(test_model_resnet LABEL slow SOURCES test_model_resnet.cpp model_test_util.cpp)
+octet_add_model_test(test_model_resnet LABEL unit SOURCES test_model_resnet.cpp model_test_util.cpp)

@@ -30,6 +30,18 @@ avgpool g   b4 global
 linear  fc  g out=5
 )";
 
+// An ImageNet-style stem: 7x7 stride-2 padded conv, 3x3 stride-2 padded max-pool.
+constexpr const char* kStemNet = R"(network stem
+input   x   3x15x15
+conv    c1  x out=8 k=7 s=2 p=3
+bnrelu  b1  c1
+maxpool p1  b1 k=3 s=2 p=1
+conv    c2  p1 out=8 k=3 s=1 p=1
+bnrelu  b2  c2
+avgpool g   b2 global
+linear  fc  g out=4
+)";
+
 SimOptions functional(const AccelConfig& c, int batch, uint64_t seed) {
   SimOptions o = test::options(c);
   o.functional = true;
@@ -55,6 +67,13 @@ TEST(ModelFunctional, TinyNetSplitReductionsOn3x5MatchesGolden) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     expect_identical(simulate_network_step(desc, functional(c, 3, seed)));
   }
+}
+
+TEST(ModelFunctional, StemNetOn5x3MatchesGolden) {
+  AccelConfig c = test::fast_memory_config(5, 3);
+  c.ifmap_sram_kib = c.filter_sram_kib = c.accum_sram_kib = 1;
+  const golden::NetworkDesc desc = golden::parse_network_text(kStemNet, "stem");
+  expect_identical(simulate_network_step(desc, functional(c, 2, 11)));
 }
 
 TEST(ModelFunctional, TinyNetOn16x16MatchesGolden) {
@@ -146,6 +165,64 @@ TEST(ModelFunctional, TimingDoesNotDependOnFunctionalMode) {
     EXPECT_EQ(f.records[i].macs, t.records[i].macs);
     EXPECT_EQ(f.records[i].dram_read_bytes, t.records[i].dram_read_bytes);
   }
+}
+
+}  // namespace
+}  // namespace octet::model
+
+namespace octet::model {
+namespace {
+
+// An error inside a unit's operation ends the step with that error, and the model (one
+// elaboration per process) runs the next step normally.
+class FailingArray : public GoldenArrayBackend {
+ public:
+  ArrayTileOutcome run_tile(const ArrayTileJob& job) override {
+    if (++calls_ == 5) throw std::overflow_error("tile 5 overflowed");
+    return GoldenArrayBackend::run_tile(job);
+  }
+
+ private:
+  int calls_ = 0;
+};
+
+TEST(ModelFunctional, UnitErrorEndsTheStepAndTheModelRecovers) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyNet, "tiny");
+  SimOptions o = functional(test::fast_memory_config(4, 4), 2, 1);
+  o.backends.array = std::make_shared<FailingArray>();
+  EXPECT_THROW(simulate_network_step(desc, o), std::overflow_error);
+  o.backends.array = nullptr;
+  expect_identical(simulate_network_step(desc, o));
+}
+
+TEST(ModelFunctional, UnsupportedDataflowIsRejected) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyNet, "tiny");
+  AccelConfig c;
+  c.dataflow = "ws";
+  EXPECT_THROW(simulate_network_step(desc, test::options(c)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace octet::model
+
+namespace octet::model {
+namespace {
+
+// Progress reports every pass of every layer once, in order, ending at the total.
+TEST(ModelFunctional, ProgressCountsEveryPassOnce) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyNet, "tiny");
+  SimOptions o = test::options(test::fast_memory_config(4, 4));
+  std::vector<int> done;
+  int total = 0;
+  o.progress = [&](const std::string&, int d, int t) {
+    done.push_back(d);
+    total = t;
+  };
+  simulate_network_step(desc, o);
+  const int layers = static_cast<int>(desc.nodes.size()) - 1;
+  EXPECT_EQ(total, 3 * layers);
+  ASSERT_EQ(static_cast<int>(done.size()), 3 * layers);
+  for (int k = 0; k < 3 * layers; ++k) EXPECT_EQ(done[static_cast<size_t>(k)], k + 1);
 }
 
 }  // namespace

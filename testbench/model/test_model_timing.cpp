@@ -2,7 +2,10 @@
 // (docs/architecture.md) and hand-computed DRAM-bound schedules.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -38,6 +41,63 @@ TEST(ModelTiming, TiledGemmSpanEqualsTheFormula) {
     EXPECT_EQ(run.record.macs, k.m * k.d * k.n);
     EXPECT_EQ(run.record.stall_cycles, 2) << "only the first block waits (two one-cycle loads)";
   }
+}
+
+// Random shapes, arrays and buffer sizes (fast DRAM): the array's span is the formula of
+// the tiles it ran — one GEMM of depth D, or, when the reduction is split into chunks of
+// equal depth dc, T * chunks tiles of depth dc. Seed printed; OCTET_SEED=<n> replays.
+TEST(ModelTiming, RandomGemmsFollowTheFormula) {
+  uint64_t seed = 20261127;
+  if (const char* env = std::getenv("OCTET_SEED")) seed = std::strtoull(env, nullptr, 10);
+  std::printf("[   seed   ] RandomGemmsFollowTheFormula: OCTET_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const auto pick = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  int chunked = 0, blocked = 0;
+  for (int it = 0; it < 300; ++it) {
+    const int r = static_cast<int>(pick(2, 16)), c = static_cast<int>(pick(2, 16));
+    const int64_t m = pick(1, 300), d = pick(1, 2000), n = pick(1, 300);
+    AccelConfig cfg = fast_memory_config(r, c);
+    cfg.ifmap_sram_kib = pick(1, 8);
+    cfg.filter_sram_kib = pick(1, 8);
+    cfg.accum_sram_kib = pick(1, 8);
+    const GemmPlan p = plan_gemm(GemmShape{m, d, n, 1, 1, 1}, cfg);
+    if (d % p.dc != 0) continue;  // unequal chunks: no closed form here
+    // A block must outlast a drain + write-back, else the double-buffered accumulator halves
+    // stall the array (AccumulatorHalvesStallShortBlocks).
+    if (p.mb * p.nb * timing::array_tile_period(p.dc, r, c) < r + c + 4) continue;
+    chunked += p.d_chunks > 1;
+    blocked += p.m_blocks * p.n_blocks > 1;
+    const int64_t tiles = timing::ceil_div(m, r) * timing::ceil_div(n, c) * p.d_chunks;
+    const int64_t expected = p.dc + (tiles - 1) * timing::array_tile_period(p.dc, r, c) + r + c + 1;
+    const GemmRun run = simulate_gemm(m, d, n, options(cfg));
+    ASSERT_EQ(run.array_span, expected) << "iteration " << it << ": " << r << "x" << c << " array, GEMM " << m << "x"
+                                        << d << "x" << n << ", buffers " << cfg.ifmap_sram_kib << "/"
+                                        << cfg.filter_sram_kib << "/" << cfg.accum_sram_kib << " KiB";
+    ASSERT_EQ(run.record.macs, m * d * n);
+  }
+  EXPECT_GT(chunked, 10);
+  EXPECT_GT(blocked, 10);
+}
+
+// When half of the accumulator SRAM holds one tile and a tile streams in faster than the
+// previous-but-one tile drains and is written back, the array waits for accumulator space.
+// 8x8 array, 1 KiB accumulator SRAM (half: one 8x8x6 B tile), GEMM 8x2x24: three one-tile
+// blocks, X resident, one-cycle transfers. Tile 0 starts at 2 (X, Y loads), last beat 3,
+// result at 21, write-back [21, 22). Tile 1: last beat 11 (TileGap 8), array free at 12.
+// Tile 2 needs tile 0's half: starts at 22 (stall 10), last beat 23, result at 41;
+// its write-back [41, 42). Span 41 - 2 = 39 instead of the formula's 35.
+TEST(ModelTiming, AccumulatorHalvesStallShortBlocks) {
+  AccelConfig c = fast_memory_config(8, 8);
+  c.accum_sram_kib = 1;
+  const GemmPlan p = plan_gemm(GemmShape{8, 2, 24, 1, 1, 1}, c);
+  ASSERT_EQ(p.mb * p.nb, 1);
+  ASSERT_EQ(p.n_blocks, 3);
+  ASSERT_TRUE(p.x_resident);
+  const GemmRun run = simulate_gemm(8, 2, 24, options(c));
+  EXPECT_EQ(timing::array_gemm_cycles(8, 2, 24, 8, 8), 35);
+  EXPECT_EQ(run.array_span, 39);
+  EXPECT_EQ(run.record.stall_cycles, 2 + 10);
+  EXPECT_EQ(run.record.cycles, 42);
 }
 
 // Small scratchpads split the GEMM into many double-buffered blocks; with a fast DRAM the
@@ -134,6 +194,35 @@ TEST(ModelTiming, EnergyOfATinyGemmIsHandComputed) {
   EXPECT_DOUBLE_EQ(r.record.energy_total(), 2048 + 40960 + 230400 + 768000);
 }
 
+// The update pass of a 6 x 7 weight GEMM row: each of the 42 weights costs 2 adds, 1
+// multiply, 2 shifts and 2 compares in the optimizer (FP32: 2 adds, 2 multiplies), and moves
+// M, V, G in (4 + 2 + 2 B) and M, V, W8 out (4 + 2 + 1 B); FP32 12 B in, 8 B out.
+TEST(ModelTiming, EnergyOfAnUpdatePassIsHandComputed) {
+  EnergyTable t = test::flat_energy_table(0);
+  const auto set = [&t](Action a, double v) { t.pj[static_cast<size_t>(a)] = v; };
+  set(Action::kAddInt32, 1);
+  set(Action::kMulInt32, 10);
+  set(Action::kShift, 100);
+  set(Action::kCompare, 1000);
+  set(Action::kAddFp32, 1e4);
+  set(Action::kMulFp32, 1e5);
+  set(Action::kDramByte, 1e6);
+  Topology topo;
+  topo.origin = "hand";
+  topo.gemm.push_back(GemmLayerSpec{"g", 5, 7, 6, 2});  // M = 5, N = 7, K = 6
+  const StepReport r = simulate_topology_step(topo, options(fast_memory_config(4, 4), t));
+  const PassRecord& up = r.records.back();
+  ASSERT_EQ(up.pass, Pass::kUpdate);
+  const double n = 42;
+  EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kOptimizer)], n * (2 + 10 + 200 + 2000));
+  EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kOptimizer)], n * (2e4 + 2e5));
+  EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kDram)], 1e6 * n * (8 + 7));
+  EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kDram)], 1e6 * n * (12 + 8));
+  EXPECT_EQ(up.dram_read_bytes, 42 * 8);
+  EXPECT_EQ(up.dram_write_bytes, 42 * 7);
+  EXPECT_EQ(up.cycles, timing::optimizer_cycles(42, 4));
+}
+
 // A SCALE-Sim conv topology: every row gets forward, backward (not the first row: its
 // input is the data) and weight-gradient GEMMs of M = OH*OW*batch, K = C*FH*FW, N = filters,
 // a quantization pass on each, and an update pass over its weights.
@@ -162,6 +251,30 @@ TEST(ModelTiming, TopologyRowsBecomeThreeGemmsAndAnUpdate) {
     EXPECT_GE(r.cycles, r.ideal_cycles);
   }
   EXPECT_EQ(rep.total_macs(), 2 * macs1 + 3 * macs2);
+}
+
+// A depthwise row (name contains DP) is C independent GEMMs of N = 1; a GEMM row is M x K x N.
+TEST(ModelTiming, DepthwiseAndGemmRowsCountTheirMacs) {
+  Topology conv;
+  conv.origin = "hand";
+  conv.conv.push_back(ConvLayerSpec{"c0", 6, 6, 3, 3, 2, 4, 1, 1, false, 2});
+  conv.conv.push_back(ConvLayerSpec{"DP1", 6, 6, 3, 3, 5, 5, 1, 1, true, 3});
+  const StepReport rc = simulate_topology_step(conv, options(fast_memory_config(4, 4)));
+  const int64_t dp = 4 * 4 * 9 * 5;  // OH*OW*FH*FW*C
+  const PassRecord& dp_fwd = rc.records.at(1);  // order: forwards, backwards in reverse, updates
+  EXPECT_EQ(dp_fwd.layer, "DP1");
+  EXPECT_EQ(dp_fwd.pass, Pass::kForward);
+  EXPECT_EQ(dp_fwd.macs, dp);
+  EXPECT_EQ(rc.total_macs(), 2 * (4 * 4 * 18 * 4) + 3 * dp);
+  // One output column per channel: the array's 16 PEs do at most 4 MACs per cycle.
+  EXPECT_LE(dp_fwd.utilisation, 0.25);
+
+  Topology gemm;
+  gemm.origin = "hand";
+  gemm.gemm.push_back(GemmLayerSpec{"g0", 10, 6, 7, 2});
+  gemm.gemm.push_back(GemmLayerSpec{"g1", 10, 3, 6, 3});
+  const StepReport rg = simulate_topology_step(gemm, options(fast_memory_config(4, 4)));
+  EXPECT_EQ(rg.total_macs(), 2 * 10 * 6 * 7 + 3 * 10 * 3 * 6);
 }
 
 // The forward pass's Q and the backward's E2 are shift-quantizer passes of the formulas.

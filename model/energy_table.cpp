@@ -1,0 +1,111 @@
+// The per-action energy table: the embedded default (model/energy/horowitz45.json, compiled
+// in by octet_embed_text) and user overrides of any subset of its actions.
+#include "model/energy_table.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "model/energy_horowitz45_json.h"
+
+namespace octet::model {
+
+namespace {
+
+constexpr std::array<const char*, kNumActions> kActionNames = {
+    "mac_int8", "mac_fp32", "add_int32", "add_int64", "mul_int32", "add_fp32", "mul_fp32",
+    "shift",    "compare",  "rng",       "rf_byte",   "sram_small_byte", "sram_large_byte", "dram_byte"};
+
+// Top-level members a table file may have besides "actions": documentation only.
+constexpr std::array<const char*, 4> kDocMembers = {"table", "unit", "references", "notes"};
+
+[[noreturn]] void fail(const std::string& origin, const std::string& field, const std::string& msg) {
+  throw EnergyError(fmt::format("{}: field '{}': {}", origin, field, msg));
+}
+
+int action_index(const std::string& key) {
+  for (int i = 0; i < kNumActions; ++i)
+    if (key == kActionNames[static_cast<size_t>(i)]) return i;
+  return -1;
+}
+
+// Applies the table text's actions onto `table`; returns which actions it set.
+std::array<bool, kNumActions> apply_table_text(const std::string& text, const std::string& origin,
+                                               EnergyTable& table) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(origin, "(file)", fmt::format("not valid JSON (byte {})", e.byte));
+  }
+  if (!doc.is_object()) fail(origin, "(file)", "expected a JSON object with an 'actions' member");
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "actions") continue;
+    bool doc_member = false;
+    for (const char* m : kDocMembers) doc_member |= key == m;
+    if (!doc_member) fail(origin, key, "unknown member (expected actions, table, unit, references, notes)");
+  }
+  std::array<bool, kNumActions> set{};
+  if (!doc.contains("actions")) fail(origin, "actions", "missing");
+  const nlohmann::json& actions = doc["actions"];
+  if (!actions.is_object()) fail(origin, "actions", "expected an object of action: picojoules");
+  for (const auto& [key, value] : actions.items()) {
+    const int i = action_index(key);
+    if (i < 0) fail(origin, key, "unknown action (docs/energy-model.md lists them)");
+    const nlohmann::json* pj = &value;
+    if (value.is_object()) {
+      for (const auto& [member, unused] : value.items())
+        if (member != "pj" && member != "source") fail(origin, key, fmt::format("unknown member '{}' (pj, source)", member));
+      if (!value.contains("pj")) fail(origin, key, "missing 'pj'");
+      pj = &value["pj"];
+    }
+    if (!pj->is_number()) fail(origin, key, fmt::format("expected a number of picojoules, got {}", pj->dump()));
+    const double v = pj->get<double>();
+    if (!std::isfinite(v) || v < 0) fail(origin, key, fmt::format("must be a non-negative number, got {}", pj->dump()));
+    table.pj[static_cast<size_t>(i)] = v;
+    set[static_cast<size_t>(i)] = true;
+  }
+  return set;
+}
+
+}  // namespace
+
+const char* action_name(Action a) {
+  const int i = static_cast<int>(a);
+  return i >= 0 && i < kNumActions ? kActionNames[static_cast<size_t>(i)] : "?";
+}
+
+EnergyTable default_energy_table() {
+  EnergyTable table;
+  table.origin = "embedded";
+  const auto set = apply_table_text(kHorowitz45Json, "model/energy/horowitz45.json", table);
+  for (int i = 0; i < kNumActions; ++i)
+    if (!set[static_cast<size_t>(i)])
+      throw std::logic_error(fmt::format("model/energy/horowitz45.json: field '{}': missing", kActionNames[static_cast<size_t>(i)]));
+  return table;
+}
+
+EnergyTable load_energy_table(const std::string& path, EnergyTable base) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "(file)", fmt::format("cannot open: {}", std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  EnergyTable table = std::move(base);
+  apply_table_text(ss.str(), path, table);
+  table.origin = path;
+  return table;
+}
+
+double energy_pj(const ActionCounts& counts, const EnergyTable& table) {
+  double sum = 0;
+  for (int i = 0; i < kNumActions; ++i)
+    sum += static_cast<double>(counts.n[static_cast<size_t>(i)]) * table.pj[static_cast<size_t>(i)];
+  return sum;
+}
+
+}  // namespace octet::model

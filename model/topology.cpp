@@ -1,0 +1,149 @@
+// SCALE-Sim v2 topology CSVs (conv and GEMM formats), parsed strictly: every malformed
+// row is a one-line TopologyError "<file>:<line>: field '<column>': <message>".
+#include "model/topology.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "model/text_fields.h"
+
+namespace octet::model {
+
+namespace {
+
+using text::split_cells;
+
+constexpr std::array<const char*, 9> kConvColumns = {
+    "Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width",
+    "Channels",   "Num Filter",   "Strides",     "Stride Width"};
+constexpr size_t kConvRequired = 8;  // the stride-width column is optional
+constexpr std::array<const char*, 4> kGemmColumns = {"Layer Name", "M", "N", "K"};
+// Large enough for any real layer, small enough that products of sizes fit in int64.
+constexpr int64_t kMaxSize = int64_t{1} << 31;
+
+[[noreturn]] void fail(const std::string& origin, int line, std::string_view field, const std::string& msg) {
+  throw TopologyError(fmt::format("{}:{}: field '{}': {}", origin, line, field, msg));
+}
+
+class RowReader {
+ public:
+  RowReader(const std::string& origin, int line, std::vector<std::string_view> cells, const char* const* names,
+            size_t required, size_t max_cols)
+      : origin_(origin), line_(line), cells_(std::move(cells)), names_(names) {
+    if (cells_.size() < required)
+      fail(origin_, line_, names_[cells_.size()],
+           fmt::format("missing column (row has {} of {} columns)", cells_.size(), required));
+    if (cells_.size() > max_cols)
+      fail(origin_, line_, fmt::format("column {}", max_cols + 1),
+           fmt::format("unexpected extra column '{}' (at most {} columns)", cells_[max_cols], max_cols));
+  }
+  size_t size() const { return cells_.size(); }
+  std::string name(size_t i) const {
+    if (cells_[i].empty()) fail(origin_, line_, names_[i], "empty layer name");
+    return std::string(cells_[i]);
+  }
+  int64_t positive(size_t i) const {
+    const auto v = text::parse_int(cells_[i]);
+    if (!v) fail(origin_, line_, names_[i], fmt::format("'{}' is not an integer", cells_[i]));
+    if (*v <= 0) fail(origin_, line_, names_[i], fmt::format("must be positive, got {}", *v));
+    if (*v > kMaxSize) fail(origin_, line_, names_[i], fmt::format("{} is larger than {}", *v, kMaxSize));
+    return *v;
+  }
+  [[noreturn]] void error(size_t i, const std::string& msg) const { fail(origin_, line_, names_[i], msg); }
+
+ private:
+  const std::string& origin_;
+  int line_;
+  std::vector<std::string_view> cells_;
+  const char* const* names_;
+};
+
+ConvLayerSpec parse_conv_row(const RowReader& r, int line) {
+  ConvLayerSpec s;
+  s.name = r.name(0);
+  s.ifmap_h = r.positive(1);
+  s.ifmap_w = r.positive(2);
+  s.filter_h = r.positive(3);
+  s.filter_w = r.positive(4);
+  s.channels = r.positive(5);
+  s.num_filter = r.positive(6);
+  s.stride_h = r.positive(7);
+  s.stride_w = r.size() > 8 ? r.positive(8) : s.stride_h;
+  if (s.filter_h > s.ifmap_h) r.error(3, fmt::format("{} is larger than IFMAP Height {}", s.filter_h, s.ifmap_h));
+  if (s.filter_w > s.ifmap_w) r.error(4, fmt::format("{} is larger than IFMAP Width {}", s.filter_w, s.ifmap_w));
+  s.depthwise = s.name.find("DP") != std::string::npos;
+  s.line = line;
+  return s;
+}
+
+GemmLayerSpec parse_gemm_row(const RowReader& r, int line) {
+  GemmLayerSpec s;
+  s.name = r.name(0);
+  s.m = r.positive(1);
+  s.n = r.positive(2);
+  s.k = r.positive(3);
+  s.line = line;
+  return s;
+}
+
+// SCALE-Sim always skips the first line as a header. Tells the format from it, and refuses
+// a first line that is a layer row (SCALE-Sim would silently drop that layer).
+std::string format_from_header(const std::string& origin, int line, std::string_view header,
+                               const std::string& format) {
+  const auto cells = split_cells(header);
+  if (cells.size() >= 2 && text::parse_int(cells[1]))
+    fail(origin, line, "header",
+         "the first line is a layer row; SCALE-Sim skips the first line, so add a header line");
+  if (format != "auto") return format;
+  const std::string second = cells.size() >= 2 ? text::lower(cells[1]) : "";
+  if (second == "m") return "gemm";
+  if (second.find("ifmap") != std::string::npos) return "conv";
+  fail(origin, line, "header",
+       fmt::format("cannot tell conv from gemm format from '{}'; give the format (conv or gemm)", header));
+}
+
+}  // namespace
+
+Topology parse_scalesim_topology_text(const std::string& text, const std::string& origin,
+                                      const std::string& format) {
+  if (format != "auto" && format != "conv" && format != "gemm")
+    fail(origin, 0, "format", fmt::format("unknown topology format '{}' (conv, gemm or auto)", format));
+  Topology topo;
+  topo.origin = origin;
+  const auto lines = text::split_lines(text);
+  std::string fmt_used;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const int line = static_cast<int>(i) + 1;
+    if (text::trim(lines[i]).empty()) continue;
+    if (fmt_used.empty()) {
+      fmt_used = format_from_header(origin, line, lines[i], format);
+      continue;
+    }
+    if (fmt_used == "conv") {
+      const RowReader r(origin, line, split_cells(lines[i]), kConvColumns.data(), kConvRequired, kConvColumns.size());
+      topo.conv.push_back(parse_conv_row(r, line));
+    } else {
+      const RowReader r(origin, line, split_cells(lines[i]), kGemmColumns.data(), kGemmColumns.size(),
+                        kGemmColumns.size());
+      topo.gemm.push_back(parse_gemm_row(r, line));
+    }
+  }
+  if (topo.conv.empty() && topo.gemm.empty())
+    fail(origin, static_cast<int>(lines.size()), "Layer name", "no layer rows after the header");
+  return topo;
+}
+
+Topology parse_scalesim_topology(const std::string& path, const std::string& format) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, 0, "file", fmt::format("cannot open: {}", std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_scalesim_topology_text(ss.str(), path, format);
+}
+
+}  // namespace octet::model

@@ -1,0 +1,125 @@
+// octet-sim's options and input checks (tools/sim_cli.h).
+#include "tools/sim_cli.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <tuple>
+
+namespace octet::tools {
+
+namespace {
+
+// A path as one shell word.
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// An output path is usable if its temporary can be created (then removed again), so a run
+// that would fail to write its report stops before simulating.
+void check_writable(const std::string& path, const char* option) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw CliError(fmt::format("{}: field '{}': cannot write here", path, option));
+  }
+  std::remove(tmp.c_str());
+}
+
+}  // namespace
+
+void add_sim_options(CLI::App& app, SimCliArgs& a) {
+  auto* net = app.add_option("--network", a.network, "network description (.net); default: embedded small_resnet");
+  auto* topo = app.add_option("--topology", a.topology, "SCALE-Sim topology CSV instead of a network");
+  net->excludes(topo);
+  app.add_option("--topology-format", a.topology_format, "topology format")
+      ->check(CLI::IsMember({"conv", "gemm", "auto"}))
+      ->capture_default_str()
+      ->needs(topo);
+  app.add_option("--config", a.config, "SCALE-Sim .cfg: ArrayHeight/Width, SRAM sizes, Dataflow, Bandwidth");
+  app.add_option("--array", a.array, "array size RxC (overrides --config)");
+  app.add_option("--batch", a.batch, "samples per training step")->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_option("--energy", a.energy, "energy table JSON overriding actions of the embedded one");
+  app.add_flag("--functional", a.functional, "compute every value and check the step against the golden model");
+  app.add_flag("--cosim", a.cosim, "bind the Verilator-compiled RTL units in place of their SystemC twins");
+  app.add_option("--seed", a.seed, "seed of the initial weights, batch and stochastic rounding")->capture_default_str();
+  app.add_option("--threads", a.threads, "host threads for the golden kernels")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--json", a.json, "write the report as JSON");
+  app.add_option("--csv", a.csv, "write the report as CSV (one row per layer and pass)");
+  app.add_option("--plot", a.plot, "write a PNG of cycles and energy per layer (python3-matplotlib)");
+  app.add_flag("--quiet", a.quiet, "no progress lines and no table on the terminal");
+}
+
+std::pair<int, int> parse_array_size(const std::string& text) {
+  const auto bad = [&text] {
+    return CliError(fmt::format("--array: field 'array': '{}' is not ROWSxCOLS with sides 1..4096 (e.g. 16x16)", text));
+  };
+  const size_t x = text.find_first_of("xX");
+  if (x == std::string::npos) throw bad();
+  int rows = 0, cols = 0;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), text.data() + x, rows);
+  const auto c = std::from_chars(text.data() + x + 1, end, cols);
+  if (r.ec != std::errc{} || r.ptr != text.data() + x || c.ec != std::errc{} || c.ptr != end) throw bad();
+  if (rows < 1 || cols < 1 || rows > 4096 || cols > 4096) throw bad();
+  return {rows, cols};
+}
+
+SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, const std::string& plot_script) {
+  SimPlan plan;
+  if (!a.topology.empty()) {
+    if (a.functional)
+      throw CliError(fmt::format("{}: field '--functional': values are computed for network descriptions only",
+                                 a.topology));
+    plan.topology = model::parse_scalesim_topology(a.topology, a.topology_format);
+  } else if (!a.network.empty()) {
+    plan.network = golden::parse_network_file(a.network);
+  } else {
+    plan.network = golden::parse_network_text(std::string(embedded_network), "embedded:networks/small_resnet.net");
+  }
+  model::SimOptions& o = plan.options;
+  if (!a.config.empty()) o.config = model::parse_scalesim_cfg(a.config, o.config);
+  if (!a.array.empty()) std::tie(o.config.array_rows, o.config.array_cols) = parse_array_size(a.array);
+  if (!a.energy.empty()) o.energy = model::load_energy_table(a.energy, o.energy);
+  o.batch = a.batch;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  o.functional = a.functional;
+  o.cosim = a.cosim;
+  if (!a.json.empty()) check_writable(a.json, "--json");
+  if (!a.csv.empty()) check_writable(a.csv, "--csv");
+  if (!a.plot.empty()) {
+    check_writable(a.plot, "--plot");
+    if (!std::ifstream(plot_script)) throw CliError(fmt::format("{}: field '--plot': plot script not found", plot_script));
+    plan.python = find_python_with_matplotlib();
+    if (plan.python.empty())
+      throw CliError(fmt::format("{}: field '--plot': needs python3 with matplotlib (Debian: apt-get install "
+                                 "python3-matplotlib); nothing was simulated",
+                                 a.plot));
+  }
+  return plan;
+}
+
+std::string find_python_with_matplotlib() {
+  for (const char* py : {"/usr/bin/python3", "python3"}) {
+    const std::string cmd = fmt::format("{} -c 'import matplotlib' >/dev/null 2>&1", py);
+    if (std::system(cmd.c_str()) == 0) return py;
+  }
+  return {};
+}
+
+std::string run_plot_script(const std::string& python, const std::string& script, const std::string& json_path,
+                            const std::string& png_path) {
+  const std::string cmd = fmt::format("{} {} {} {}", shell_quote(python), shell_quote(script), shell_quote(json_path),
+                                      shell_quote(png_path));
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0) return fmt::format("{}: field '--plot': {} exited with status {}", png_path, script, rc);
+  return {};
+}
+
+}  // namespace octet::tools

@@ -1,0 +1,66 @@
+// octet-sim's command line (tools/octet_sim.cpp), separated from main so that every input
+// check is unit-tested without the SystemC model: options, then a plan that has every
+// input file parsed and every output path checked before anything is simulated or written.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "golden/network_desc.h"
+#include "model/simulate.h"
+#include "model/topology.h"
+
+namespace octet::tools {
+
+struct SimCliArgs {
+  std::string network;                  // .net file; empty = the embedded default
+  std::string topology;                 // SCALE-Sim CSV instead of a network
+  std::string topology_format = "auto"; // conv | gemm | auto
+  std::string config;                   // SCALE-Sim .cfg
+  std::string array;                    // "RxC", overrides the cfg
+  std::string energy;                   // energy table override (JSON)
+  int batch = 1;
+  uint64_t seed = 1;
+  int threads = 2;
+  bool functional = false, cosim = false, quiet = false;
+  std::string json, csv, plot;          // outputs
+};
+
+// Registers the options on `app` (CLI11 checks ranges and exclusions).
+void add_sim_options(CLI::App& app, SimCliArgs& args);
+
+// A bad input: what() is one line naming the file or option and the field.
+class CliError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SimPlan {
+  std::optional<golden::NetworkDesc> network;  // exactly one of network / topology
+  std::optional<model::Topology> topology;
+  model::SimOptions options;
+  std::string python;  // interpreter with matplotlib, when --plot is given
+};
+
+// Parses every input and checks every output path. Throws CliError, golden::DescError,
+// model::TopologyError or model::EnergyError (each a one-line message) on bad input.
+// `embedded_network` is the text of the default network (networks/small_resnet.net).
+// `plot_script` is tools/plot_sim_report.py (checked only with --plot).
+SimPlan plan_simulation(const SimCliArgs& args, std::string_view embedded_network, const std::string& plot_script);
+
+// "RxC" -> rows, cols in 1..4096; CliError("--array: ...") otherwise.
+std::pair<int, int> parse_array_size(const std::string& text);
+
+// The first of /usr/bin/python3, python3 that imports matplotlib; empty if none does.
+std::string find_python_with_matplotlib();
+
+// Runs the plot script on a JSON report; returns a one-line error, or empty on success.
+std::string run_plot_script(const std::string& python, const std::string& script, const std::string& json_path,
+                            const std::string& png_path);
+
+}  // namespace octet::tools
