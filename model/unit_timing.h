@@ -31,17 +31,23 @@ inline constexpr int64_t array_gemm_cycles(int64_t m, int64_t k, int64_t n, int6
 inline constexpr int64_t sq_two_pass_cycles(int64_t n, int64_t lanes) { return 2 * ceil_div(n, lanes) + 6; }
 inline constexpr int64_t sq_direct_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 5; }
 
-// ---- bn_unit (RTL in progress: same shape as the shift-quantizer, constants to be set from
-// the RTL when it lands) -------------------------------------------------------------------
-inline constexpr int64_t kBnStatsLatency = 8;   // after the statistics pass: mean, isqrt, reciprocal
-inline constexpr int64_t kBnPipeLatency = 4;    // streaming pipeline depth of a normalise / dx pass
-// Forward: statistics pass, fixed statistics latency, normalise + affine + ReLU pass.
-inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t lanes) {
-  return 2 * ceil_div(n, lanes) + kBnStatsLatency + kBnPipeLatency;
+// ---- bn_unit (docs/architecture.md "Batch-norm unit": one channel per command) ------------
+// Per channel of N = n / C elements, B = ceil(N / L): the statistics phase S after pass 1 is
+// fixed (iterative dividers, isqrt, reciprocal), pass 2 drains through 4 stages and the next
+// command is accepted 2 cycles after the last output: period = 2B + S + 4 + 2.
+inline constexpr int64_t kBnTrainStats = 223;     // train: S = 1 + 128 + 1 + 64 + 1 + 1 + 25 + 2
+inline constexpr int64_t kBnBackwardStats = 67;   // backward: S = 1 + 64 + 2
+inline constexpr int64_t kBnPipeLatency = 4;      // streaming pipeline depth of a normalise / dx pass
+inline constexpr int64_t bn_channel_period(int64_t n_per_channel, int64_t lanes, int64_t stats) {
+  return 2 * ceil_div(n_per_channel, lanes) + stats + kBnPipeLatency + 2;
 }
-// Backward: sums pass (Σdy, Σdy·x̂), fixed latency, dx pass.
-inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t lanes) {
-  return 2 * ceil_div(n, lanes) + kBnStatsLatency + kBnPipeLatency;
+// Forward (train command per channel): statistics pass, statistics, normalise + affine pass.
+inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t channels, int64_t lanes) {
+  return channels * bn_channel_period(n / channels, lanes, kBnTrainStats);
+}
+// Backward (backward command per channel): sums pass (Σdy, Σdy·x̂), gradients, dx pass.
+inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t channels, int64_t lanes) {
+  return channels * bn_channel_period(n / channels, lanes, kBnBackwardStats);
 }
 // Element-wise passes the controller runs on the BN unit's lanes (pooling, residual and
 // error sums, softmax loss): one streaming pass over the n input elements.

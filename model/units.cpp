@@ -169,7 +169,7 @@ Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, st
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
   op->start = [=, this] {
-    const int64_t cycles = timing::bn_forward_cycles(n, lanes_);
+    const int64_t cycles = timing::bn_forward_cycles(n, channels, lanes_);
     ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
     const Unit u = Unit::kBnUnit;
     // Statistics: Σx, Σx² (exact, wide); per channel isqrt + 24-bit reciprocal (~48 wide steps).
@@ -199,7 +199,7 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
   op->start = [=, this] {
-    const int64_t cycles = timing::bn_backward_cycles(n, lanes_);
+    const int64_t cycles = timing::bn_backward_cycles(n, channels, lanes_);
     ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
     const Unit u = Unit::kBnUnit;
     ledger_->act(record, u, Action::kCompare, n);                      // ReLU mask

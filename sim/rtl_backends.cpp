@@ -28,12 +28,12 @@ RtlUnits& rtl_units() {
   return *units;
 }
 
-model::UnitBackends make_rtl_backends(const model::AccelConfig& config, bool with_bn) {
+model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
   if (config.array_rows != kArrayRows || config.array_cols != kArrayCols)
     throw std::invalid_argument("cosim: the verilated systolic array is " + std::to_string(kArrayRows) + "x" +
                                 std::to_string(kArrayCols) + ", the configuration asks for " +
                                 std::to_string(config.array_rows) + "x" + std::to_string(config.array_cols));
-  if (config.sq_lanes != kSqLanes || config.opt_lanes != kOptLanes || (with_bn && config.bn_lanes != kBnLanes))
+  if (config.sq_lanes != kSqLanes || config.opt_lanes != kOptLanes || config.bn_lanes != kBnLanes)
     throw std::invalid_argument("cosim: the verilated shift-quantizer, optimizer and BN units have " +
                                 std::to_string(kSqLanes) + " lanes, the configuration asks for " +
                                 std::to_string(config.sq_lanes) + ", " + std::to_string(config.opt_lanes) + " and " +
@@ -44,7 +44,7 @@ model::UnitBackends make_rtl_backends(const model::AccelConfig& config, bool wit
   b.array = std::shared_ptr<model::ArrayBackend>(u.array, keep);
   b.shift_quantizer = std::shared_ptr<model::ShiftQuantizerBackend>(u.shift_quantizer, keep);
   b.optimizer = std::shared_ptr<model::OptimizerBackend>(u.optimizer, keep);
-  if (with_bn) b.bn = std::shared_ptr<model::BnBackend>(u.bn, keep);
+  b.bn = std::shared_ptr<model::BnBackend>(u.bn, keep);
   return b;
 }
 

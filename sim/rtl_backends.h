@@ -28,10 +28,7 @@ RtlUnits& rtl_units();
 
 // The RTL backends for `config`; std::invalid_argument when the configuration's array size
 // or lane counts differ from the verilated ones (8x8 array, 4 lanes per streaming unit).
-// with_bn = false leaves the BN unit to the golden reference (null member): the model's BN
-// timing is per tensor, the RTL's per channel, so their cycle counts differ (docs/architecture.md
-// "Co-simulation").
-model::UnitBackends make_rtl_backends(const model::AccelConfig& config, bool with_bn = true);
+model::UnitBackends make_rtl_backends(const model::AccelConfig& config);
 
 // One line per unit: jobs, values compared with the golden backend, RTL cycles run (since
 // the start of the process or the last reset_cosim_stats()).

@@ -11,6 +11,7 @@
 
 #include "model/report_writers.h"
 #include "model/simulate.h"
+#include "sim/rtl_backends.h"
 #include "tools/default_network.h"
 #include "tools/sim_cli.h"
 
@@ -47,6 +48,17 @@ int sc_main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
   }
+  if (plan.options.cosim) {
+    // The RTL units compute values: co-simulation runs in functional mode, on a network.
+    try {
+      if (!plan.network) throw std::invalid_argument("--cosim: needs a network description (a topology has no values)");
+      plan.options.functional = true;
+      plan.options.backends = sim::make_rtl_backends(plan.options.config);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 2;
+    }
+  }
   if (!args.quiet)
     plan.options.progress = [](const std::string& layer, int done, int total) {
       fmt::print(stderr, "octet-sim: [{}/{}] {}\n", done, total, layer);
@@ -63,6 +75,11 @@ int sc_main(int argc, char** argv) {
   if (report.wall_seconds == 0)
     report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet) fmt::print("{}simulated in {:.2f} s\n", model::report_table_text(report), report.wall_seconds);
+  if (!args.quiet && plan.options.cosim)
+    fmt::print("co-simulation: RTL cycles equal to the model's on {} of {} unit operations{}\n{}",
+               report.cycle_checks - report.cycle_mismatches, report.cycle_checks,
+               report.first_cycle_mismatch.empty() ? "" : " (first difference: " + report.first_cycle_mismatch + ")",
+               sim::cosim_summary());
   try {
     if (!args.json.empty()) model::write_report_json(report, args.json);
     if (!args.csv.empty()) model::write_report_csv(report, args.csv);

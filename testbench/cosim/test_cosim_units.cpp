@@ -289,7 +289,8 @@ TEST(CosimUnits, FactoryRejectsOtherArraySizes) {
   const model::UnitBackends b = sim::make_rtl_backends(c);
   EXPECT_EQ(b.array.get(), static_cast<model::ArrayBackend*>(sim::rtl_units().array));
   EXPECT_TRUE(b.shift_quantizer && b.optimizer && b.bn);
-  EXPECT_FALSE(sim::make_rtl_backends(c, /*with_bn=*/false).bn);
+  c.bn_lanes = 8;
+  EXPECT_THROW(sim::make_rtl_backends(c), std::invalid_argument);
 }
 
 }  // namespace
