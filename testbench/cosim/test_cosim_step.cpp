@@ -11,7 +11,9 @@
 
 #include "golden/network_desc.h"
 #include "model/simulate.h"
+#include "sim/cosim_check.h"
 #include "sim/rtl_backends.h"
+#include "sim/rtl_systolic_array.h"
 #include "testbench/model/model_test_util.h"
 
 namespace octet {
@@ -91,6 +93,24 @@ void run_step(const golden::NetworkDesc& desc, int batch) {
 
 TEST(CosimStep, TinyResnetBatch2On8x8IsBitExactAndCycleExact) {
   run_step(golden::parse_network_text(kTinyResnet, "tiny_resnet"), 2);
+}
+
+TEST(CosimStep, RtlMismatchStopsTheStepWithLineAndWaveform) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyResnet, "tiny_resnet");
+  model::SimOptions o = step_options(2);
+  o.backends = sim::make_rtl_backends(o.config);
+  o.cosim = true;
+  sim::rtl_units().array->inject_fault_for_test();  // the first tile's out[0][0] is off by one
+  try {
+    model::simulate_network_step(desc, o);
+    FAIL() << "the step ran to completion";
+  } catch (const sim::CosimMismatch& e) {
+    const std::string msg = e.what();
+    std::printf("[  cosim   ] %s\n", msg.c_str());
+    EXPECT_EQ(msg.rfind("cosim mismatch: systolic_array forward tile", 0), 0u) << msg;
+    EXPECT_NE(msg.find("out[0][0]: golden "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(".fst"), std::string::npos) << msg;
+  }
 }
 
 TEST(CosimStep, SmallResnetBatch2On8x8IsBitExactAndCycleExact) {
