@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "golden/batch_norm.h"
@@ -46,6 +47,9 @@ class ArrayBackend {
  public:
   virtual ~ArrayBackend() = default;
   virtual ArrayTileOutcome run_tile(const ArrayTileJob& job) = 0;
+  // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
+  // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.
+  std::string where;
 };
 
 // ---- shift_quantizer -------------------------------------------------------------------
@@ -67,6 +71,9 @@ class ShiftQuantizerBackend {
  public:
   virtual ~ShiftQuantizerBackend() = default;
   virtual SqOutcome run(const SqJob& job) = 0;
+  // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
+  // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.
+  std::string where;
 };
 
 // ---- bn_unit -------------------------------------------------------------------------------
@@ -101,6 +108,9 @@ class BnBackend {
   virtual ~BnBackend() = default;
   virtual BnForwardOutcome forward(const BnForwardJob& job) = 0;
   virtual BnBackwardOutcome backward(const BnBackwardJob& job) = 0;
+  // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
+  // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.
+  std::string where;
 };
 
 // ---- optimizer_unit ----------------------------------------------------------------------
@@ -121,6 +131,9 @@ class OptimizerBackend {
  public:
   virtual ~OptimizerBackend() = default;
   virtual OptOutcome run(const OptJob& job) = 0;
+  // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
+  // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.
+  std::string where;
 };
 
 // The set a model run uses; a null member means the golden reference (model/golden_backends.h).

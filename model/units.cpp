@@ -17,6 +17,12 @@ void CycleCheck::compare(const std::string& what, int64_t model, int64_t measure
 }
 
 namespace {
+// "layer pass" of a ledger record: a backend job's `where`.
+std::string where(Ledger& ledger, int record) {
+  const PassRecord& r = ledger.record(record);
+  return r.layer + " " + pass_name(r.pass);
+}
+
 template <typename T>
 golden::Tensor<T> slice(const golden::Tensor<T>& t, int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
   const int64_t cols = t.shape[1];
@@ -111,6 +117,7 @@ void SystolicArray::compute_values(const ArrayBlock& b) {
           job.err = slice(g.err, b.d0, b.d_len, n0, job.cols);
           break;
       }
+      backend_->where = where(*ledger_, b.record);
       ArrayTileOutcome o = backend_->run_tile(job);
       if (o.out.shape != golden::Shape{job.rows, job.cols})
         throw std::logic_error("systolic_array: backend returned a tile of the wrong shape");
@@ -146,6 +153,7 @@ Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t
     ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);   // clip
     if (mode == SqMode::kConstant) ledger_->act(record, Unit::kShiftQuantizer, Action::kRng, n);
     if (job) {
+      backend_->where = where(*ledger_, record);
       SqOutcome o = backend_->run(job());
       check_.compare("shift_quantizer", cycles, o.cycles);
       done(o);
@@ -184,6 +192,7 @@ Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, st
     ledger_->act_fp32(record, u, Action::kMulFp32, 3 * n + 2 * channels);
     ledger_->act_fp32(record, u, Action::kCompare, n);
     if (job) {
+      backend_->where = where(*ledger_, record);
       BnForwardOutcome o = backend_->forward(job());
       check_.compare("bn_unit forward", cycles, o.cycles);
       done(o);
@@ -211,6 +220,7 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
     ledger_->act_fp32(record, u, Action::kMulFp32, 3 * n);
     ledger_->act_fp32(record, u, Action::kAddFp32, 4 * n);
     if (job) {
+      backend_->where = where(*ledger_, record);
       BnBackwardOutcome o = backend_->backward(job());
       check_.compare("bn_unit backward", cycles, o.cycles);
       done(o);
@@ -265,6 +275,7 @@ Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<
     ledger_->act_fp32(record, u, Action::kAddFp32, 2 * n);
     ledger_->act_fp32(record, u, Action::kMulFp32, 2 * n);
     if (job) {
+      backend_->where = where(*ledger_, record);
       OptOutcome o = backend_->run(job());
       check_.compare("optimizer_unit", cycles, o.cycles);
       done(o);

@@ -19,4 +19,10 @@ std::string index_string(const golden::Shape& shape, int64_t flat) {
   return s;
 }
 
+std::string mismatch_prefix(const std::string& where, const std::string& unit, const std::string& job) {
+  std::string s = "cosim mismatch: ";
+  if (!where.empty()) s.append(where).append(", ");
+  return s.append(unit).append(" ").append(job).append(", ");
+}
+
 }  // namespace octet::sim

@@ -37,15 +37,18 @@ int64_t first_difference(const std::vector<A>& golden, const std::vector<B>& rtl
   return -1;
 }
 
+// "cosim mismatch: <layer pass>, <unit> <job>, " (the layer and pass when the model gave them).
+std::string mismatch_prefix(const std::string& where, const std::string& unit, const std::string& job);
+
 // One mismatch, as the line the run stops with (the waveform path is appended by the caller).
 template <typename A, typename B>
-std::string mismatch_line(const std::string& unit, const std::string& job, const std::string& tensor,
-                          const golden::Shape& shape, int64_t flat, const std::vector<A>& golden,
-                          const std::vector<B>& rtl) {
+std::string mismatch_line(const std::string& where, const std::string& unit, const std::string& job,
+                          const std::string& tensor, const golden::Shape& shape, int64_t flat,
+                          const std::vector<A>& golden, const std::vector<B>& rtl) {
+  const std::string head = mismatch_prefix(where, unit, job) + tensor;
   if (golden.size() != rtl.size())
-    return "cosim mismatch: " + unit + " " + job + ", " + tensor + ": golden has " + std::to_string(golden.size()) +
-           " values, RTL " + std::to_string(rtl.size());
-  return "cosim mismatch: " + unit + " " + job + ", " + tensor + index_string(shape, flat) + ": golden " +
+    return head + ": golden has " + std::to_string(golden.size()) + " values, RTL " + std::to_string(rtl.size());
+  return head + index_string(shape, flat) + ": golden " +
          std::to_string(static_cast<int64_t>(golden[static_cast<size_t>(flat)])) + ", RTL " +
          std::to_string(static_cast<int64_t>(rtl[static_cast<size_t>(flat)]));
 }

@@ -214,7 +214,7 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
   const golden::Shape per_channel{lay.channels};
   auto check = [&](const char* name, const golden::Shape& shape, const auto& w, const auto& g) {
     const int64_t bad = first_difference(w, g);
-    if (bad >= 0) mismatch(drive, mismatch_line("bn_unit", what, name, shape, bad, w, g), tag);
+    if (bad >= 0) mismatch(drive, mismatch_line(where, "bn_unit", what, name, shape, bad, w, g), tag);
   };
   check("mean", per_channel, want.stats.mean, got.stats.mean);
   check("sigma", per_channel, want.stats.sigma, got.stats.sigma);
@@ -269,7 +269,7 @@ model::BnBackwardOutcome RtlBnUnit::backward(const model::BnBackwardJob& job) {
   const std::string tag = "bn_unit_job" + std::to_string(stats_.jobs);
   auto check = [&](const char* name, const golden::Shape& shape, const auto& w, const auto& g) {
     const int64_t bad = first_difference(w, g);
-    if (bad >= 0) mismatch(drive, mismatch_line("bn_unit", what, name, shape, bad, w, g), tag);
+    if (bad >= 0) mismatch(drive, mismatch_line(where, "bn_unit", what, name, shape, bad, w, g), tag);
   };
   check("g_gamma", want.g_gamma.shape, want.g_gamma.data, got.g_gamma.data);
   check("g_beta", want.g_beta.shape, want.g_beta.data, got.g_beta.data);

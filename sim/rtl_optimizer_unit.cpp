@@ -131,7 +131,7 @@ model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
                  {"work", want.work, got.work}};
   for (const auto& t : tensors) {
     const int64_t bad = first_difference(t.want.data, t.got.data);
-    if (bad >= 0) mismatch(drive, mismatch_line("optimizer_unit", what, t.name, t.want.shape, bad, t.want.data, t.got.data), tag);
+    if (bad >= 0) mismatch(drive, mismatch_line(where, "optimizer_unit", what, t.name, t.want.shape, bad, t.want.data, t.got.data), tag);
   }
   stats_.values += 3 * n;
   return got;

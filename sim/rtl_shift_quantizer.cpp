@@ -156,10 +156,10 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
                            std::to_string(stats_.jobs) + ")";
   const std::string tag = "shift_quantizer_job" + std::to_string(stats_.jobs);
   const int64_t bad = first_difference(want.out.data, got.out.data);
-  if (bad >= 0) mismatch(drive, mismatch_line("shift_quantizer", what, "out", want.out.shape, bad, want.out.data, got.out.data), tag);
+  if (bad >= 0) mismatch(drive, mismatch_line(where, "shift_quantizer", what, "out", want.out.shape, bad, want.out.data, got.out.data), tag);
   if (got.out.exp != want.out.exp)
-    mismatch(drive, "cosim mismatch: shift_quantizer " + what + ", out exponent: golden " + std::to_string(want.out.exp) +
-                        ", RTL " + std::to_string(got.out.exp), tag);
+    mismatch(drive, mismatch_prefix(where, "shift_quantizer", what) + "out exponent: golden " +
+                        std::to_string(want.out.exp) + ", RTL " + std::to_string(got.out.exp), tag);
   stats_.values += n;
   return got;
 }

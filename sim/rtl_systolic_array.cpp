@@ -150,7 +150,7 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
     const std::string what = std::string(model::gemm_kind_name(job.kind)) + " tile " + std::to_string(R) + "x" +
                              std::to_string(C) + " depth " + std::to_string(K) + " (job " +
                              std::to_string(stats_.jobs) + ")";
-    mismatch(drive, mismatch_line("systolic_array", what, "out", want.out.shape, bad, want.out.data, rtl_out.out.data),
+    mismatch(drive, mismatch_line(where, "systolic_array", what, "out", want.out.shape, bad, want.out.data, rtl_out.out.data),
              "systolic_array_job" + std::to_string(stats_.jobs));
   }
   stats_.values += R * C;
