@@ -83,5 +83,28 @@ package octet_pkg;
   localparam int signed   OptWeight8Max  = 127;
   localparam int signed   OptBnAffineMax = 32767;
 
+  // ---- Batch-norm unit (docs/architecture.md "Batch-norm unit") ---------------------
+  // Kept in its own block so that other units' additions merge cleanly.
+
+  // What one channel command does (docs/numerics.md §5.4, §6).
+  typedef enum logic [1:0] {
+    BnModeTrain    = 2'd0,  // batch statistics, running update, normalise + affine
+    BnModeInfer    = 2'd1,  // statistics from the running accumulators, normalise + affine
+    BnModeBackward = 2'd2   // sums of dy and dy*xhat, G_gamma / G_beta, dx
+  } bn_mode_e;
+
+  localparam int unsigned BnDataW   = 32;  // x (int32 payload) and dy
+  localparam int unsigned BnXhatW   = 16;  // xhat on 2^-7, gamma, beta on 2^-7
+  localparam int unsigned BnYW      = 32;  // y on 2^-14
+  localparam int unsigned BnWideW   = 64;  // mu, running accumulators, dx, S1
+  localparam int unsigned BnSumSqW  = 128; // S2 and D (golden: uint128)
+  localparam int unsigned BnCountW  = 25;  // N <= 2^24
+  localparam int unsigned BnInShW   = 4;   // a = e_x + 15 in 0 ... 15
+  localparam int unsigned BnSigmaW  = 56;  // sigma' <= 2^55 (rshift of an int64 accumulator by 8)
+  localparam int unsigned BnRecipW  = 25;  // rho in [2^23, 2^24]
+  localparam int unsigned BnLogW    = 6;   // L = floor(log2 sigma') <= 55
+  localparam int unsigned BnDecayW  = 6;   // running-statistics decay shift b
+  localparam int unsigned BnExpW    = 8;   // e1, the exponent of dy (signed)
+  localparam int unsigned BnGradW   = 32;  // G_gamma, G_beta on 2^-14, saturating
 
 endpackage : octet_pkg

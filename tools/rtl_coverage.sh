@@ -3,12 +3,14 @@
 # (default ./build-cov, -DOCTET_RTL_COVERAGE=ON; the default build is untouched), runs them
 # (label rtl), merges the per-process coverage files of every unit and reports line and
 # toggle coverage per RTL file and per type. Annotated sources land in <build dir>/coverage/annotated.
-# Usage: tools/rtl_coverage.sh [build dir]
+# Usage: tools/rtl_coverage.sh [build dir [extra cmake configure args...]]
+#   e.g. tools/rtl_coverage.sh build-cov -DOCTET_ARRAY_SIZES=4x4 (fewer array verilations)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${1:-$root/build-cov}
+shift || true
 cov=$bdir/coverage
-cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DOCTET_RTL_COVERAGE=ON >/dev/null
+cmake -S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DOCTET_RTL_COVERAGE=ON "$@" >/dev/null
 targets=$(cmake --build "$bdir" --target help | awk '/test_rtl_/ {print $2}')
 # shellcheck disable=SC2086
 cmake --build "$bdir" -j2 --target $targets

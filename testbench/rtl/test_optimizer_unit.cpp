@@ -8,6 +8,7 @@
 // OCTET_SEED=<n> replays it. On a mismatch the failing chunk is re-run with an FST trace
 // into <build>/waves.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <verilated.h>
 #include <verilated_fst_c.h>
 
@@ -353,6 +354,13 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
   }
   d.final();
   if (trace) trace->close();
+#if VM_COVERAGE
+  // One file per run; tools/rtl_coverage.sh merges them.
+  static int instance = 0;
+  const std::string path = std::string(OCTET_COVERAGE_DIR) + "/optimizer_l" + std::to_string(kLanes) + "_" +
+                           std::to_string(getpid()) + "_" + std::to_string(instance++) + ".dat";
+  ctx->coveragep()->write(path.c_str());
+#endif
   return res;
 }
 
