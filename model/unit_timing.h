@@ -31,21 +31,37 @@ inline constexpr int64_t array_gemm_cycles(int64_t m, int64_t k, int64_t n, int6
 inline constexpr int64_t sq_two_pass_cycles(int64_t n, int64_t lanes) { return 2 * ceil_div(n, lanes) + 6; }
 inline constexpr int64_t sq_direct_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 5; }
 
-// ---- bn_unit (RTL in progress: same shape as the shift-quantizer, constants to be set from
-// the RTL when it lands) -------------------------------------------------------------------
-inline constexpr int64_t kBnStatsLatency = 8;   // after the statistics pass: mean, isqrt, reciprocal
-inline constexpr int64_t kBnPipeLatency = 4;    // streaming pipeline depth of a normalise / dx pass
-// Forward: statistics pass, fixed statistics latency, normalise + affine + ReLU pass.
-inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t lanes) {
-  return 2 * ceil_div(n, lanes) + kBnStatsLatency + kBnPipeLatency;
+// ---- bn_unit (docs/architecture.md, "Batch-norm unit", "Pipeline, latency and throughput") --
+// One channel of N values at a time; B = ceil(N / lanes). The period per channel (command
+// accepted .. next command accepted) is pass 1 + S + B + 4 + 2, with S the fixed statistics
+// phase of the mode and 4 the pass-2 pipeline depth.
+inline constexpr int64_t kBnStatsTrain = 223;     // 1 + 128 + 1 + 64 + 1 + 1 + 25 + 2
+inline constexpr int64_t kBnStatsInfer = 28;      // 1 + 25 + 2
+inline constexpr int64_t kBnStatsBackward = 67;   // 1 + 64 + 2
+inline constexpr int64_t kBnPipeDepth = 4;        // output beat 4 edges after its pass-2 input beat
+inline constexpr int64_t kBnNextCommand = 2;      // next command 2 edges after the last output beat
+// Per channel: train 2B + 229, infer B + 34, backward 2B + 73.
+inline constexpr int64_t bn_train_channel_cycles(int64_t n, int64_t lanes) {
+  return 2 * ceil_div(n, lanes) + kBnStatsTrain + kBnPipeDepth + kBnNextCommand;
 }
-// Backward: sums pass (Σdy, Σdy·x̂), fixed latency, dx pass.
-inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t lanes) {
-  return 2 * ceil_div(n, lanes) + kBnStatsLatency + kBnPipeLatency;
+inline constexpr int64_t bn_infer_channel_cycles(int64_t n, int64_t lanes) {
+  return ceil_div(n, lanes) + kBnStatsInfer + kBnPipeDepth + kBnNextCommand;
+}
+inline constexpr int64_t bn_backward_channel_cycles(int64_t n, int64_t lanes) {
+  return 2 * ceil_div(n, lanes) + kBnStatsBackward + kBnPipeDepth + kBnNextCommand;
+}
+// A layer's BN forward (train) / backward: n = channels * (batch * H * W) values, the
+// channels one after the other.
+inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t channels, int64_t lanes) {
+  return channels * bn_train_channel_cycles(n / channels, lanes);
+}
+inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t channels, int64_t lanes) {
+  return channels * bn_backward_channel_cycles(n / channels, lanes);
 }
 // Element-wise passes the controller runs on the BN unit's lanes (pooling, residual and
-// error sums, softmax loss): one streaming pass over the n input elements.
-inline constexpr int64_t bn_stream_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kBnPipeLatency; }
+// error sums, softmax loss; not RTL modes of bn_unit): one streaming pass over the n input
+// elements through a pipeline of the unit's depth.
+inline constexpr int64_t bn_stream_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kBnPipeDepth; }
 
 // ---- optimizer_unit (docs/architecture.md, "Pipeline, latency and throughput") ----------
 inline constexpr int64_t kOptLatency = 3;
