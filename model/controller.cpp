@@ -38,6 +38,7 @@ int64_t b(int64_t n, double bytes) { return bytes_of(n, bytes); }
 // accumulator width (kAccumBytes integer, 4 bytes FP32); false = spilled to DRAM.
 struct Handoff {
   bool ints = false, fp = false;
+  bool through = false;  // also written to DRAM, for a reader that comes later
 };
 
 // A streaming pass's traffic, built tensor by tensor. Bytes per element 0: the tensor is not
@@ -52,6 +53,8 @@ struct Io {
   Io& out(int64_t n, double int_b, double fp_b, Handoff h = {}) {
     if (int_b > 0) (h.ints ? t.acc_wr : t.wr) += b(n, h.ints ? kAccumBytes : int_b);
     if (fp_b > 0) (h.fp ? t.fp_acc_wr : t.fp_wr) += b(n, h.fp ? kFp32 : fp_b);
+    if (h.through && h.ints && int_b > 0) t.wr += b(n, int_b);
+    if (h.through && h.fp && fp_b > 0) t.fp_wr += b(n, fp_b);
     return *this;
   }
   // DRAM bytes not tied to a handed-over tensor (x̂, masks, argmax, statistics).
@@ -199,7 +202,7 @@ struct Controller::Impl {
       if (yload[i]) y_cur = yload[i];
       std::vector<Op*> deps{x_cur, y_cur};
       std::vector<Op*> release;  // the accumulator half is free once block j-2's write-back read it
-      if (k.ab.first_chunk && k.out_block >= 2 && writeback[static_cast<size_t>(k.out_block - 2)])
+      if (k.ab.first_chunk && k.out_block >= 2 && !keep.ints && writeback[static_cast<size_t>(k.out_block - 2)])
         release.push_back(writeback[static_cast<size_t>(k.out_block - 2)]);
       compute[i] = u.array->block(k.ab, deps, release);
       if (k.last_chunk) {
@@ -207,9 +210,10 @@ struct Controller::Impl {
         const int64_t bytes = b(el, out_bytes / s.out_reuse), fp = b(el, 4 / s.out_reuse);
         // A resident output is not written back: the block stays where it was accumulated
         // (and its accumulator space is not reused by later blocks).
-        if (!keep.ints) writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
-        L.sram(rec, Buffer::kAccum, keep.ints ? 0 : kAccumBytes * el, 0, keep.fp ? 0 : 4 * el, 0);
-        L.dram(rec, 0, keep.ints ? 0 : bytes, 0, keep.fp ? 0 : fp);
+        const bool wb = !keep.ints || keep.through, wb_fp = !keep.fp || keep.through;
+        if (wb) writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
+        L.sram(rec, Buffer::kAccum, wb ? kAccumBytes * el : 0, 0, wb_fp ? 4 * el : 0, 0);
+        L.dram(rec, 0, wb ? bytes : 0, 0, wb_fp ? fp : 0);
         if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip
           L.act(rec, Unit::kArray, Action::kAddInt64, el);
           L.act_fp32(rec, Unit::kArray, Action::kAddFp32, el);
@@ -236,23 +240,27 @@ struct Controller::Impl {
     stage(rec, [&] { return std::vector<Op*>{u.bn->stream(rec, n, per, t, std::move(values))}; });
   }
 
-  // err[target] += e: a merge pass on the BN unit's lanes when the target already has an error.
-  void accumulate(int rec, int target, Tensor<int64_t> e, int64_t n) {
-    if (!fs) {
-      if (has_err[static_cast<size_t>(target)])
-        elementwise(rec, n, {1, 0, 0}, Io{}.dram(b(2 * n, kWideBytes), b(n, kWideBytes), 8 * n, 4 * n).t, nullptr);
-      has_err[static_cast<size_t>(target)] = true;
+  // err[target] += e, contributed by node i's last operation with its output at `h`
+  // (contribution_home): a merge pass on the BN unit's lanes when the target already has an
+  // error, reading the new contribution where it is and the earlier one from DRAM, and writing
+  // the sum where the complete error goes (final_home) once it is the last contribution.
+  void accumulate(int rec, int i, int target, Tensor<int64_t> e, int64_t n, Handoff h) {
+    const auto ut = static_cast<size_t>(target);
+    const bool merge = arrived[ut]++ > 0;
+    if (!merge) {
+      home_of_err(target) = h;
+      if (fs) err[ut] = std::move(e);
       return;
     }
-    Tensor<int64_t>& into = err[static_cast<size_t>(target)];
-    if (into.empty()) {
-      into = std::move(e);
-      return;
-    }
-    elementwise(rec, n, {1, 0, 0}, Io{}.dram(b(2 * n, kWideBytes), b(n, kWideBytes), 8 * n, 4 * n).t,
-                [&] { into = golden::error_add(into, e); });
+    const Handoff out = arrived[ut] == consumers[ut] ? final_home(i, target, n) : Handoff{};
+    home_of_err(target) = out;
+    const StreamTraffic t =
+        Io{}.in(n, kWideBytes, kFp32, 1, h).in(n, kWideBytes, kFp32, 1, {}).out(n, kWideBytes, kFp32, out).t;
+    if (!fs) return elementwise(rec, n, {1, 0, 0}, t, nullptr);
+    Tensor<int64_t>& into = err[ut];
+    elementwise(rec, n, {1, 0, 0}, t, [&] { into = golden::error_add(into, e); });
   }
-  std::vector<bool> has_err;
+  std::vector<int> arrived;  // per node: contributions to its error so far
   std::vector<Op*> last_computes;
   std::vector<int> consumers;                 // per node: how many nodes read its value
   std::vector<Handoff> value_home, err_home;  // per node: where its value / its error is
@@ -273,19 +281,39 @@ struct Controller::Impl {
     }
     return resident_if(n, streams, streams);
   }
-  // The error of node `target`, produced by the last operation of node i's backward (or by the
-  // loss, i = -1 for the output node), is resident when target is the next node of the
-  // backward order and receives no other error (one reader of its value). The integer
-  // consumer always streams it (E2, E1 quantizers, pooling); the FP32 one only into BN
-  // backward and pooling (conv / linear read it as a GEMM operand, through DRAM). A residual
-  // add hands its error to two branches: never resident.
-  Handoff error_handoff(int i, int target, int64_t n) const {
+  // Errors. Node `node`'s backward reads its error: the integer datapath always streams it
+  // (E2, E1 quantizers, pooling); the FP32 one only into BN backward and pooling (conv /
+  // linear read it as a GEMM operand, through DRAM).
+  Handoff reader_streams(int node, int64_t n) const {
+    const OpKind k = job.network->nodes[static_cast<size_t>(node)].kind;
+    if (k == OpKind::kInput || k == OpKind::kAdd) return {};
+    return resident_if(n, true, k == OpKind::kBnRelu || k == OpKind::kMaxPool || k == OpKind::kAvgPool);
+  }
+  // Where the complete error of `target`, produced by the last operation of node i's backward
+  // (i = -1: the loss), goes: on chip when target is the next node of the backward order and
+  // its reader streams it. A residual add passes its error on unchanged: on chip to its input
+  // that comes next (if that one receives no other error), and also to DRAM (write-through)
+  // for its other input, which reads it much later.
+  Handoff final_home(int i, int target, int64_t n) const {
+    if (i >= 0 && target != i - 1) return {};
     const NodeDesc& t = job.network->nodes[static_cast<size_t>(target)];
-    if ((i >= 0 && target != i - 1) || consumers[static_cast<size_t>(target)] > 1 || t.kind == OpKind::kInput ||
-        t.kind == OpKind::kAdd)
+    if (t.kind != OpKind::kAdd) return reader_streams(target, n);
+    const int next = target - 1;
+    if (std::find(t.inputs.begin(), t.inputs.end(), next) == t.inputs.end() || consumers[static_cast<size_t>(next)] > 1)
       return {};
-    const bool fp = t.kind == OpKind::kBnRelu || t.kind == OpKind::kMaxPool || t.kind == OpKind::kAvgPool;
-    return resident_if(n, true, fp);
+    Handoff h = reader_streams(next, n);
+    for (int src : t.inputs)
+      h.through = h.through || (src != next && job.network->nodes[static_cast<size_t>(src)].kind != OpKind::kInput);
+    return h;
+  }
+  // Where node i's contribution to err[target] goes: on chip if a merge pass follows at once
+  // (both datapaths stream it), to DRAM if other contributions come later, else final_home.
+  Handoff contribution_home(int i, int target, int64_t n) const {
+    const auto ut = static_cast<size_t>(target);
+    if (arrived[ut] > 0) return resident_if(n, true, true);
+    if (target != i - 1) return {};
+    if (consumers[ut] > 1) return {};
+    return final_home(i, target, n);
   }
   Handoff& home_of_err(int node) { return err_home[static_cast<size_t>(node)]; }
   // Decides and records where node i's forward value goes.
@@ -310,7 +338,7 @@ struct Controller::Impl {
     const size_t nodes = desc.nodes.size();
     values.resize(nodes);
     err.resize(nodes);
-    has_err.assign(nodes, false);
+    arrived.assign(nodes, 0);
     consumers.assign(nodes, 0);
     for (const NodeDesc& d : desc.nodes)
       for (int in : d.inputs) ++consumers[static_cast<size_t>(in)];
@@ -329,7 +357,6 @@ struct Controller::Impl {
       if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * layers);
     }
     loss(desc.output);
-    has_err[static_cast<size_t>(desc.output)] = true;
     for (int i = static_cast<int>(nodes) - 1; i >= 1; --i) {
       backward_node(i, first_param[static_cast<size_t>(i)]);
       if (fs) err[static_cast<size_t>(i)] = {};
@@ -452,7 +479,7 @@ struct Controller::Impl {
     const int rec = L.open("loss", "loss", Pass::kForward);
     const int64_t n = elems(out);
     // Integer softmax: max, table lookups, sum, division per class.
-    home_of_err(out) = error_handoff(-1, out, n);
+    home_of_err(out) = final_home(-1, out, n);
     const StreamTraffic t =
         Io{}.in(n, kStreamBytes, kFp32, 1, value_home[static_cast<size_t>(out)]).out(n, kWideBytes, kFp32, home_of_err(out)).t;
     elementwise(rec, n, {2, 1, 1}, t,
@@ -558,10 +585,10 @@ struct Controller::Impl {
         if (need) {
           GemmShape s{m, co, f, 1, kE2Bytes, 1};
           if (conv) s.out_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
-          const Handoff keep = home_of_err(d.inputs[0]) = error_handoff(i, d.inputs[0], n_in);
+          const Handoff keep = contribution_home(i, d.inputs[0], n_in);
           if (!fs) {
             gemm(rec_b, s, kWideBytes, nullptr, keep);
-            accumulate(rec_b, d.inputs[0], {}, n_in);
+            accumulate(rec_b, i, d.inputs[0], {}, n_in, keep);
           } else {
             GemmData g;
             g.kind = GemmKind::kBackwardData;
@@ -570,7 +597,7 @@ struct Controller::Impl {
             g.out = Tensor<int64_t>({m, f}, g.err.exp + g.weight.exp);
             gemm(rec_b, s, kWideBytes, &g, keep);
             Tensor<int64_t> e1raw = conv ? col2im(g.out, iv.act.shape, d.kernel, cp, os) : reshaped(g.out, iv.act.shape);
-            accumulate(rec_b, d.inputs[0], std::move(e1raw), n_in);
+            accumulate(rec_b, i, d.inputs[0], std::move(e1raw), n_in, keep);
           }
         }
         return;
@@ -589,7 +616,7 @@ struct Controller::Impl {
               : nullptr,
            [&](SqOutcome& o) { e1 = std::move(o.out); }, home_of_err(i));
         // Two passes over E1, x̂, mask (FP32: dy, x); dx out.
-        const Handoff dx_home = need ? (home_of_err(d.inputs[0]) = error_handoff(i, d.inputs[0], n_in)) : Handoff{};
+        const Handoff dx_home = need ? contribution_home(i, d.inputs[0], n_in) : Handoff{};
         const StreamTraffic t = Io{}.dram(2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), 0, 8 * n_out, 0)
                                     .in(n_out, 0, kFp32, 2, home_of_err(i))
                                     .out(n_in, kWideBytes, kFp32, dx_home).t;
@@ -605,7 +632,7 @@ struct Controller::Impl {
           };
         }
         stage(rec, [&] { return std::vector<Op*>{u.bn->backward(rec, n_out, d.out_shape[0], t, jb, done)}; });
-        if (need) accumulate(rec, d.inputs[0], std::move(dx), n_in);
+        if (need) accumulate(rec, i, d.inputs[0], std::move(dx), n_in, dx_home);
         return;
       }
       case OpKind::kMaxPool:
@@ -614,7 +641,7 @@ struct Controller::Impl {
         const int rec = L.open(d.name, mx ? "maxpool" : "avgpool", Pass::kBackwardData);
         if (!need) return;
         Tensor<int64_t> e;
-        const Handoff e_home = home_of_err(d.inputs[0]) = error_handoff(i, d.inputs[0], n_in);
+        const Handoff e_home = contribution_home(i, d.inputs[0], n_in);
         const StreamTraffic t = Io{}.in(n_out, kWideBytes, kFp32, 1, home_of_err(i))
                                     .dram(mx ? n_out : 0, 0, 0, 0)  // argmax
                                     .out(n_in, kWideBytes, kFp32, e_home).t;
@@ -625,14 +652,15 @@ struct Controller::Impl {
                              : golden::avgpool_backward(eo, iv.act.shape, pool_params(d));
                     })
                        : nullptr);
-        accumulate(rec, d.inputs[0], std::move(e), n_in);
+        accumulate(rec, i, d.inputs[0], std::move(e), n_in, e_home);
         return;
       }
       case OpKind::kAdd: {
         const int rec = L.open(d.name, "add", Pass::kBackwardData);
         for (int src : d.inputs)
           if (desc.nodes[static_cast<size_t>(src)].kind != OpKind::kInput)
-            accumulate(rec, src, fs ? err[static_cast<size_t>(i)] : Tensor<int64_t>{}, n_out);
+            accumulate(rec, i, src, fs ? err[static_cast<size_t>(i)] : Tensor<int64_t>{}, n_out,
+                       src == i - 1 ? Handoff{home_of_err(i).ints, home_of_err(i).fp, false} : Handoff{});
         return;
       }
       case OpKind::kInput:

@@ -151,6 +151,61 @@ TEST(ModelResidency, TensorsThatDoNotFitSpillInBothDatapaths) {
   EXPECT_DOUBLE_EQ(sram(bb, false) + sram(bb, true), 0);
 }
 
+// A residual block: b0 feeds c1 and the add a1 (two readers, so its error is merged).
+//   x -> c0 -> b0 -> c1 -> a1(b0, c1) -> b2 -> g (global avgpool) -> fc; 2 x 4 x 4 = 32 values.
+// Backward order fc, g, b2, a1, c1, b0, c0:
+//  b2: E1 reads its error on chip (2 x 32 x 6 B; from g), writes 32 B; BN backward reads E1,
+//   x̂, mask from DRAM (2 x 100 B) and writes dx, a1's error: integer on chip (192 B; c1's E2
+//   streams it right after a1 hands it on) and also to DRAM (192 B) for b0, which reads it
+//   later (write-through). FP32: dy on chip (256 B), x from DRAM (256 B), dx to DRAM only
+//   (128 B; c1 reads it as a GEMM operand).
+//  a1: hands the error on, no traffic.
+//  c1 (backward record): E2 reads it on chip, writes 36 B of codes; the backward-data GEMM
+//   loads E2 codes (32 x 9/8 = 36 B) and weights (4 B) and keeps its output on chip because
+//   a merge into b0's error follows at once; the merge reads it on chip and the earlier
+//   contribution (a1's, 192 B) from DRAM, and leaves the sum on chip for b0 (its last
+//   contribution, b0 next). DRAM: read 40 + 192, written 36. FP32: loads 128 + 16, merge
+//   reads 128 from DRAM, nothing written.
+//  b0: as b1 in TensorsThatFitStayInTheAccumulatorSram (E1 and dy on chip, dx on chip for c0).
+TEST(ModelResidency, ResidualErrorsAreWrittenThroughAndMergedOnChip) {
+  const std::string text =
+      "network res\ninput x 1x4x4\nconv c0 x out=2 k=1 s=1\nbnrelu b0 c0\nconv c1 b0 out=2 k=1 s=1\n"
+      "add a1 b0 c1\nbnrelu b2 a1\navgpool g b2 global\nlinear fc g out=2\n";
+  AccelConfig c = test::fast_memory_config(4, 4);
+  c.ifmap_sram_kib = c.filter_sram_kib = 64;
+  c.accum_sram_kib = 1;
+  EnergyTable t = test::flat_energy_table(0);
+  t.pj[static_cast<size_t>(Action::kSramSmallByte)] = 1;
+  t.pj[static_cast<size_t>(Action::kDramByte)] = 1;
+  const StepReport rep = simulate_network_step(golden::parse_network_text(text, "res"), test::options(c, t));
+  std::map<std::pair<std::string, Pass>, PassRecord> by;
+  for (const PassRecord& p : rep.records) by[{p.layer, p.pass}] = p;
+
+  const PassRecord& b2 = by.at({"b2", Pass::kBackwardData});
+  EXPECT_EQ(b2.dram_read_bytes, 200);
+  EXPECT_EQ(b2.dram_write_bytes, 32 + 192);
+  EXPECT_EQ(b2.sram_read_bytes, 384);
+  EXPECT_EQ(b2.sram_write_bytes, 192);
+  EXPECT_DOUBLE_EQ(dram(b2, true), 256 + 128);
+  EXPECT_DOUBLE_EQ(sram(b2, true), 256);
+
+  const PassRecord& a1 = by.at({"a1", Pass::kBackwardData});
+  EXPECT_EQ(a1.dram_read_bytes + a1.dram_write_bytes + a1.sram_read_bytes + a1.sram_write_bytes, 0);
+
+  const PassRecord& c1 = by.at({"c1", Pass::kBackwardData});
+  EXPECT_EQ(c1.dram_read_bytes, 40 + 192);
+  EXPECT_EQ(c1.dram_write_bytes, 36);
+  EXPECT_DOUBLE_EQ(dram(c1, true), 144 + 128);
+
+  const PassRecord& b0 = by.at({"b0", Pass::kBackwardData});
+  EXPECT_EQ(b0.dram_read_bytes, 200);
+  EXPECT_EQ(b0.dram_write_bytes, 32);
+  EXPECT_EQ(b0.sram_read_bytes, 384);
+  EXPECT_EQ(b0.sram_write_bytes, 192);
+  EXPECT_DOUBLE_EQ(dram(b0, true), 256 + 128);
+  EXPECT_DOUBLE_EQ(sram(b0, true), 256);
+}
+
 // A SCALE-Sim GEMM row (timing only; the FP32 baseline has no quantizers, so only the
 // integer side is resident): 8 x 8 x 8, 64 outputs = 384 B at 6 B, resident in a 1 KiB
 // accumulator SRAM. The forward Q reads them on chip and writes 64 one-byte activations; the
