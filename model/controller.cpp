@@ -32,6 +32,40 @@ constexpr double kMasterBytes = 4, kMomentumBytes = 2;
 constexpr double kFp32 = 4;
 
 int64_t b(int64_t n, double bytes) { return bytes_of(n, bytes); }
+
+// Where a tensor handed from its producer to the next operation(s) of the schedule lives, per
+// datapath (docs/architecture.md, "Tensor residency"): true = in the accumulator SRAM, at the
+// accumulator width (kAccumBytes integer, 4 bytes FP32); false = spilled to DRAM.
+struct Handoff {
+  bool ints = false, fp = false;
+  bool through = false;  // also written to DRAM, for a reader that comes later
+};
+
+// A streaming pass's traffic, built tensor by tensor. Bytes per element 0: the tensor is not
+// part of that datapath (e.g. no FP32 twin of a quantizer pass).
+struct Io {
+  StreamTraffic t;
+  Io& in(int64_t n, double int_b, double fp_b, int passes = 1, Handoff h = {}) {
+    if (int_b > 0) (h.ints ? t.acc_rd : t.rd) += passes * b(n, h.ints ? kAccumBytes : int_b);
+    if (fp_b > 0) (h.fp ? t.fp_acc_rd : t.fp_rd) += passes * b(n, h.fp ? kFp32 : fp_b);
+    return *this;
+  }
+  Io& out(int64_t n, double int_b, double fp_b, Handoff h = {}) {
+    if (int_b > 0) (h.ints ? t.acc_wr : t.wr) += b(n, h.ints ? kAccumBytes : int_b);
+    if (fp_b > 0) (h.fp ? t.fp_acc_wr : t.fp_wr) += b(n, h.fp ? kFp32 : fp_b);
+    if (h.through && h.ints && int_b > 0) t.wr += b(n, int_b);
+    if (h.through && h.fp && fp_b > 0) t.fp_wr += b(n, fp_b);
+    return *this;
+  }
+  // DRAM bytes not tied to a handed-over tensor (x̂, masks, argmax, statistics).
+  Io& dram(int64_t rd, int64_t wr, int64_t fp_rd, int64_t fp_wr) {
+    t.rd += rd;
+    t.wr += wr;
+    t.fp_rd += fp_rd;
+    t.fp_wr += fp_wr;
+    return *this;
+  }
+};
 int64_t now_cycles() { return time_to_cycles(sc_core::sc_time_stamp()); }
 
 struct NodeValue {
@@ -88,14 +122,25 @@ struct Controller::Impl {
     L.record(rec).cycles += now_cycles() - t0;
   }
 
+  // ---- tensor residency (docs/architecture.md, "Tensor residency") ----------------------------
+  // A tensor of n elements handed to the next operation(s) stays in the accumulator SRAM when
+  // that datapath's consumer streams it from there and its accumulator-width bytes fit the
+  // whole accumulator SRAM (nothing else lives there between the two operations: a GEMM whose
+  // output is resident accumulates every block in place, with no double-buffered halves).
+  Handoff resident_if(int64_t n, bool int_consumer, bool fp_consumer) const {
+    const int64_t cap = cfg.accum_sram_kib * 1024;
+    return Handoff{int_consumer && b(n, kAccumBytes) <= cap, fp_consumer && b(n, kFp32) <= cap};
+  }
+
   // ---- the array's GEMMs -------------------------------------------------------------------
   // Issues every block of the GEMM: operand slabs double-buffered in the scratchpads, partial
   // sums double-buffered in the accumulator SRAM, results written to DRAM at `out_bytes`.
-  void gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data) {
-    stage(rec, [&] { return issue_gemm(rec, s, out_bytes, data); });
+  // `keep`: the output stays in the accumulator SRAM for the next operation (no write-back).
+  void gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data, Handoff keep = {}) {
+    stage(rec, [&] { return issue_gemm(rec, s, out_bytes, data, keep); });
   }
 
-  std::vector<Op*> issue_gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data) {
+  std::vector<Op*> issue_gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data, Handoff keep) {
     const GemmPlan p = plan_gemm(s, cfg);
     const int64_t R = cfg.array_rows, C = cfg.array_cols;
     struct Block {
@@ -157,15 +202,18 @@ struct Controller::Impl {
       if (yload[i]) y_cur = yload[i];
       std::vector<Op*> deps{x_cur, y_cur};
       std::vector<Op*> release;  // the accumulator half is free once block j-2's write-back read it
-      if (k.ab.first_chunk && k.out_block >= 2 && writeback[static_cast<size_t>(k.out_block - 2)])
+      if (k.ab.first_chunk && k.out_block >= 2 && !keep.ints && writeback[static_cast<size_t>(k.out_block - 2)])
         release.push_back(writeback[static_cast<size_t>(k.out_block - 2)]);
       compute[i] = u.array->block(k.ab, deps, release);
       if (k.last_chunk) {
         const int64_t el = k.ab.m_len * k.ab.n_len;
         const int64_t bytes = b(el, out_bytes / s.out_reuse), fp = b(el, 4 / s.out_reuse);
-        writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
-        L.sram(rec, Buffer::kAccum, kAccumBytes * el, 0, 4 * el, 0);
-        L.dram(rec, 0, bytes, 0, fp);
+        // A resident output is not written back: the block stays where it was accumulated
+        // (and its accumulator space is not reused by later blocks).
+        const bool wb = !keep.ints || keep.through, wb_fp = !keep.fp || keep.through;
+        if (wb) writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
+        L.sram(rec, Buffer::kAccum, wb ? kAccumBytes * el : 0, 0, wb_fp ? 4 * el : 0, 0);
+        L.dram(rec, 0, wb ? bytes : 0, 0, wb_fp ? fp : 0);
         if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip
           L.act(rec, Unit::kArray, Action::kAddInt64, el);
           L.act_fp32(rec, Unit::kArray, Action::kAddFp32, el);
@@ -180,10 +228,11 @@ struct Controller::Impl {
   }
 
   // ---- helpers for streaming units -------------------------------------------------------------
+  // `home`: where the input tensor is (its integer side; the FP32 baseline has no quantizers).
   void sq(int rec, SqMode mode, int64_t n, double in_bytes, double out_bytes, std::function<SqJob()> j,
-          std::function<void(SqOutcome&)> done) {
+          std::function<void(SqOutcome&)> done, Handoff home = {}) {
     const int passes = mode == SqMode::kDirect ? 1 : 2;
-    const StreamTraffic t{passes * b(n, in_bytes), b(n, out_bytes), 0, 0};  // no FP32 twin
+    const StreamTraffic t = Io{}.in(n, in_bytes, 0, passes, home).out(n, out_bytes, 0).t;  // payloads to DRAM
     stage(rec, [&] { return std::vector<Op*>{u.sq->quantize(rec, mode, n, t, std::move(j), std::move(done))}; });
   }
 
@@ -191,24 +240,84 @@ struct Controller::Impl {
     stage(rec, [&] { return std::vector<Op*>{u.bn->stream(rec, n, per, t, std::move(values))}; });
   }
 
-  // err[target] += e: a merge pass on the BN unit's lanes when the target already has an error.
-  void accumulate(int rec, int target, Tensor<int64_t> e, int64_t n) {
-    if (!fs) {
-      if (has_err[static_cast<size_t>(target)])
-        elementwise(rec, n, {1, 0, 0}, {b(2 * n, kWideBytes), b(n, kWideBytes), 8 * n, 4 * n}, nullptr);
-      has_err[static_cast<size_t>(target)] = true;
+  // err[target] += e, contributed by node i's last operation with its output at `h`
+  // (contribution_home): a merge pass on the BN unit's lanes when the target already has an
+  // error, reading the new contribution where it is and the earlier one from DRAM, and writing
+  // the sum where the complete error goes (final_home) once it is the last contribution.
+  void accumulate(int rec, int i, int target, Tensor<int64_t> e, int64_t n, Handoff h) {
+    const auto ut = static_cast<size_t>(target);
+    const bool merge = arrived[ut]++ > 0;
+    if (!merge) {
+      home_of_err(target) = h;
+      if (fs) err[ut] = std::move(e);
       return;
     }
-    Tensor<int64_t>& into = err[static_cast<size_t>(target)];
-    if (into.empty()) {
-      into = std::move(e);
-      return;
-    }
-    elementwise(rec, n, {1, 0, 0}, {b(2 * n, kWideBytes), b(n, kWideBytes), 8 * n, 4 * n},
-                [&] { into = golden::error_add(into, e); });
+    const Handoff out = arrived[ut] == consumers[ut] ? final_home(i, target, n) : Handoff{};
+    home_of_err(target) = out;
+    const StreamTraffic t =
+        Io{}.in(n, kWideBytes, kFp32, 1, h).in(n, kWideBytes, kFp32, 1, {}).out(n, kWideBytes, kFp32, out).t;
+    if (!fs) return elementwise(rec, n, {1, 0, 0}, t, nullptr);
+    Tensor<int64_t>& into = err[ut];
+    elementwise(rec, n, {1, 0, 0}, t, [&] { into = golden::error_add(into, e); });
   }
-  std::vector<bool> has_err;
+  std::vector<int> arrived;  // per node: contributions to its error so far
   std::vector<Op*> last_computes;
+  std::vector<int> consumers;                 // per node: how many nodes read its value
+  std::vector<Handoff> value_home, err_home;  // per node: where its value / its error is
+
+  // A forward value (conv / linear output, in the accumulators) is resident when its only
+  // reader is the next node and that node streams it (BN, residual add) or, for the output,
+  // when the loss comes next. Both datapaths stream these from the accumulator SRAM.
+  Handoff value_handoff(int i, int64_t n) const {
+    const auto& nodes = job.network->nodes;
+    const auto ui = static_cast<size_t>(i);
+    bool streams = false;
+    if (ui + 1 == nodes.size()) {
+      streams = i == job.network->output && consumers[ui] == 0;
+    } else {
+      const NodeDesc& next = nodes[ui + 1];
+      streams = consumers[ui] == 1 && (next.kind == OpKind::kBnRelu || next.kind == OpKind::kAdd) &&
+                std::find(next.inputs.begin(), next.inputs.end(), i) != next.inputs.end();
+    }
+    return resident_if(n, streams, streams);
+  }
+  // Errors. Node `node`'s backward reads its error: the integer datapath always streams it
+  // (E2, E1 quantizers, pooling); the FP32 one only into BN backward and pooling (conv /
+  // linear read it as a GEMM operand, through DRAM).
+  Handoff reader_streams(int node, int64_t n) const {
+    const OpKind k = job.network->nodes[static_cast<size_t>(node)].kind;
+    if (k == OpKind::kInput || k == OpKind::kAdd) return {};
+    return resident_if(n, true, k == OpKind::kBnRelu || k == OpKind::kMaxPool || k == OpKind::kAvgPool);
+  }
+  // Where the complete error of `target`, produced by the last operation of node i's backward
+  // (i = -1: the loss), goes: on chip when target is the next node of the backward order and
+  // its reader streams it. A residual add passes its error on unchanged: on chip to its input
+  // that comes next (if that one receives no other error), and also to DRAM (write-through)
+  // for its other input, which reads it much later.
+  Handoff final_home(int i, int target, int64_t n) const {
+    if (i >= 0 && target != i - 1) return {};
+    const NodeDesc& t = job.network->nodes[static_cast<size_t>(target)];
+    if (t.kind != OpKind::kAdd) return reader_streams(target, n);
+    const int next = target - 1;
+    if (std::find(t.inputs.begin(), t.inputs.end(), next) == t.inputs.end() || consumers[static_cast<size_t>(next)] > 1)
+      return {};
+    Handoff h = reader_streams(next, n);
+    for (int src : t.inputs)
+      h.through = h.through || (src != next && job.network->nodes[static_cast<size_t>(src)].kind != OpKind::kInput);
+    return h;
+  }
+  // Where node i's contribution to err[target] goes: on chip if a merge pass follows at once
+  // (both datapaths stream it), to DRAM if other contributions come later, else final_home.
+  Handoff contribution_home(int i, int target, int64_t n) const {
+    const auto ut = static_cast<size_t>(target);
+    if (arrived[ut] > 0) return resident_if(n, true, true);
+    if (target != i - 1) return {};
+    if (consumers[ut] > 1) return {};
+    return final_home(i, target, n);
+  }
+  Handoff& home_of_err(int node) { return err_home[static_cast<size_t>(node)]; }
+  // Decides and records where node i's forward value goes.
+  Handoff v_home(int i, int64_t n) { return value_home[static_cast<size_t>(i)] = value_handoff(i, n); }
 
   void run_gemm_only() {
     const int rec = L.open("gemm", "gemm", Pass::kForward);
@@ -229,7 +338,12 @@ struct Controller::Impl {
     const size_t nodes = desc.nodes.size();
     values.resize(nodes);
     err.resize(nodes);
-    has_err.assign(nodes, false);
+    arrived.assign(nodes, 0);
+    consumers.assign(nodes, 0);
+    for (const NodeDesc& d : desc.nodes)
+      for (int in : d.inputs) ++consumers[static_cast<size_t>(in)];
+    value_home.assign(nodes, Handoff{});
+    err_home.assign(nodes, Handoff{});
     std::vector<int> first_param(nodes, -1);
     const std::vector<golden::ParamDesc> params = golden::network_params(desc);
     for (size_t p = 0; p < params.size(); ++p)
@@ -243,7 +357,6 @@ struct Controller::Impl {
       if (job.progress) job.progress(desc.nodes[i].name + " forward", static_cast<int>(i), 3 * layers);
     }
     loss(desc.output);
-    has_err[static_cast<size_t>(desc.output)] = true;
     for (int i = static_cast<int>(nodes) - 1; i >= 1; --i) {
       backward_node(i, first_param[static_cast<size_t>(i)]);
       if (fs) err[static_cast<size_t>(i)] = {};
@@ -269,7 +382,8 @@ struct Controller::Impl {
         const int64_t ho = d.out_shape[1], wo = d.out_shape[2], ci = in.out_shape[0];
         GemmShape s{N * ho * wo, ci * d.kernel * d.kernel, d.out_channels, 1, kActBytes, 1};
         s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
-        if (!fs) return gemm(rec, s, kStreamBytes, nullptr);
+        const Handoff keep = v_home(i, n_out);
+        if (!fs) return gemm(rec, s, kStreamBytes, nullptr, keep);
         const golden::ConvParams cp{d.stride, d.pad};
         const golden::Shape os{N, d.out_channels, ho, wo};
         GemmData g;
@@ -277,7 +391,7 @@ struct Controller::Impl {
         g.act = im2col(iv.act, d.kernel, cp, os);
         g.weight = weight_matrix(fs->weight8[static_cast<size_t>(p)]);
         g.out = Tensor<int64_t>({s.m, s.n}, g.act.exp + g.weight.exp);
-        gemm(rec, s, kStreamBytes, &g);
+        gemm(rec, s, kStreamBytes, &g, keep);
         v.wide = narrow_checked(rows_to_nchw(g.out, os), "conv forward");
         return;
       }
@@ -285,13 +399,14 @@ struct Controller::Impl {
         const int rec = L.open(d.name, "linear", Pass::kForward);
         const int64_t f = n_in / N;
         const GemmShape s{N, f, d.out_channels, 1, kActBytes, 1};
-        if (!fs) return gemm(rec, s, kStreamBytes, nullptr);
+        const Handoff keep = v_home(i, n_out);
+        if (!fs) return gemm(rec, s, kStreamBytes, nullptr, keep);
         GemmData g;
         g.kind = GemmKind::kForward;
         g.act = reshaped(iv.act, {N, f});
         g.weight = weight_matrix(fs->weight8[static_cast<size_t>(p)]);
         g.out = Tensor<int64_t>({s.m, s.n}, g.act.exp + g.weight.exp);
-        gemm(rec, s, kStreamBytes, &g);
+        gemm(rec, s, kStreamBytes, &g, keep);
         // The bias is preloaded into the accumulators (on the output grid, as golden linear_forward).
         const Tensor<int32_t>& bias = fs->bias[static_cast<size_t>(p + 1)];
         if (bias.exp != g.out.exp) throw std::logic_error("linear: bias is not on the output grid");
@@ -303,7 +418,9 @@ struct Controller::Impl {
       case OpKind::kBnRelu: {
         const int rec = L.open(d.name, "bnrelu", Pass::kForward);
         const double in_b = is_activation(in) ? kActBytes : kStreamBytes;
-        const StreamTraffic t{2 * b(n_in, in_b), b(n_out, kActBytes + kXhatBytes + kMaskBytes), 8 * n_in, 8 * n_out};
+        // Two passes over the input (statistics, normalise); A, x̂ and the mask to DRAM.
+        const StreamTraffic t = Io{}.in(n_in, in_b, kFp32, 2, value_home[static_cast<size_t>(d.inputs[0])])
+                                    .dram(0, b(n_out, kActBytes + kXhatBytes + kMaskBytes), 0, 8 * n_out).t;
         std::function<BnForwardJob()> jb;
         std::function<void(BnForwardOutcome&)> done;
         if (fs) {
@@ -323,7 +440,7 @@ struct Controller::Impl {
       }
       case OpKind::kMaxPool: {
         const int rec = L.open(d.name, "maxpool", Pass::kForward);
-        elementwise(rec, n_in, {0, 1, 0}, {b(n_in, kActBytes), 2 * n_out, 4 * n_in, 4 * n_out + n_out}, fs ? std::function<void()>([&] {
+        elementwise(rec, n_in, {0, 1, 0}, Io{}.dram(b(n_in, kActBytes), 2 * n_out, 4 * n_in, 4 * n_out + n_out).t, fs ? std::function<void()>([&] {
           golden::MaxPoolForward m = golden::maxpool_forward(iv.act, pool_params(d));
           v.act = std::move(m.out);
           v.argmax = std::move(m.argmax);
@@ -332,16 +449,19 @@ struct Controller::Impl {
       }
       case OpKind::kAvgPool: {
         const int rec = L.open(d.name, "avgpool", Pass::kForward);
-        elementwise(rec, n_in, {1, 0, 0}, {b(n_in, kActBytes), n_out, 4 * n_in, 4 * n_out},
+        elementwise(rec, n_in, {1, 0, 0}, Io{}.dram(b(n_in, kActBytes), n_out, 4 * n_in, 4 * n_out).t,
                     fs ? std::function<void()>([&] { v.act = golden::avgpool_forward(iv.act, pool_params(d)); }) : nullptr);
         return;
       }
       case OpKind::kAdd: {
         const int rec = L.open(d.name, "add", Pass::kForward);
         const NodeDesc& in2 = desc.nodes[static_cast<size_t>(d.inputs[1])];
-        const int64_t rd = b(n_out, is_activation(in) ? kActBytes : kStreamBytes) +
-                           b(n_out, is_activation(in2) ? kActBytes : kStreamBytes);
-        elementwise(rec, n_out, {1, 0, 0}, {rd, b(n_out, kStreamBytes), 8 * n_out, 4 * n_out},
+        const StreamTraffic t = Io{}.in(n_out, is_activation(in) ? kActBytes : kStreamBytes, kFp32, 1,
+                                        value_home[static_cast<size_t>(d.inputs[0])])
+                                    .in(n_out, is_activation(in2) ? kActBytes : kStreamBytes, kFp32, 1,
+                                        value_home[static_cast<size_t>(d.inputs[1])])
+                                    .out(n_out, kStreamBytes, kFp32).t;
+        elementwise(rec, n_out, {1, 0, 0}, t,
                     fs ? std::function<void()>([&] {
                       const NodeValue& iv2 = values[static_cast<size_t>(d.inputs[1])];
                       v.wide = golden::residual_add(is_activation(in) ? to_int32(iv.act) : iv.wide,
@@ -359,7 +479,10 @@ struct Controller::Impl {
     const int rec = L.open("loss", "loss", Pass::kForward);
     const int64_t n = elems(out);
     // Integer softmax: max, table lookups, sum, division per class.
-    elementwise(rec, n, {2, 1, 1}, {b(n, kStreamBytes), b(n, kWideBytes), 4 * n, 4 * n},
+    home_of_err(out) = final_home(-1, out, n);
+    const StreamTraffic t =
+        Io{}.in(n, kStreamBytes, kFp32, 1, value_home[static_cast<size_t>(out)]).out(n, kWideBytes, kFp32, home_of_err(out)).t;
+    elementwise(rec, n, {2, 1, 1}, t,
                 fs ? std::function<void()>([&] {
                   err[static_cast<size_t>(out)] =
                       golden::softmax_cross_entropy(values[static_cast<size_t>(out)].wide, fs->labels).error;
@@ -374,6 +497,7 @@ struct Controller::Impl {
   // E2 of the error at a conv / linear output (flag quantization), as hardware codes.
   Tensor<int32_t> quantize_e2(int rec, int i, int64_t n) {
     Tensor<int32_t> e2;
+    const Handoff home = home_of_err(i);
     sq(rec, SqMode::kFlag, n, kWideBytes, kE2Bytes,
        fs ? std::function<SqJob()>([&] {
          SqJob j;
@@ -383,12 +507,12 @@ struct Controller::Impl {
          return j;
        })
           : nullptr,
-       [&](SqOutcome& o) { e2 = std::move(o.out); });
+       [&](SqOutcome& o) { e2 = std::move(o.out); }, home);
     return e2;
   }
 
   // G = CQ(G_raw + weight decay) through the shift-quantizer.
-  void quantize_gradient(int rec, int p, int64_t n, Tensor<int64_t> g_raw) {
+  void quantize_gradient(int rec, int p, int64_t n, Tensor<int64_t> g_raw, Handoff home) {
     L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, n);  // weight decay on the input stream
     sq(rec, SqMode::kConstant, n, kWideBytes, kGradBytes,
        fs ? std::function<SqJob()>([&] {
@@ -401,7 +525,7 @@ struct Controller::Impl {
          return j;
        })
           : nullptr,
-       [&](SqOutcome& o) { grads[static_cast<size_t>(p)] = std::move(o.out); });
+       [&](SqOutcome& o) { grads[static_cast<size_t>(p)] = std::move(o.out); }, home);
   }
 
   void backward_node(int i, int p) {
@@ -425,7 +549,7 @@ struct Controller::Impl {
         const golden::Shape os{N, co, conv ? d.out_shape[1] : 1, conv ? d.out_shape[2] : 1};
         Tensor<int32_t> e2 = quantize_e2(rec_b, i, n_out);
         if (!conv) {  // bias gradient: batch sum of the loss error
-          elementwise(rec_b, n_out, {1, 0, 0}, {b(n_out, kWideBytes), b(co, kGradBytes), 4 * n_out, 4 * co},
+          elementwise(rec_b, n_out, {1, 0, 0}, Io{}.in(n_out, kWideBytes, kFp32, 1, home_of_err(i)).dram(0, b(co, kGradBytes), 0, 4 * co).t,
                       fs ? std::function<void()>([&] {
                         grads[static_cast<size_t>(p + 1)] = golden::linear_bias_grad(err[static_cast<size_t>(i)]);
                       })
@@ -437,39 +561,45 @@ struct Controller::Impl {
           e2m = error_matrix(conv ? e2 : reshaped(e2, {N, co, 1, 1}));
           a = conv ? im2col(iv.act, d.kernel, cp, os) : reshaped(iv.act, {N, f});
         }
+        // Weight gradient before backward data (independent given E2), so that the raw E1
+        // is the last thing this node produces and can stay on chip for the next node.
+        const int rec_w = L.open(d.name, kind, Pass::kWeightGrad);
+        {
+          GemmShape s{f, m, co, 1, kActBytes, kE2Bytes};
+          if (conv) s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
+          const Handoff keep = resident_if(f * co, true, false);  // CQ streams it; FP32: the optimizer, later
+          Tensor<int64_t> g_raw;
+          if (!fs) {
+            gemm(rec_w, s, kWideBytes, nullptr, keep);
+          } else {
+            GemmData g;
+            g.kind = GemmKind::kWeightGrad;
+            g.act = std::move(a);
+            g.err = e2m;
+            g.out = Tensor<int64_t>({f, co}, g.act.exp + g.err.exp);
+            gemm(rec_w, s, kWideBytes, &g, keep);
+            g_raw = gradient_to_param(g.out, fs->params[static_cast<size_t>(p)].shape);
+          }
+          quantize_gradient(rec_w, p, f * co, std::move(g_raw), keep);
+        }
         if (need) {
           GemmShape s{m, co, f, 1, kE2Bytes, 1};
           if (conv) s.out_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
+          const Handoff keep = contribution_home(i, d.inputs[0], n_in);
           if (!fs) {
-            gemm(rec_b, s, kWideBytes, nullptr);
-            accumulate(rec_b, d.inputs[0], {}, n_in);
+            gemm(rec_b, s, kWideBytes, nullptr, keep);
+            accumulate(rec_b, i, d.inputs[0], {}, n_in, keep);
           } else {
             GemmData g;
             g.kind = GemmKind::kBackwardData;
-            g.err = e2m;
+            g.err = std::move(e2m);
             g.weight = weight_matrix(fs->weight8[static_cast<size_t>(p)]);
-            g.out = Tensor<int64_t>({m, f}, e2m.exp + g.weight.exp);
-            gemm(rec_b, s, kWideBytes, &g);
+            g.out = Tensor<int64_t>({m, f}, g.err.exp + g.weight.exp);
+            gemm(rec_b, s, kWideBytes, &g, keep);
             Tensor<int64_t> e1raw = conv ? col2im(g.out, iv.act.shape, d.kernel, cp, os) : reshaped(g.out, iv.act.shape);
-            accumulate(rec_b, d.inputs[0], std::move(e1raw), n_in);
+            accumulate(rec_b, i, d.inputs[0], std::move(e1raw), n_in, keep);
           }
         }
-        const int rec_w = L.open(d.name, kind, Pass::kWeightGrad);
-        GemmShape s{f, m, co, 1, kActBytes, kE2Bytes};
-        if (conv) s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
-        Tensor<int64_t> g_raw;
-        if (!fs) {
-          gemm(rec_w, s, kWideBytes, nullptr);
-        } else {
-          GemmData g;
-          g.kind = GemmKind::kWeightGrad;
-          g.act = std::move(a);
-          g.err = std::move(e2m);
-          g.out = Tensor<int64_t>({f, co}, g.act.exp + g.err.exp);
-          gemm(rec_w, s, kWideBytes, &g);
-          g_raw = gradient_to_param(g.out, fs->params[static_cast<size_t>(p)].shape);
-        }
-        quantize_gradient(rec_w, p, f * co, std::move(g_raw));
         return;
       }
       case OpKind::kBnRelu: {
@@ -484,8 +614,12 @@ struct Controller::Impl {
              return j;
            })
               : nullptr,
-           [&](SqOutcome& o) { e1 = std::move(o.out); });
-        const StreamTraffic t{2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), b(n_in, kWideBytes), 16 * n_out, 4 * n_in};
+           [&](SqOutcome& o) { e1 = std::move(o.out); }, home_of_err(i));
+        // Two passes over E1, x̂, mask (FP32: dy, x); dx out.
+        const Handoff dx_home = need ? contribution_home(i, d.inputs[0], n_in) : Handoff{};
+        const StreamTraffic t = Io{}.dram(2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), 0, 8 * n_out, 0)
+                                    .in(n_out, 0, kFp32, 2, home_of_err(i))
+                                    .out(n_in, kWideBytes, kFp32, dx_home).t;
         Tensor<int64_t> dx;
         std::function<BnBackwardJob()> jb;
         std::function<void(BnBackwardOutcome&)> done;
@@ -498,7 +632,7 @@ struct Controller::Impl {
           };
         }
         stage(rec, [&] { return std::vector<Op*>{u.bn->backward(rec, n_out, d.out_shape[0], t, jb, done)}; });
-        if (need) accumulate(rec, d.inputs[0], std::move(dx), n_in);
+        if (need) accumulate(rec, i, d.inputs[0], std::move(dx), n_in, dx_home);
         return;
       }
       case OpKind::kMaxPool:
@@ -507,21 +641,26 @@ struct Controller::Impl {
         const int rec = L.open(d.name, mx ? "maxpool" : "avgpool", Pass::kBackwardData);
         if (!need) return;
         Tensor<int64_t> e;
-        elementwise(rec, n_in, {mx ? 0 : 1, 0, 0}, {b(n_out, kWideBytes) + (mx ? n_out : 0), b(n_in, kWideBytes), 4 * n_out, 4 * n_in},
+        const Handoff e_home = contribution_home(i, d.inputs[0], n_in);
+        const StreamTraffic t = Io{}.in(n_out, kWideBytes, kFp32, 1, home_of_err(i))
+                                    .dram(mx ? n_out : 0, 0, 0, 0)  // argmax
+                                    .out(n_in, kWideBytes, kFp32, e_home).t;
+        elementwise(rec, n_in, {mx ? 0 : 1, 0, 0}, t,
                     fs ? std::function<void()>([&] {
                       const Tensor<int64_t>& eo = err[static_cast<size_t>(i)];
                       e = mx ? golden::maxpool_backward(eo, v.argmax, iv.act.shape)
                              : golden::avgpool_backward(eo, iv.act.shape, pool_params(d));
                     })
                        : nullptr);
-        accumulate(rec, d.inputs[0], std::move(e), n_in);
+        accumulate(rec, i, d.inputs[0], std::move(e), n_in, e_home);
         return;
       }
       case OpKind::kAdd: {
         const int rec = L.open(d.name, "add", Pass::kBackwardData);
         for (int src : d.inputs)
           if (desc.nodes[static_cast<size_t>(src)].kind != OpKind::kInput)
-            accumulate(rec, src, fs ? err[static_cast<size_t>(i)] : Tensor<int64_t>{}, n_out);
+            accumulate(rec, i, src, fs ? err[static_cast<size_t>(i)] : Tensor<int64_t>{}, n_out,
+                       src == i - 1 ? Handoff{home_of_err(i).ints, home_of_err(i).fp, false} : Handoff{});
         return;
       }
       case OpKind::kInput:
@@ -590,27 +729,37 @@ struct Controller::Impl {
       const Layer& l = layers[static_cast<size_t>(i)];
       const int64_t out = l.fwd.m * l.fwd.n * l.fwd.groups;
       const int rec = L.open(l.name, l.kind, Pass::kForward);
-      gemm(rec, l.fwd, kStreamBytes, nullptr);
-      sq(rec, SqMode::kDirect, out, kStreamBytes, kActBytes, nullptr, nullptr);  // Q to 8-bit activations
+      // Q to 8-bit activations streams the raw output from the accumulator SRAM when it fits
+      // (FP32: the next layer's GEMM reads the output as an operand, through DRAM).
+      const Handoff keep = resident_if(out, true, false);
+      gemm(rec, l.fwd, kStreamBytes, nullptr, keep);
+      sq(rec, SqMode::kDirect, out, kStreamBytes, kActBytes, nullptr, nullptr, keep);
       if (job.progress) job.progress(l.name + " forward", i + 1, 3 * total);
     }
+    Handoff err_in;  // where the error at the current row's output is
     for (int i = total - 1; i >= 0; --i) {
       const Layer& l = layers[static_cast<size_t>(i)];
       const int64_t out = l.fwd.m * l.fwd.n * l.fwd.groups;
       const int rec_b = L.open(l.name, l.kind, Pass::kBackwardData);
-      sq(rec_b, SqMode::kFlag, out, kWideBytes, kE2Bytes, nullptr, nullptr);
-      if (i > 0) {  // the first layer's input is the data: no error to propagate
-        GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
-        s.out_reuse = l.fwd.x_reuse;
-        gemm(rec_b, s, kWideBytes, nullptr);
-      }
+      sq(rec_b, SqMode::kFlag, out, kWideBytes, kE2Bytes, nullptr, nullptr, err_in);  // the loss error: DRAM
+      // Weight gradient first, so that the backward-data result (the previous row's error)
+      // is produced last and can stay on chip for that row's E2 (as in the network schedule).
       const int rec_w = L.open(l.name, l.kind, Pass::kWeightGrad);
       GemmShape sw{l.fwd.d, l.fwd.m, l.fwd.n, l.fwd.groups, kActBytes, kE2Bytes};
       sw.x_reuse = l.fwd.x_reuse;
-      gemm(rec_w, sw, kWideBytes, nullptr);
       const int64_t w = l.fwd.d * l.fwd.n * l.fwd.groups;
+      const Handoff g_keep = resident_if(w, true, false);
+      gemm(rec_w, sw, kWideBytes, nullptr, g_keep);
       L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, w);
-      sq(rec_w, SqMode::kConstant, w, kWideBytes, kGradBytes, nullptr, nullptr);
+      sq(rec_w, SqMode::kConstant, w, kWideBytes, kGradBytes, nullptr, nullptr, g_keep);
+      err_in = {};
+      if (i > 0) {  // the first layer's input is the data: no error to propagate
+        GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
+        s.out_reuse = l.fwd.x_reuse;
+        const Layer& prev = layers[static_cast<size_t>(i - 1)];
+        err_in = resident_if(prev.fwd.m * prev.fwd.n * prev.fwd.groups, true, false);
+        gemm(rec_b, s, kWideBytes, nullptr, err_in);
+      }
       if (job.progress) job.progress(l.name + " backward", 2 * total - i, 3 * total);
     }
     for (int i = 0; i < total; ++i) {

@@ -31,27 +31,37 @@ inline constexpr int64_t array_gemm_cycles(int64_t m, int64_t k, int64_t n, int6
 inline constexpr int64_t sq_two_pass_cycles(int64_t n, int64_t lanes) { return 2 * ceil_div(n, lanes) + 6; }
 inline constexpr int64_t sq_direct_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 5; }
 
-// ---- bn_unit (docs/architecture.md "Batch-norm unit": one channel per command) ------------
-// Per channel of N = n / C elements, B = ceil(N / L): the statistics phase S after pass 1 is
-// fixed (iterative dividers, isqrt, reciprocal), pass 2 drains through 4 stages and the next
-// command is accepted 2 cycles after the last output: period = 2B + S + 4 + 2.
-inline constexpr int64_t kBnTrainStats = 223;     // train: S = 1 + 128 + 1 + 64 + 1 + 1 + 25 + 2
-inline constexpr int64_t kBnBackwardStats = 67;   // backward: S = 1 + 64 + 2
-inline constexpr int64_t kBnPipeLatency = 4;      // streaming pipeline depth of a normalise / dx pass
-inline constexpr int64_t bn_channel_period(int64_t n_per_channel, int64_t lanes, int64_t stats) {
-  return 2 * ceil_div(n_per_channel, lanes) + stats + kBnPipeLatency + 2;
+// ---- bn_unit (docs/architecture.md, "Batch-norm unit", "Pipeline, latency and throughput") --
+// One channel of N values at a time; B = ceil(N / lanes). The period per channel (command
+// accepted .. next command accepted) is pass 1 + S + B + 4 + 2, with S the fixed statistics
+// phase of the mode and 4 the pass-2 pipeline depth.
+inline constexpr int64_t kBnStatsTrain = 223;     // 1 + 128 + 1 + 64 + 1 + 1 + 25 + 2
+inline constexpr int64_t kBnStatsInfer = 28;      // 1 + 25 + 2
+inline constexpr int64_t kBnStatsBackward = 67;   // 1 + 64 + 2
+inline constexpr int64_t kBnPipeDepth = 4;        // output beat 4 edges after its pass-2 input beat
+inline constexpr int64_t kBnNextCommand = 2;      // next command 2 edges after the last output beat
+// Per channel: train 2B + 229, infer B + 34, backward 2B + 73.
+inline constexpr int64_t bn_train_channel_cycles(int64_t n, int64_t lanes) {
+  return 2 * ceil_div(n, lanes) + kBnStatsTrain + kBnPipeDepth + kBnNextCommand;
 }
-// Forward (train command per channel): statistics pass, statistics, normalise + affine pass.
+inline constexpr int64_t bn_infer_channel_cycles(int64_t n, int64_t lanes) {
+  return ceil_div(n, lanes) + kBnStatsInfer + kBnPipeDepth + kBnNextCommand;
+}
+inline constexpr int64_t bn_backward_channel_cycles(int64_t n, int64_t lanes) {
+  return 2 * ceil_div(n, lanes) + kBnStatsBackward + kBnPipeDepth + kBnNextCommand;
+}
+// A layer's BN forward (train) / backward: n = channels * (batch * H * W) values, the
+// channels one after the other.
 inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t channels, int64_t lanes) {
-  return channels * bn_channel_period(n / channels, lanes, kBnTrainStats);
+  return channels * bn_train_channel_cycles(n / channels, lanes);
 }
-// Backward (backward command per channel): sums pass (Σdy, Σdy·x̂), gradients, dx pass.
 inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t channels, int64_t lanes) {
-  return channels * bn_channel_period(n / channels, lanes, kBnBackwardStats);
+  return channels * bn_backward_channel_cycles(n / channels, lanes);
 }
 // Element-wise passes the controller runs on the BN unit's lanes (pooling, residual and
-// error sums, softmax loss): one streaming pass over the n input elements.
-inline constexpr int64_t bn_stream_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kBnPipeLatency; }
+// error sums, softmax loss; not RTL modes of bn_unit): one streaming pass over the n input
+// elements through a pipeline of the unit's depth.
+inline constexpr int64_t bn_stream_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kBnPipeDepth; }
 
 // ---- optimizer_unit (docs/architecture.md, "Pipeline, latency and throughput") ----------
 inline constexpr int64_t kOptLatency = 3;

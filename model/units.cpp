@@ -33,6 +33,12 @@ golden::Tensor<T> slice(const golden::Tensor<T>& t, int64_t r0, int64_t nr, int6
 }
 }  // namespace
 
+void charge(Ledger& ledger, int record, const StreamTraffic& t) {
+  ledger.dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+  if (t.acc_rd + t.acc_wr + t.fp_acc_rd + t.fp_acc_wr > 0)
+    ledger.sram(record, Buffer::kAccum, t.acc_rd, t.acc_wr, t.fp_acc_rd, t.fp_acc_wr);
+}
+
 // ---- systolic_array ---------------------------------------------------------------------
 
 void SystolicArray::configure(int rows, int cols, Ledger* ledger, ArrayBackend* backend) {
@@ -146,7 +152,7 @@ Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t
   op->start = [=, this] {
     const bool direct = mode == SqMode::kDirect;
     const int64_t cycles = direct ? timing::sq_direct_cycles(n, lanes_) : timing::sq_two_pass_cycles(n, lanes_);
-    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    charge(*ledger_, record, t);
     if (!direct) ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);  // scan max|x|
     ledger_->act(record, Unit::kShiftQuantizer, Action::kShift, n);
     ledger_->act(record, Unit::kShiftQuantizer, Action::kAddInt32, n);  // rounding increment
@@ -178,7 +184,7 @@ Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, st
   op->dram_bytes = t.rd + t.wr;
   op->start = [=, this] {
     const int64_t cycles = timing::bn_forward_cycles(n, channels, lanes_);
-    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    charge(*ledger_, record, t);
     const Unit u = Unit::kBnUnit;
     // Statistics: Σx, Σx² (exact, wide); per channel isqrt + 24-bit reciprocal (~48 wide steps).
     ledger_->act(record, u, Action::kAddInt64, 2 * n + 48 * channels);
@@ -209,7 +215,7 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
   op->dram_bytes = t.rd + t.wr;
   op->start = [=, this] {
     const int64_t cycles = timing::bn_backward_cycles(n, channels, lanes_);
-    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    charge(*ledger_, record, t);
     const Unit u = Unit::kBnUnit;
     ledger_->act(record, u, Action::kCompare, n);                      // ReLU mask
     ledger_->act(record, u, Action::kMulInt32, 3 * n);                 // dy·x̂, γ·ρ·(...)
@@ -235,7 +241,7 @@ Op* BnUnit::stream(int record, int64_t n, Elementwise per, StreamTraffic t, std:
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
   op->start = [=, this] {
-    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    charge(*ledger_, record, t);
     const Unit u = Unit::kBnUnit;
     ledger_->act(record, u, Action::kAddInt32, per.adds * n);
     ledger_->act(record, u, Action::kCompare, per.compares * n);
@@ -264,7 +270,7 @@ Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<
   op->dram_bytes = t.rd + t.wr;
   op->start = [=, this] {
     const int64_t cycles = timing::optimizer_cycles(n, lanes_);
-    ledger_->dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
+    charge(*ledger_, record, t);
     const Unit u = Unit::kOptimizer;
     // acc = V + G; M - lr·acc; V' = rhe(acc/4); W = clamp(rhe(M'/2^s)).
     ledger_->act(record, u, Action::kAddInt32, 2 * n);

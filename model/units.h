@@ -63,11 +63,15 @@ class SystolicArray : public UnitModule {
   CycleCheck check_;
 };
 
-// A streaming pass's memory traffic: DRAM bytes of the integer datapath and of the FP32
-// baseline (0 for passes the FP32 baseline does not have).
+// A streaming pass's memory traffic, integer datapath and FP32 baseline (0 for passes the
+// FP32 baseline does not have): DRAM bytes, and accumulator-SRAM bytes of tensors resident
+// on chip (docs/architecture.md, "Tensor residency"). Only the DRAM bytes bound the pass's time.
 struct StreamTraffic {
-  int64_t rd = 0, wr = 0, fp_rd = 0, fp_wr = 0;
+  int64_t rd = 0, wr = 0, fp_rd = 0, fp_wr = 0;              // DRAM
+  int64_t acc_rd = 0, acc_wr = 0, fp_acc_rd = 0, fp_acc_wr = 0;  // accumulator SRAM
 };
+// Charges a pass's traffic to the ledger: DRAM and accumulator SRAM.
+void charge(Ledger& ledger, int record, const StreamTraffic& t);
 
 class ShiftQuantizer : public UnitModule {
  public:

@@ -100,6 +100,7 @@ TEST(CosimStep, RtlMismatchStopsTheStepWithLineAndWaveform) {
   model::SimOptions o = step_options(2);
   o.backends = sim::make_rtl_backends(o.config);
   o.cosim = true;
+  sim::reset_cosim_stats();                          // job numbers count from 1
   sim::rtl_units().array->inject_fault_for_test();  // the first tile's out[0][0] is off by one
   try {
     model::simulate_network_step(desc, o);
