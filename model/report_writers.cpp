@@ -116,6 +116,12 @@ std::string report_table_text(const StepReport& report) {
   line(fmt::format("energy: integer {:.3f} µJ, FP32 baseline {:.3f} µJ, integer/FP32 = {}", uj(total), uj(fp32),
                    fp32 > 0 ? fmt::format("{:.3f} (FP32 costs {:.2f}x)", total / fp32, total > 0 ? fp32 / total : 0.0)
                             : std::string("-")));
+  if (report.functional)
+    line(report.functional_mismatch.empty()
+             ? fmt::format("functional: end-of-step weights, momenta and BN statistics bit-identical to the golden "
+                           "model (state digest {:016x})",
+                           report.state_digest)
+             : fmt::format("functional: MISMATCH with the golden model: {}", report.functional_mismatch));
   return out;
 }
 
@@ -173,7 +179,15 @@ nlohmann::json report_json(const StepReport& report) {
           {"workload_origin", report.workload_origin},
           {"batch", report.batch},
           {"functional", report.functional},
+          {"functional_check",
+           report.functional
+               ? nlohmann::json{{"bit_identical", report.functional_mismatch.empty()},
+                                {"state_digest", fmt::format("{:016x}", report.state_digest)},
+                                {"golden_state_digest", fmt::format("{:016x}", report.golden_state_digest)},
+                                {"first_difference", report.functional_mismatch}}
+               : nlohmann::json(nullptr)},
           {"cosim", report.cosim},
+          {"cycle_checks", {{"operations", report.cycle_checks}, {"mismatches", report.cycle_mismatches}}},
           {"wall_seconds", report.wall_seconds},
           {"config", config_json(report.config)},
           {"energy_origin", report.energy_origin},

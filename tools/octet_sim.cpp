@@ -95,5 +95,12 @@ int sc_main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }
+  // A failed check is a failed run (the reports above say where it differs).
+  if (!report.functional_mismatch.empty() || report.cycle_mismatches > 0) {
+    std::fprintf(stderr, "octet-sim: check failed: %s\n",
+                 !report.functional_mismatch.empty() ? report.functional_mismatch.c_str()
+                                                     : report.first_cycle_mismatch.c_str());
+    return 1;
+  }
   return 0;
 }

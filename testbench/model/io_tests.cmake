@@ -23,4 +23,9 @@ if(TARGET octet-sim)
            COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/d.json ${_out}/d.csv && $<TARGET_FILE:octet-sim> --quiet --json ${_out}/d.json --csv ${_out}/d.csv && grep -c octet-sim-report/1 ${_out}/d.json && head -1 ${_out}/d.csv")
   set_tests_properties(octet_sim_default_writes_reports PROPERTIES LABELS unit
                        PASS_REGULAR_EXPRESSION "^1\nlayer,kind,pass,macs,")
+  # --functional: the end-of-step state is checked against golden::IntNetwork and reported.
+  add_test(NAME octet_sim_functional_matches_golden
+           COMMAND sh -c "mkdir -p ${_out} && $<TARGET_FILE:octet-sim> --functional --batch 2 --array 4x4 --threads 1 >${_out}/functional.txt 2>/dev/null; echo rc=$?; grep ^functional: ${_out}/functional.txt")
+  set_tests_properties(octet_sim_functional_matches_golden PROPERTIES LABELS unit
+                       PASS_REGULAR_EXPRESSION "^rc=0\nfunctional: end-of-step weights, momenta and BN statistics bit-identical to the golden model \\(state digest [0-9a-f]+\\)\n$")
 endif()
