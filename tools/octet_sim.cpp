@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include "model/report_writers.h"
 #include "model/simulate.h"
 #include "sim/rtl_backends.h"
@@ -59,10 +61,20 @@ int sc_main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!args.quiet)
-    plan.options.progress = [](const std::string& layer, int done, int total) {
-      fmt::print(stderr, "octet-sim: [{}/{}] {}\n", done, total, layer);
+  if (!args.quiet) {
+    // Progress for long runs only: a ResNet timing step takes milliseconds, a functional or
+    // co-simulated one seconds to minutes. At most one line a second (on a terminal: one
+    // line rewritten in place), and the last one.
+    const bool tty = isatty(STDERR_FILENO);
+    auto last = std::chrono::steady_clock::now();
+    plan.options.progress = [tty, last](const std::string& layer, int done, int total) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (done != total && now - last < std::chrono::seconds(1)) return;
+      last = now;
+      fmt::print(stderr, "{}octet-sim: [{}/{}] {}{}", tty ? "\r\033[K" : "", done, total, layer,
+                 tty && done != total ? "" : "\n");
     };
+  }
   model::StepReport report;
   const auto start = std::chrono::steady_clock::now();
   try {
