@@ -72,6 +72,7 @@ struct NodeValue {
   Tensor<uint8_t> act;
   Tensor<int32_t> wide;
   golden::BnStats stats;
+  golden::BnRunning running;  // bnrelu: the accumulators after this step, from the BN unit's outcome
   Tensor<int16_t> xhat;
   std::vector<uint8_t> mask;
   std::vector<int64_t> argmax;
@@ -426,10 +427,12 @@ struct Controller::Impl {
         if (fs) {
           jb = [&] {
             return BnForwardJob{is_activation(in) ? to_int32(iv.act) : iv.wide, fs->affine[static_cast<size_t>(p)],
-                                fs->affine[static_cast<size_t>(p + 1)]};
+                                fs->affine[static_cast<size_t>(p + 1)], fs->running[static_cast<size_t>(i)],
+                                fs->bn_decay_shift};
           };
           done = [&](BnForwardOutcome& o) {
             v.stats = std::move(o.stats);
+            v.running = std::move(o.running);
             v.xhat = std::move(o.xhat);
             v.act = std::move(o.act);
             v.mask = std::move(o.mask);
@@ -674,8 +677,10 @@ struct Controller::Impl {
     const int rec = L.open(d.name, golden::op_name(d.kind), Pass::kUpdate);
     if (d.kind == OpKind::kBnRelu) {
       const int64_t c = d.out_shape[0];
+      // The BN unit computed the updated accumulators in the forward's statistics beat (the
+      // backend's outcome: the RTL's in co-simulation); this pass writes them back.
       elementwise(rec, 2 * c, {2, 0, 0}, {b(2 * c, 8), b(2 * c, 8), 8 * c, 8 * c}, fs ? std::function<void()>([&] {
-        golden::bn_update_running(fs->running[static_cast<size_t>(i)], values[static_cast<size_t>(i)].stats, fs->bn_decay_shift);
+        fs->running[static_cast<size_t>(i)] = std::move(values[static_cast<size_t>(i)].running);
       }) : nullptr);
     }
     for (size_t q = static_cast<size_t>(p); q < params.size() && params[q].node == i; ++q) {

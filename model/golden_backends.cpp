@@ -40,6 +40,10 @@ SqOutcome GoldenShiftQuantizerBackend::run(const SqJob& job) {
 BnForwardOutcome GoldenBnBackend::forward(const BnForwardJob& job) {
   BnForwardOutcome o;
   o.stats = golden::bn_batch_statistics(job.x, threads_);
+  if (job.running.mean_acc.size() != o.stats.mean.size() || job.running.sigma_acc.size() != o.stats.mean.size())
+    throw std::invalid_argument("bn forward: running accumulators do not match the channel count");
+  o.running = job.running;
+  golden::bn_update_running(o.running, o.stats, job.decay_shift);
   golden::BnForward bn = golden::bn_forward(job.x, o.stats, job.gamma, job.beta, threads_);
   golden::ReluForward r = golden::relu_quantize(bn.y);
   o.xhat = std::move(bn.xhat);

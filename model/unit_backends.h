@@ -77,14 +77,17 @@ class ShiftQuantizerBackend {
 };
 
 // ---- bn_unit -------------------------------------------------------------------------------
-// Forward of a bnrelu node in training mode: batch statistics (pass 1), normalise + affine
-// + ReLU quantization (pass 2).
+// Forward of a bnrelu node in training mode: batch statistics (pass 1) with the running
+// statistics update, normalise + affine + ReLU quantization (pass 2).
 struct BnForwardJob {
   golden::Tensor<int32_t> x;  // {N, C, H, W} or {N, C}
   golden::Tensor<int16_t> gamma, beta;
+  golden::BnRunning running;  // the node's accumulators before this step, C channels
+  int decay_shift = golden::kBnDecayShift;
 };
 struct BnForwardOutcome {
   golden::BnStats stats;
+  golden::BnRunning running;     // golden bn_update_running(job.running, stats, job.decay_shift)
   golden::Tensor<int16_t> xhat;  // kept for the backward pass
   golden::Tensor<int32_t> y;     // BN output on 2^-14 (before ReLU)
   golden::Tensor<uint8_t> act;   // ReLU-quantized activation

@@ -13,7 +13,7 @@ namespace octet::sim {
 
 namespace {
 constexpr int kModeTrain = 0, kModeBackward = 2;  // octet_pkg::bn_mode_e
-constexpr unsigned kSigmaBits = 56, kRecipBits = 25, kLogBits = 6, kExpBits = 8;
+constexpr unsigned kSigmaBits = 56, kRecipBits = 25, kLogBits = 6, kExpBits = 8, kDecayBits = 6;
 
 // {N, C, H, W} or {N, C}: batch, channels, elements per channel and image.
 struct Layout {
@@ -74,9 +74,6 @@ int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
   reset();
   stat_ready_.write(true);
   out_ready_.write(true);
-  cmd_mean_acc_.write(0);  // the running statistics are the model's (golden) business
-  cmd_sigma_acc_.write(0);
-  cmd_decay_.write(static_cast<uint32_t>(golden::kBnDecayShift));
   const int C = static_cast<int>(chans.size());
   int64_t total_beats = 0;
   for (const Channel& ch : chans) total_beats += 2 * ((ch.n + kBnLanes - 1) / kBnLanes);
@@ -100,6 +97,9 @@ int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
       cmd_gamma_.write(static_cast<uint16_t>(ch.gamma));
       cmd_beta_.write(static_cast<uint16_t>(ch.beta));
       cmd_sigma_.write(static_cast<uint64_t>(ch.sigma));
+      cmd_mean_acc_.write(static_cast<uint64_t>(ch.mean_acc));
+      cmd_sigma_acc_.write(static_cast<uint64_t>(ch.sigma_acc));
+      cmd_decay_.write(static_cast<uint32_t>(ch.decay));
       cmd_e1_.write(static_cast<uint32_t>(low_bits(ch.e1, kExpBits)));
     }
     // Element beats of the active channel (pass 1 and pass 2 replay the same beats).
@@ -137,6 +137,8 @@ int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
         ch.sigma_out = static_cast<int64_t>(stat_sigma_.read() & ((uint64_t{1} << kSigmaBits) - 1));
         ch.recip = static_cast<int64_t>(stat_recip_.read() & ((uint32_t{1} << kRecipBits) - 1));
         ch.recip_shift = static_cast<int>(stat_recip_shift_.read() & ((1u << kLogBits) - 1));
+        ch.mean_acc_out = static_cast<int64_t>(stat_mean_acc_.read());
+        ch.sigma_acc_out = static_cast<int64_t>(stat_sigma_acc_.read());
         ch.g_gamma = static_cast<int32_t>(stat_g_gamma_.read());
         ch.g_beta = static_cast<int32_t>(stat_g_beta_.read());
         phase = 3;
@@ -168,6 +170,11 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
   const Layout lay = layout_of(job.x.shape);
   const int a = job.x.exp + 15;
   if (a < 0 || a > 15) throw std::invalid_argument("bn_unit cosim: x exponent outside -15 ... 0");
+  if (job.decay_shift < 0 || job.decay_shift >= (1 << kDecayBits))
+    throw std::invalid_argument("bn_unit cosim: decay shift outside 0 ... 63");
+  if (static_cast<int64_t>(job.running.mean_acc.size()) != lay.channels ||
+      static_cast<int64_t>(job.running.sigma_acc.size()) != lay.channels)
+    throw std::invalid_argument("bn_unit cosim: running accumulators do not match the channel count");
   std::vector<Channel> chans(static_cast<size_t>(lay.channels));
   for (int64_t c = 0; c < lay.channels; ++c) {
     Channel& ch = chans[static_cast<size_t>(c)];
@@ -176,6 +183,9 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
     ch.in_shift = a;
     ch.gamma = job.gamma.data[static_cast<size_t>(c)];
     ch.beta = job.beta.data[static_cast<size_t>(c)];
+    ch.mean_acc = job.running.mean_acc[static_cast<size_t>(c)];
+    ch.sigma_acc = job.running.sigma_acc[static_cast<size_t>(c)];
+    ch.decay = job.decay_shift;
     for (int64_t i = 0; i < ch.n; ++i) ch.data.push_back(job.x.data[lay.at(c, i)]);
   }
   std::vector<Channel> result;
@@ -190,6 +200,7 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
   const model::BnForwardOutcome want = golden_.forward(job);
   model::BnForwardOutcome got;
   got.stats = want.stats;  // count and input shift; the per-channel fields from the RTL below
+  got.running = want.running;
   got.xhat = golden::Tensor<int16_t>(job.x.shape, want.xhat.exp);
   got.y = golden::Tensor<int32_t>(job.x.shape, want.y.exp);
   for (int64_t c = 0; c < lay.channels; ++c) {
@@ -198,6 +209,8 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
     got.stats.sigma[c] = ch.sigma_out;
     got.stats.recip[c] = ch.recip;
     got.stats.recip_shift[c] = ch.recip_shift;
+    got.running.mean_acc[c] = ch.mean_acc_out;
+    got.running.sigma_acc[c] = ch.sigma_acc_out;
     for (int64_t i = 0; i < ch.n; ++i) {
       got.xhat.data[lay.at(c, i)] = ch.xhat_out[static_cast<size_t>(i)];
       got.y.data[lay.at(c, i)] = ch.y[static_cast<size_t>(i)];
@@ -220,9 +233,11 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
   check("sigma", per_channel, want.stats.sigma, got.stats.sigma);
   check("recip", per_channel, want.stats.recip, got.stats.recip);
   check("recip_shift", per_channel, want.stats.recip_shift, got.stats.recip_shift);
+  check("mean_acc", per_channel, want.running.mean_acc, got.running.mean_acc);
+  check("sigma_acc", per_channel, want.running.sigma_acc, got.running.sigma_acc);
   check("xhat", job.x.shape, want.xhat.data, got.xhat.data);
   check("y", job.x.shape, want.y.data, got.y.data);
-  stats_.values += 4 * lay.channels + 2 * job.x.size();
+  stats_.values += 6 * lay.channels + 2 * job.x.size();
   return got;
 }
 

@@ -45,10 +45,12 @@ class RtlBnUnit : public RtlUnit, public model::BnBackend {
     int in_shift = 0, e1 = 0;
     int16_t gamma = 0, beta = 0;
     int64_t sigma = 0;
+    int64_t mean_acc = 0, sigma_acc = 0;  // running accumulators (train)
+    int decay = 0;
     std::vector<int32_t> data;   // x or dy
     std::vector<int16_t> xhat;   // backward input
     // results
-    int64_t mean = 0, sigma_out = 0, recip = 0;
+    int64_t mean = 0, sigma_out = 0, recip = 0, mean_acc_out = 0, sigma_acc_out = 0;
     int recip_shift = 0;
     int32_t g_gamma = 0, g_beta = 0;
     std::vector<int16_t> xhat_out;

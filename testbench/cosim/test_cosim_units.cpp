@@ -241,6 +241,7 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
     fj.beta = golden::Tensor<int16_t>({C}, -7);
     for (auto& v : fj.gamma.data) v = static_cast<int16_t>(draw(g, -300, 300));
     for (auto& v : fj.beta.data) v = static_cast<int16_t>(draw(g, -300, 300));
+    fj.running = golden::BnRunning(C);  // the initial accumulators; random ones in BnRunningStatistics...
     const std::string what = "shape " + std::to_string(shape.size()) + "-D C=" + std::to_string(C) + " N=" + std::to_string(N);
     const model::BnForwardOutcome f = rtl.forward(fj);
     const model::BnForwardOutcome fw = golden.forward(fj);
@@ -269,11 +270,65 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
     ASSERT_EQ(b.g_beta.data, bw.g_beta.data) << what;
     EXPECT_EQ(b.cycles, C * (2 * ceil_div(N, L) + 73)) << what;  // backward
     jobs += 2;
-    values += (4 * C + 2 * C * N) + (2 * C + C * N);
+    values += (6 * C + 2 * C * N) + (2 * C + C * N);
   }
   EXPECT_EQ(rtl.stats().values, values);
   std::printf("[  cosim   ] bn_unit: %lld jobs (train forward, backward), %lld values equal, cycles = per-channel "
               "formula on every job\n", static_cast<long long>(jobs), static_cast<long long>(values));
+}
+
+// The train command's running-statistics update (cmd_*_acc_i, cmd_decay_i -> stat_*_acc_o)
+// against golden bn_update_running of the golden batch statistics, with random accumulators
+// (a scale like the data's, or the initial state) and decay shifts.
+TEST(CosimUnits, BnRunningStatisticsMatchGoldenUpdate) {
+  Rng g(test_seed("CosimUnits.BnRunning", 7));
+  sim::RtlBnUnit& rtl = *sim::rtl_units().bn;
+  int64_t jobs = 0, channels = 0, changed = 0;
+  for (int i = 0; i < 24; ++i) {
+    const golden::Shape shape = draw(g, 0, 3) == 0 ? golden::Shape{draw(g, 1, 16), draw(g, 1, 8)}
+                                                   : golden::Shape{draw(g, 1, 4), draw(g, 1, 6), draw(g, 1, 5), draw(g, 1, 5)};
+    const int64_t C = shape[1];
+    model::BnForwardJob fj;
+    fj.x = golden::Tensor<int32_t>(shape, static_cast<int>(draw(g, -15, 0)));
+    const int64_t mag = int64_t{1} << draw(g, 1, 20), offset = draw(g, -mag, mag);
+    for (auto& v : fj.x.data) v = static_cast<int32_t>(offset + draw(g, -mag, mag));
+    fj.gamma = golden::Tensor<int16_t>({C}, -7);
+    fj.beta = golden::Tensor<int16_t>({C}, -7);
+    for (auto& v : fj.gamma.data) v = static_cast<int16_t>(draw(g, -300, 300));
+    for (auto& v : fj.beta.data) v = static_cast<int16_t>(draw(g, -300, 300));
+    fj.running = golden::BnRunning(C);
+    const int acc_bits = 21 + 8 + (fj.x.exp + 15);  // |μ| < 2^(21 + a) on 2^-15, accumulators on 2^-23
+    for (int64_t c = 0; c < C; ++c)
+      if (draw(g, 0, 3) != 0) {
+        fj.running.mean_acc[static_cast<size_t>(c)] = draw(g, -(int64_t{1} << acc_bits), int64_t{1} << acc_bits);
+        fj.running.sigma_acc[static_cast<size_t>(c)] = draw(g, 0, int64_t{1} << acc_bits);
+      }
+    fj.decay_shift = i == 0 ? golden::kBnDecayShift : static_cast<int>(draw(g, 1, 16));
+    golden::BnRunning want = fj.running;
+    golden::bn_update_running(want, golden::bn_batch_statistics(fj.x), fj.decay_shift);
+    const std::string what = "C=" + std::to_string(C) + " a=" + std::to_string(fj.x.exp + 15) +
+                             " decay=" + std::to_string(fj.decay_shift);
+    const model::BnForwardOutcome f = rtl.forward(fj);
+    ASSERT_EQ(f.running.mean_acc, want.mean_acc) << what;
+    ASSERT_EQ(f.running.sigma_acc, want.sigma_acc) << what;
+    for (int64_t c = 0; c < C; ++c)
+      changed += want.mean_acc[static_cast<size_t>(c)] != fj.running.mean_acc[static_cast<size_t>(c)] &&
+                 want.sigma_acc[static_cast<size_t>(c)] != fj.running.sigma_acc[static_cast<size_t>(c)];
+    ++jobs;
+    channels += C;
+  }
+  EXPECT_GT(changed, channels / 2) << "the update left the accumulators as they were: the comparison proves little";
+  std::printf("[  cosim   ] bn_unit: %lld train jobs, running mean_acc and sigma_acc equal to golden "
+              "bn_update_running on %lld channels\n", static_cast<long long>(jobs), static_cast<long long>(channels));
+}
+
+TEST(CosimUnits, BnForwardRejectsRunningOfAnotherChannelCount) {
+  model::BnForwardJob fj;
+  fj.x = golden::Tensor<int32_t>({2, 3}, -7);
+  fj.gamma = golden::Tensor<int16_t>({3}, -7);
+  fj.beta = golden::Tensor<int16_t>({3}, -7);
+  fj.running = golden::BnRunning(2);
+  EXPECT_THROW(sim::rtl_units().bn->forward(fj), std::invalid_argument);
 }
 
 TEST(CosimUnits, FactoryRejectsOtherArraySizes) {
