@@ -497,22 +497,23 @@ struct Controller::Impl {
     return job.network->nodes[static_cast<size_t>(d.inputs[0])].kind != OpKind::kInput;
   }
 
-  // E2 of the error at a conv / linear output (flag quantization), as hardware codes.
-  Tensor<int32_t> quantize_e2(int rec, int i, int64_t n) {
-    Tensor<int32_t> e2;
-    const Handoff home = home_of_err(i);
-    sq(rec, SqMode::kFlag, n, kWideBytes, kE2Bytes,
+  // The error arriving at node i through the shift-quantizer: E2 (flag quantization, as
+  // hardware codes) at a conv / linear output, E1 (SQ) at a bnrelu output.
+  Tensor<int32_t> quantize_error(int rec, int i, int64_t n, SqMode mode, double out_bytes) {
+    Tensor<int32_t> q;
+    sq(rec, mode, n, kWideBytes, out_bytes,
        fs ? std::function<SqJob()>([&] {
          SqJob j;
-         j.mode = SqMode::kFlag;
+         j.mode = mode;
          j.in = err[static_cast<size_t>(i)];
          j.bits = golden::kIntErrorBits;
          return j;
        })
           : nullptr,
-       [&](SqOutcome& o) { e2 = std::move(o.out); }, home);
-    return e2;
+       [&](SqOutcome& o) { q = std::move(o.out); }, home_of_err(i));
+    return q;
   }
+  Tensor<int32_t> quantize_e2(int rec, int i, int64_t n) { return quantize_error(rec, i, n, SqMode::kFlag, kE2Bytes); }
 
   // G = CQ(G_raw + weight decay) through the shift-quantizer.
   void quantize_gradient(int rec, int p, int64_t n, Tensor<int64_t> g_raw, Handoff home) {
@@ -607,17 +608,7 @@ struct Controller::Impl {
       }
       case OpKind::kBnRelu: {
         const int rec = L.open(d.name, "bnrelu", Pass::kBackwardData);
-        Tensor<int32_t> e1;
-        sq(rec, SqMode::kShift, n_out, kWideBytes, kE1Bytes,
-           fs ? std::function<SqJob()>([&] {
-             SqJob j;
-             j.mode = SqMode::kShift;
-             j.in = err[static_cast<size_t>(i)];
-             j.bits = golden::kIntErrorBits;
-             return j;
-           })
-              : nullptr,
-           [&](SqOutcome& o) { e1 = std::move(o.out); }, home_of_err(i));
+        Tensor<int32_t> e1 = quantize_error(rec, i, n_out, SqMode::kShift, kE1Bytes);
         // Two passes over E1, x̂, mask (FP32: dy, x); dx out.
         const Handoff dx_home = need ? contribution_home(i, d.inputs[0], n_in) : Handoff{};
         const StreamTraffic t = Io{}.dram(2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), 0, 8 * n_out, 0)
