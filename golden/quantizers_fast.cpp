@@ -1,0 +1,247 @@
+#include "golden/quantizers_fast.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "golden/int_math.h"
+#include "golden/parallel.h"
+#include "golden/simd_clones.h"
+
+namespace octet::golden {
+
+namespace {
+
+constexpr uint64_t kInt32MagnitudeLimit = uint64_t{1} << 31;  // max|x| below this: 32-bit lanes
+
+// a * 2^shift on a magnitude, branch-free: ((a << ls) + bias + ((a >> s) & parity)) >> s.
+// A right shift (s >= 1, ls = 0) rounds half to even: adding 2^(s-1) - 1 plus the bit that
+// lands in the result's lsb carries into it exactly when the dropped part is above half,
+// or equal to half with an odd quotient. A left shift has s = 0, bias = parity = 0.
+template <typename U>
+struct Scale {
+  int ls = 0;
+  int s = 0;
+  U bias = 0;
+  U parity = 0;
+};
+
+template <typename U>
+Scale<U> make_scale(int shift) {
+  if (shift >= 0) return Scale<U>{shift, 0, 0, 0};
+  const int s = -shift;
+  return Scale<U>{0, s, static_cast<U>((U{1} << (s - 1)) - 1), 1};
+}
+
+template <typename U>
+[[gnu::always_inline]] inline U apply(U a, const Scale<U>& c) {
+  return ((a << c.ls) + c.bias + ((a >> c.s) & c.parity)) >> c.s;
+}
+
+// Sign mask (all ones for negative) and magnitude of an element read from int64 as S.
+template <typename S, typename U>
+[[gnu::always_inline]] inline U sign_mask(int64_t x) {
+  return static_cast<S>(x) < 0 ? ~U{0} : U{0};
+}
+
+template <typename S, typename U>
+[[gnu::always_inline]] inline void shift_quantize_lanes(const int64_t* __restrict x, int32_t* __restrict out,
+                                                        int64_t n, Scale<U> sc, U lim) {
+  for (int64_t i = 0; i < n; ++i) {
+    const U sgn = sign_mask<S, U>(x[i]);
+    const U a = (static_cast<U>(static_cast<S>(x[i])) ^ sgn) - sgn;
+    U q = apply(a, sc);
+    q = q < lim ? q : lim;
+    out[i] = static_cast<int32_t>((q ^ sgn) - sgn);
+  }
+}
+
+// Flag quantizer: fine grid below `fine_below` (0: never), else the clipped coarse grid.
+template <typename S, typename U>
+[[gnu::always_inline]] inline void flag_quantize_lanes(const int64_t* __restrict x, int32_t* __restrict out, int64_t n,
+                                                       Scale<U> fine, Scale<U> coarse, U lim, int coarse_unit_log2,
+                                                       U fine_below) {
+  for (int64_t i = 0; i < n; ++i) {
+    const U sgn = sign_mask<S, U>(x[i]);
+    const U a = (static_cast<U>(static_cast<S>(x[i])) ^ sgn) - sgn;
+    const U f = apply(a, fine);
+    U c = apply(a, coarse);
+    c = (c < lim ? c : lim) << coarse_unit_log2;
+    const U p = a < fine_below ? f : c;
+    out[i] = static_cast<int32_t>((p ^ sgn) - sgn);
+  }
+}
+
+OCTET_SIMD_CLONES void min_max_kernel(const int64_t* __restrict x, int64_t n, int64_t* lo_out, int64_t* hi_out) {
+  int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+  for (int64_t i = 0; i < n; ++i) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  *lo_out = lo;
+  *hi_out = hi;
+}
+
+OCTET_SIMD_CLONES void shift_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> sc, uint32_t lim) {
+  shift_quantize_lanes<int32_t, uint32_t>(x, out, n, sc, lim);
+}
+OCTET_SIMD_CLONES void shift_quantize_64(const int64_t* x, int32_t* out, int64_t n, Scale<uint64_t> sc, uint64_t lim) {
+  shift_quantize_lanes<int64_t, uint64_t>(x, out, n, sc, lim);
+}
+OCTET_SIMD_CLONES void flag_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> fine,
+                                        Scale<uint32_t> coarse, uint32_t lim, int unit_log2, uint32_t fine_below) {
+  flag_quantize_lanes<int32_t, uint32_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
+}
+OCTET_SIMD_CLONES void flag_quantize_64(const int64_t* x, int32_t* out, int64_t n, Scale<uint64_t> fine,
+                                        Scale<uint64_t> coarse, uint64_t lim, int unit_log2, uint64_t fine_below) {
+  flag_quantize_lanes<int64_t, uint64_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
+}
+
+// Constant-factor quantizer over elements [begin, end): `drop` bits below the output grid.
+// The reference draws only when the dropped fraction is nonzero; drawing always gives the
+// same result (a zero fraction is never above a draw) and keeps the loop branch-free.
+OCTET_SIMD_CLONES void cq_kernel(const int64_t* __restrict x, int32_t* __restrict out, int64_t begin, int64_t end,
+                                 int drop, uint64_t lim, uint64_t key) {
+  if (drop <= 0) {
+    for (int64_t i = begin; i < end; ++i) {
+      const uint64_t sgn = x[i] < 0 ? ~uint64_t{0} : 0;
+      const uint64_t a = (static_cast<uint64_t>(x[i]) ^ sgn) - sgn;
+      uint64_t q = a << -drop;
+      q = q < lim ? q : lim;
+      out[i] = static_cast<int32_t>((q ^ sgn) - sgn);
+    }
+    return;
+  }
+  const uint64_t mask = (uint64_t{1} << drop) - 1;
+  for (int64_t i = begin; i < end; ++i) {
+    const uint64_t sgn = x[i] < 0 ? ~uint64_t{0} : 0;
+    const uint64_t a = (static_cast<uint64_t>(x[i]) ^ sgn) - sgn;
+    const uint64_t draw = mix64(key + (static_cast<uint64_t>(i) + 1) * kSplitMixGamma) >> (64 - drop);
+    uint64_t q = (a >> drop) + (draw < (a & mask) ? 1 : 0);
+    q = q < lim ? q : lim;
+    out[i] = static_cast<int32_t>((q ^ sgn) - sgn);
+  }
+}
+
+// Below this many elements per worker, starting threads costs more than it saves.
+constexpr int64_t kMinElementsPerThread = 32 * 1024;
+
+int worker_count(int64_t n, int threads) {
+  return static_cast<int>(std::clamp<int64_t>(n / kMinElementsPerThread, 1, std::max(1, threads)));
+}
+
+// Runs f(chunk, begin, end) over `workers` contiguous chunks of [0, n).
+template <typename F>
+void for_each_chunk(int64_t n, int workers, F f) {
+  if (workers <= 1) {
+    f(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  parallel_for(workers, workers, [&](int64_t c) { f(c, c * n / workers, (c + 1) * n / workers); });
+}
+
+void check_input(const char* quantizer, const Tensor<int64_t>& x) {
+  if (x.empty()) throw std::invalid_argument(std::string(quantizer) + ": empty tensor");
+}
+
+int scale_of(uint64_t m) { return m == 0 ? 0 : round_log2(m); }
+
+}  // namespace
+
+uint64_t max_magnitude_fast(const int64_t* x, int64_t n, int threads) {
+  if (n <= 0) return 0;
+  const int workers = worker_count(n, threads);
+  std::vector<int64_t> lo(static_cast<size_t>(workers)), hi(static_cast<size_t>(workers));
+  for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
+    min_max_kernel(x + begin, end - begin, &lo[static_cast<size_t>(c)], &hi[static_cast<size_t>(c)]);
+  });
+  uint64_t m = 0;
+  for (int c = 0; c < workers; ++c) {
+    if (hi[c] > 0) m = std::max(m, static_cast<uint64_t>(hi[c]));
+    if (lo[c] < 0) m = std::max(m, 0 - static_cast<uint64_t>(lo[c]));
+  }
+  return m;
+}
+
+int tensor_scale_log2_fast(const int64_t* x, int64_t n, int threads) {
+  return scale_of(max_magnitude_fast(x, n, threads));
+}
+
+Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads) {
+  check_bits("shift_quantize", k);
+  check_input("shift_quantize", x);
+  const int64_t n = x.size();
+  const int workers = worker_count(n, threads);
+  const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
+  const int r = scale_of(m);
+  Tensor<int32_t> out(x.shape, x.exp + r - (k - 1));
+  const int shift = (k - 1) - r;  // the payload is |x| * 2^shift
+  const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;
+  const int64_t* in = x.data.data();
+  int32_t* o = out.data.data();
+  // 32-bit lanes: |x| < 2^31; a left shift happens only for r <= k-1 (then |x| << shift < 2^k);
+  // a right shift adds at most 2^30 to |x|. Either way no uint32 overflow.
+  const bool narrow = m < kInt32MagnitudeLimit;
+  for_each_chunk(n, workers, [&](int64_t, int64_t begin, int64_t end) {
+    if (narrow)
+      shift_quantize_32(in + begin, o + begin, end - begin, make_scale<uint32_t>(shift), static_cast<uint32_t>(lim));
+    else  // r >= 31 > k-1: a right shift by at most 62 of |x| <= 2^63; the sum stays below 2^64
+      shift_quantize_64(in + begin, o + begin, end - begin, make_scale<uint64_t>(shift), lim);
+  });
+  return out;
+}
+
+Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads) {
+  check_bits("flag_quantize", k, kMaxFlagBits);
+  check_input("flag_quantize", x);
+  const int64_t n = x.size();
+  const int workers = worker_count(n, threads);
+  const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
+  const int r = scale_of(m);
+  Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1));
+  const int coarse_shift = r - (k - 1);
+  const int fine_shift = coarse_shift - (k - 1);
+  const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;
+  // Fine grid iff |x| < 2^coarse_shift; for coarse_shift <= 0 only 0 qualifies, and 0 maps to 0
+  // on either grid, so the fine grid is then never chosen. coarse_shift <= 62 (r <= 63).
+  const uint64_t fine_below = coarse_shift <= 0 ? 0 : uint64_t{1} << coarse_shift;
+  const int64_t* in = x.data.data();
+  int32_t* o = out.data.data();
+  // 32-bit lanes: the selected grid's value is < 2^(k-1) fine units or a clipped coarse value
+  // (< 2^30); a left shift by -shift happens only for r <= 2(k-1) where it stays below 2^31
+  // on the chosen grid; the unchosen grid may wrap, which is harmless in unsigned lanes.
+  const bool narrow = m < kInt32MagnitudeLimit;
+  for_each_chunk(n, workers, [&](int64_t, int64_t begin, int64_t end) {
+    if (narrow)
+      flag_quantize_32(in + begin, o + begin, end - begin, make_scale<uint32_t>(-fine_shift),
+                       make_scale<uint32_t>(-coarse_shift), static_cast<uint32_t>(lim), k - 1,
+                       static_cast<uint32_t>(fine_below));
+    else
+      flag_quantize_64(in + begin, o + begin, end - begin, make_scale<uint64_t>(-fine_shift),
+                       make_scale<uint64_t>(-coarse_shift), lim, k - 1, fine_below);
+  });
+  return out;
+}
+
+Tensor<int32_t> constant_factor_quantize_fast(const Tensor<int64_t>& x, const CqParams& p, int threads) {
+  if (p.log2_scale < 1 || p.log2_scale > kMaxBits - 1)
+    throw std::invalid_argument("constant_factor_quantize: log2 of the gradient scale s=" +
+                                std::to_string(p.log2_scale) + " outside [1, 30]");
+  check_input("constant_factor_quantize", x);
+  const int64_t n = x.size();
+  const int workers = worker_count(n, threads);
+  const int r = scale_of(max_magnitude_fast(x.data.data(), n, workers));
+  Tensor<int32_t> out(x.shape, p.out_exp);
+  const uint64_t lim = (uint64_t{1} << p.log2_scale) - 1;
+  // drop = r - s <= 62 (r <= 63, s >= 1); for drop <= 0, r <= s so |x| << -drop < 2^(s+1).
+  const int drop = r - p.log2_scale;
+  const int64_t* in = x.data.data();
+  int32_t* o = out.data.data();
+  for_each_chunk(n, workers,
+                 [&](int64_t, int64_t begin, int64_t end) { cq_kernel(in, o, begin, end, drop, lim, p.key.value); });
+  return out;
+}
+
+}  // namespace octet::golden

@@ -1,0 +1,16 @@
+// Fast, bit-identical twins of residual_add / error_add (residual.h, docs/numerics.md §5.3,
+// §7.4): one vectorised pass adds the aligned operands and records their ranges; only when
+// those ranges could overflow (or the exponents differ by more than the fast loop's shift)
+// does the reference run instead, so results and exceptions are the reference's.
+#pragma once
+
+#include <cstdint>
+
+#include "golden/tensor.h"
+
+namespace octet::golden {
+
+Tensor<int32_t> residual_add_fast(const Tensor<int32_t>& a, const Tensor<int32_t>& b, int threads = 1);
+Tensor<int64_t> error_add_fast(const Tensor<int64_t>& a, const Tensor<int64_t>& b, int threads = 1);
+
+}  // namespace octet::golden
