@@ -43,9 +43,11 @@ Tensor<int32_t> to_int32(const Tensor<uint8_t>& a) {
   return t;
 }
 
-// A node's value as an int32 tensor (streams as they are, activations widened).
-Tensor<int32_t> as_stream(const NodeDesc& d, const NodeValue& v) {
-  return d.value_kind == ValueKind::kActivation ? to_int32(v.act) : v.wide;
+// A node's value as an int32 tensor: a stream as it is (no copy), an activation widened into `tmp`.
+const Tensor<int32_t>& as_stream(const NodeDesc& d, const NodeValue& v, Tensor<int32_t>& tmp) {
+  if (d.value_kind != ValueKind::kActivation) return v.wide;
+  tmp = to_int32(v.act);
+  return tmp;
 }
 
 template <typename T>
@@ -175,7 +177,8 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
         break;
       }
       case OpKind::kBnRelu: {
-        const Tensor<int32_t> x = as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]]);
+        Tensor<int32_t> widened;
+        const Tensor<int32_t>& x = as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]], widened);
         v.stats = training ? bn_batch_statistics(x, opt.threads)
                            : bn_running_statistics(running[i], x.exp, x.size() / x.shape[1]);
         BnForward bn = bn_forward(x, v.stats, affine[p], affine[p + 1], opt.threads);
@@ -194,10 +197,12 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
       case OpKind::kAvgPool:
         v.act = avgpool_forward(f.values[d.inputs[0]].act, pool_params(d));
         break;
-      case OpKind::kAdd:
-        v.wide = residual_add(as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]]),
-                              as_stream(desc.nodes[d.inputs[1]], f.values[d.inputs[1]]));
+      case OpKind::kAdd: {
+        Tensor<int32_t> widened0, widened1;
+        v.wide = residual_add(as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]], widened0),
+                              as_stream(desc.nodes[d.inputs[1]], f.values[d.inputs[1]], widened1));
         break;
+      }
     }
   }
   return f;
@@ -283,8 +288,11 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
           accumulate(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)));
         break;
       case OpKind::kAdd:
-        for (int in : d.inputs)
-          if (desc_.nodes[in].kind != OpKind::kInput) accumulate(err[in], err[i]);
+        for (size_t k = 0; k < d.inputs.size(); ++k) {
+          const int in = d.inputs[k];
+          if (desc_.nodes[in].kind == OpKind::kInput) continue;
+          accumulate(err[in], k + 1 == d.inputs.size() ? std::move(err[i]) : err[i]);  // the last takes it
+        }
         break;
       case OpKind::kInput:
         break;

@@ -1,13 +1,17 @@
 // A minimal deterministic parallel-for: splits [0, n) into contiguous chunks, one per
 // thread. Integer kernels write disjoint outputs, so results never depend on the split.
+// The chunks run on a persistent worker pool (threads are not created per call: a training
+// step makes hundreds of calls); a call from inside a worker runs serially.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <thread>
-#include <vector>
+#include <functional>
 
 namespace octet::golden {
+
+// Runs chunk(t) for t in [0, chunks) on the pool (chunk 0 on the calling thread) and waits.
+void run_chunks(int chunks, const std::function<void(int)>& chunk);
 
 template <typename F>
 void parallel_for(int64_t n, int threads, F body) {
@@ -16,16 +20,12 @@ void parallel_for(int64_t n, int threads, F body) {
     for (int64_t i = 0; i < n; ++i) body(i);
     return;
   }
-  std::vector<std::thread> pool;
   const int64_t chunk = (n + threads - 1) / threads;
-  for (int t = 0; t < threads; ++t) {
+  const int chunks = static_cast<int>((n + chunk - 1) / chunk);
+  run_chunks(chunks, [&](int t) {
     const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
-    if (begin >= end) break;
-    pool.emplace_back([=, &body] {
-      for (int64_t i = begin; i < end; ++i) body(i);
-    });
-  }
-  for (auto& th : pool) th.join();
+    for (int64_t i = begin; i < end; ++i) body(i);
+  });
 }
 
 }  // namespace octet::golden

@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""Training speed of the same network three ways, measured in one run on this machine:
+octet-train integer (WAGEUBN), octet-train FP32 twin, and PyTorch FP32 (when Debian's
+python3-torch is installed; the row is skipped otherwise). Not a test: a benchmark to rerun.
+
+  /usr/bin/python3 tools/bench/training_speed.py --threads 2 [--images 6400] [--json out.json]
+
+Every row trains on the same Fashion-MNIST images with batch 64 and the same thread count.
+The octet rows come from octet-train's per-epoch log (images/s of the training loop only,
+no evaluation); the PyTorch row from tools/bench/pytorch_train.py (after 5 warm-up steps).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def octet_row(binary, mode, args):
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "log.json")
+        cmd = [binary, "--network", args.network, "--mode", mode, "--epochs", "1", "--batch", str(args.batch),
+               "--threads", str(args.threads), "--train-limit", str(args.images), "--test-limit", "256",
+               "--progress-every", "1000000", "--log", log]
+        print("+", " ".join(cmd), file=sys.stderr, flush=True)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        rec = json.load(open(log))[0]
+    return {"engine": f"octet-train {mode}", "images": args.images, "images_per_second": rec["images_per_second"],
+            "seconds": rec["seconds"]}
+
+
+def torch_row(args):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("training_speed: python3-torch is not installed; skipping the PyTorch row", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "torch.json")
+        steps = max(1, args.images // args.batch)
+        cmd = [sys.executable, os.path.join(ROOT, "tools/bench/pytorch_train.py"), "--network", args.network,
+               "--threads", str(args.threads), "--batch", str(args.batch), "--steps", str(steps), "--json", out]
+        print("+", " ".join(cmd), file=sys.stderr, flush=True)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rec = json.load(open(out))
+    return {"engine": f"pytorch {rec['version']} fp32", "images": steps * args.batch,
+            "images_per_second": rec["images_per_second"], "seconds": steps * args.batch / rec["images_per_second"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory holding bin/octet-train")
+    ap.add_argument("--network", default=os.path.join(ROOT, "networks/small_resnet.net"))
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--images", type=int, default=6400, help="training images per engine")
+    ap.add_argument("--json", default="", help="also write the rows here")
+    args = ap.parse_args()
+    binary = os.path.join(args.build, "bin", "octet-train")
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"training_speed: {binary}: not built (cmake --build build --target octet-train)")
+    rows = [octet_row(binary, "int8", args), octet_row(binary, "fp32", args)]
+    t = torch_row(args)
+    if t:
+        rows.append(t)
+    ref = t["images_per_second"] if t else None
+    print(f"\n{os.path.basename(args.network)}, batch {args.batch}, {args.threads} threads, "
+          f"{os.cpu_count()} CPUs ({platform_cpu()})")
+    print(f"{'engine':<26}{'images':>8}{'seconds':>10}{'img/s':>10}{'vs pytorch':>12}")
+    for r in rows:
+        rel = f"{r['images_per_second'] / ref:.2f}x" if ref else "-"
+        print(f"{r['engine']:<26}{r['images']:>8}{r['seconds']:>10.2f}{r['images_per_second']:>10.1f}{rel:>12}")
+    if args.json:
+        json.dump({"network": args.network, "threads": args.threads, "batch": args.batch, "rows": rows},
+                  open(args.json, "w"), indent=2)
+
+
+def platform_cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
