@@ -114,14 +114,19 @@ OCTET_SIMD_CLONES void cq_kernel(const int64_t* __restrict x, int32_t* __restric
     }
     return;
   }
+  // drop <= 62, so the draw, the fraction and a >> drop (+1) all lie below 2^62: signed
+  // compares (AVX2 has no unsigned 64-bit compare) give the same answers.
   const uint64_t mask = (uint64_t{1} << drop) - 1;
+  const auto lim_s = static_cast<int64_t>(lim);
+  uint64_t counter = key + (static_cast<uint64_t>(begin) + 1) * kSplitMixGamma;  // random_bits' argument
   for (int64_t i = begin; i < end; ++i) {
     const uint64_t sgn = x[i] < 0 ? ~uint64_t{0} : 0;
     const uint64_t a = (static_cast<uint64_t>(x[i]) ^ sgn) - sgn;
-    const uint64_t draw = mix64(key + (static_cast<uint64_t>(i) + 1) * kSplitMixGamma) >> (64 - drop);
-    uint64_t q = (a >> drop) + (draw < (a & mask) ? 1 : 0);
-    q = q < lim ? q : lim;
-    out[i] = static_cast<int32_t>((q ^ sgn) - sgn);
+    const auto draw = static_cast<int64_t>(mix64(counter) >> (64 - drop));
+    counter += kSplitMixGamma;
+    int64_t q = static_cast<int64_t>(a >> drop) + (draw < static_cast<int64_t>(a & mask) ? 1 : 0);
+    q = q < lim_s ? q : lim_s;
+    out[i] = static_cast<int32_t>((static_cast<uint64_t>(q) ^ sgn) - sgn);
   }
 }
 
