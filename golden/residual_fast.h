@@ -13,4 +13,8 @@ namespace octet::golden {
 Tensor<int32_t> residual_add_fast(const Tensor<int32_t>& a, const Tensor<int32_t>& b, int threads = 1);
 Tensor<int64_t> error_add_fast(const Tensor<int64_t>& a, const Tensor<int64_t>& b, int threads = 1);
 
+// into = into.empty() ? e : error_add(into, e), summing in place in `into`'s storage (no new
+// tensor, no zero fill). If error_add throws, the same exception leaves `into` unchanged.
+void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads = 1);
+
 }  // namespace octet::golden

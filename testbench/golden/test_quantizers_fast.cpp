@@ -288,6 +288,35 @@ bool adds_agree(const Tensor<T>& a, const Tensor<T>& b, Fast fast, Ref ref, cons
   return true;
 }
 
+// accumulate_error_fast(into, e) against into = into.empty() ? e : error_add(into, e), including
+// the state of `into` after an exception (the reference leaves it untouched).
+bool accumulate_agrees(const Tensor<int64_t>& into, const Tensor<int64_t>& e, const std::string& what) {
+  Tensor<int64_t> expected = into;
+  std::string expected_error;
+  try {
+    expected = into.empty() ? e : error_add(into, e);
+  } catch (const std::exception& ex) {
+    expected_error = std::string(typeid(ex).name()) + ": " + ex.what();
+  }
+  for (int th : kThreadCounts) {
+    Tensor<int64_t> got = into;
+    std::string error;
+    try {
+      accumulate_error_fast(got, e, th);
+    } catch (const std::exception& ex) {
+      error = std::string(typeid(ex).name()) + ": " + ex.what();
+    }
+    std::string d = error != expected_error ? fmt::format("error '{}' vs reference '{}'", error, expected_error) : "";
+    if (d.empty() && got.exp != expected.exp) d = fmt::format("exp {} vs reference {}", got.exp, expected.exp);
+    if (d.empty() && (got.shape != expected.shape || got.data != expected.data)) d = "payloads differ";
+    if (!d.empty()) {
+      ADD_FAILURE() << what << " threads=" << th << ": " << d;
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST(AddsFast, HandPickedCases) {
@@ -338,8 +367,38 @@ TEST(AddsFast, RandomOperandsMatchReference) {
     const std::string what = fmt::format("pair {} (n={} gap={} widths {} {})", t, n, gap, wa, wb);
     ASSERT_TRUE(adds_agree(random_tensor<int64_t>(gen, shape, ea, wa, zero_a),
                            random_tensor<int64_t>(gen, shape, eb, wb, zero_b), ef, er, "error_add " + what));
+    const Tensor<int64_t> a = random_tensor<int64_t>(gen, shape, ea, wa, zero_a);
+    const Tensor<int64_t> b = random_tensor<int64_t>(gen, shape, eb, wb, zero_b);
+    ASSERT_TRUE(accumulate_agrees(a, b, "accumulate_error_fast " + what));
     ASSERT_TRUE(adds_agree(random_tensor<int32_t>(gen, shape, ea, std::min(wa, 32), zero_a),
                            random_tensor<int32_t>(gen, shape, eb, std::min(wb, 32), zero_b), rf, rr,
                            "residual_add " + what));
   }
+}
+
+// The in-place sum's way back: a block late in a large tensor fails the range check, either
+// because a shift really overflows (the reference throws, `into` must come back unchanged)
+// or only because the check is conservative (the reference's exact sum must result).
+TEST(AddsFast, AccumulateUndoesPartialSums) {
+  const int64_t n = 200000;
+  std::mt19937_64 gen(99);
+  std::printf("seed=99\n");
+  Tensor<int64_t> into = random_tensor<int64_t>(gen, {n}, 1, 20, 10);
+  const Tensor<int64_t> e = random_tensor<int64_t>(gen, {n}, 0, 20, 10);
+  EXPECT_TRUE(accumulate_agrees(into, e, "plain"));
+  for (int64_t at : {int64_t{0}, n / 3, n / 2 + 7, n - 1}) {
+    Tensor<int64_t> overflowing = into;
+    overflowing.data[at] = kMax64 / 2 + 1;  // << 1 leaves int64
+    EXPECT_TRUE(accumulate_agrees(overflowing, e, fmt::format("shift overflow at {}", at)));
+    Tensor<int64_t> near = into, near_e = e;
+    near.data[at] = kMax64 / 4;  // 2^62 - 1 after the shift
+    near_e.data[at] = 5;
+    near_e.data[at == 0 ? 1 : at - 1] = kMax64 / 2;  // same block: the bound fails, every sum fits
+    near.data[at == 0 ? 1 : at - 1] = 0;
+    EXPECT_TRUE(accumulate_agrees(near, near_e, fmt::format("conservative bound at {}", at)));
+  }
+  EXPECT_TRUE(accumulate_agrees(Tensor<int64_t>{}, e, "empty into"));
+  EXPECT_TRUE(accumulate_agrees(Tensor<int64_t>({n}, 40), e, "zero into"));
+  EXPECT_TRUE(accumulate_agrees(into, Tensor<int64_t>({n}, 80), "zero e, far exponent"));
+  EXPECT_TRUE(accumulate_agrees(into, Tensor<int64_t>({n - 1}, 0), "shapes differ"));
 }
