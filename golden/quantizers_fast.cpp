@@ -16,7 +16,7 @@ namespace {
 
 constexpr uint64_t kInt32MagnitudeLimit = uint64_t{1} << 31;  // max|x| below this: 32-bit lanes
 
-// a * 2^shift on a magnitude, branch-free: ((a << ls) + bias + ((a >> s) & parity)) >> s.
+// A magnitude a times 2^shift (make_scale(shift)), branch-free: ((a << ls) + bias + ((a >> s) & parity)) >> s.
 // A right shift (s >= 1, ls = 0) rounds half to even: adding 2^(s-1) - 1 plus the bit that
 // lands in the result's lsb carries into it exactly when the dropped part is above half,
 // or equal to half with an odd quotient. A left shift has s = 0, bias = parity = 0.
@@ -40,7 +40,7 @@ template <typename U>
   return ((a << c.ls) + c.bias + ((a >> c.s) & c.parity)) >> c.s;
 }
 
-// Sign mask (all ones for negative) and magnitude of an element read from int64 as S.
+// All ones if the element, read from int64 as S, is negative; else zero.
 template <typename S, typename U>
 [[gnu::always_inline]] inline U sign_mask(int64_t x) {
   return static_cast<S>(x) < 0 ? ~U{0} : U{0};
