@@ -2,7 +2,8 @@
 // targets (-O3 without -mavx2); the loader picks the AVX2 clone on CPUs that have it.
 #pragma once
 
-#if defined(__x86_64__) && defined(__GNUC__)
+// OCTET_NO_SIMD_CLONES builds the baseline code only (a test checks that path on AVX2 hosts).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(OCTET_NO_SIMD_CLONES)
 #define OCTET_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define OCTET_SIMD_CLONES
