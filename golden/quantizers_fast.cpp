@@ -10,6 +10,10 @@
 #include "golden/parallel.h"
 #include "golden/simd_clones.h"
 
+#if OCTET_HAVE_SIMD_CLONES
+#include <immintrin.h>
+#endif
+
 namespace octet::golden {
 
 namespace {
@@ -74,7 +78,7 @@ template <typename S, typename U>
   }
 }
 
-OCTET_SIMD_CLONES void min_max_kernel(const int64_t* __restrict x, int64_t n, int64_t* lo_out, int64_t* hi_out) {
+void min_max_portable(const int64_t* __restrict x, int64_t n, int64_t* lo_out, int64_t* hi_out) {
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   for (int64_t i = 0; i < n; ++i) {
     lo = x[i] < lo ? x[i] : lo;
@@ -82,6 +86,46 @@ OCTET_SIMD_CLONES void min_max_kernel(const int64_t* __restrict x, int64_t n, in
   }
   *lo_out = lo;
   *hi_out = hi;
+}
+
+#if OCTET_HAVE_SIMD_CLONES
+// AVX2 has compare + blend but no 64-bit min/max; one accumulator pair would wait on the
+// compare-blend latency, so four independent pairs each take every fourth vector.
+__attribute__((target("avx2"))) void min_max_avx2(const int64_t* x, int64_t n, int64_t* lo_out, int64_t* hi_out) {
+  __m256i lo[4], hi[4];
+  for (int j = 0; j < 4; ++j) {
+    lo[j] = _mm256_set1_epi64x(std::numeric_limits<int64_t>::max());
+    hi[j] = _mm256_set1_epi64x(std::numeric_limits<int64_t>::min());
+  }
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 4; ++j) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i + 4 * j));
+      lo[j] = _mm256_blendv_epi8(lo[j], v, _mm256_cmpgt_epi64(lo[j], v));
+      hi[j] = _mm256_blendv_epi8(hi[j], v, _mm256_cmpgt_epi64(v, hi[j]));
+    }
+  int64_t l, h;
+  min_max_portable(x + i, n - i, &l, &h);
+  alignas(32) int64_t lanes_lo[4], lanes_hi[4];
+  for (int j = 0; j < 4; ++j) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes_lo), lo[j]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes_hi), hi[j]);
+    for (int k = 0; k < 4; ++k) {
+      l = std::min(l, lanes_lo[k]);
+      h = std::max(h, lanes_hi[k]);
+    }
+  }
+  *lo_out = l;
+  *hi_out = h;
+}
+#endif
+
+void min_max_kernel(const int64_t* x, int64_t n, int64_t* lo_out, int64_t* hi_out) {
+#if OCTET_HAVE_SIMD_CLONES
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return min_max_avx2(x, n, lo_out, hi_out);
+#endif
+  min_max_portable(x, n, lo_out, hi_out);
 }
 
 OCTET_SIMD_CLONES void shift_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> sc, uint32_t lim) {

@@ -17,18 +17,21 @@ struct Range {
   int64_t hi = std::numeric_limits<int64_t>::min();
 };
 
-// out = (a << sa) + (b << sb) for 0 <= sa, sb <= 31 (int32 operands: the sum fits int64
-// exactly), narrowed to int32; `sum` receives the range of the exact sums.
-OCTET_SIMD_CLONES void residual_add_kernel(const int32_t* __restrict a, const int32_t* __restrict b,
-                                           int32_t* __restrict out, int64_t n, int sa, int sb, Range* sum) {
-  int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+// out = (a << sa) + (b << sb) in 32-bit lanes for 0 <= sa, sb <= 31. Returns nonzero iff some
+// shift lost bits (shifting back does not restore the operand) or some sum left int32 (its
+// sign differs from both addends'); otherwise every element equals the reference's exact sum.
+OCTET_SIMD_CLONES uint32_t residual_add_kernel(const int32_t* __restrict a, const int32_t* __restrict b,
+                                               int32_t* __restrict out, int64_t n, int sa, int sb) {
+  uint32_t bad = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t s = (static_cast<int64_t>(a[i]) << sa) + (static_cast<int64_t>(b[i]) << sb);
-    lo = s < lo ? s : lo;
-    hi = s > hi ? s : hi;
+    const uint32_t x = static_cast<uint32_t>(a[i]) << sa, y = static_cast<uint32_t>(b[i]) << sb;
+    const uint32_t s = x + y;
+    bad |= static_cast<uint32_t>((static_cast<int32_t>(x) >> sa) ^ a[i]);
+    bad |= static_cast<uint32_t>((static_cast<int32_t>(y) >> sb) ^ b[i]);
+    bad |= ((s ^ x) & (s ^ y)) >> 31;
     out[i] = static_cast<int32_t>(s);
   }
-  *sum = Range{lo, hi};
+  return bad;
 }
 
 // out = (a << sa) + (b << sb) in wrapping uint64 arithmetic, 0 <= sa, sb <= 62; the operand
@@ -125,14 +128,13 @@ Tensor<int32_t> residual_add_fast(const Tensor<int32_t>& a, const Tensor<int32_t
   const int64_t n = a.size();
   Tensor<int32_t> out(a.shape, e);
   const int workers = worker_count(n, threads);
-  std::vector<Range> sums(static_cast<size_t>(workers));
+  std::vector<uint32_t> bad(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
-    residual_add_kernel(a.data.data() + begin, b.data.data() + begin, out.data.data() + begin, end - begin, sa, sb,
-                        &sums[static_cast<size_t>(c)]);
+    bad[static_cast<size_t>(c)] =
+        residual_add_kernel(a.data.data() + begin, b.data.data() + begin, out.data.data() + begin, end - begin, sa, sb);
   });
-  const Range s = merged(sums);
-  if (s.lo < std::numeric_limits<int32_t>::min() || s.hi > std::numeric_limits<int32_t>::max())
-    return residual_add(a, b);  // throws the reference's overflow error
+  for (uint32_t flag : bad)
+    if (flag != 0) return residual_add(a, b);  // throws the reference's overflow error
   return out;
 }
 

@@ -5,6 +5,8 @@
 // OCTET_NO_SIMD_CLONES builds the baseline code only (a test checks that path on AVX2 hosts).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(OCTET_NO_SIMD_CLONES)
 #define OCTET_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#define OCTET_HAVE_SIMD_CLONES 1  // also: hand-written AVX2 paths behind __builtin_cpu_supports
 #else
 #define OCTET_SIMD_CLONES
+#define OCTET_HAVE_SIMD_CLONES 0
 #endif
