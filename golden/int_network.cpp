@@ -16,6 +16,7 @@
 #include "golden/pooling.h"
 #include "golden/quantizers.h"
 #include "golden/residual.h"
+#include "golden/step_kernels.h"
 
 namespace octet::golden {
 
@@ -55,10 +56,6 @@ Tensor<T> reshaped(Tensor<T> t, Shape s) {
   if (shape_elements(s) != t.size()) throw std::logic_error("reshape changes the element count");
   t.shape = std::move(s);
   return t;
-}
-
-void accumulate(Tensor<int64_t>& into, Tensor<int64_t> e) {
-  into = into.empty() ? std::move(e) : error_add(into, e);
 }
 
 PoolParams pool_params(const NodeDesc& d) { return PoolParams{d.kernel, d.stride, d.pad, d.global}; }
@@ -153,6 +150,7 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
   const int64_t N = images.shape.at(0);
   if (images.shape != with_batch(N, desc.input().out_shape))
     throw std::invalid_argument("images do not match the network input shape");
+  const StepKernels k{opt.reference_kernels, opt.threads};
   Forward f;
   f.values.resize(desc.nodes.size());
   for (size_t i = 0; i < desc.nodes.size(); ++i) {
@@ -166,8 +164,7 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
       case OpKind::kConv: {
         const NodeValue& in = f.values[d.inputs[0]];
         const ConvParams cp{d.stride, d.pad};
-        v.wide = opt.reference_kernels ? conv2d_forward(in.act, weight8[p], cp)
-                                       : conv2d_forward_fast(in.act, weight8[p], cp, opt.threads);
+        v.wide = k.conv_forward(in.act, weight8[p], cp);
         break;
       }
       case OpKind::kLinear: {
@@ -199,8 +196,8 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
         break;
       case OpKind::kAdd: {
         Tensor<int32_t> widened0, widened1;
-        v.wide = residual_add(as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]], widened0),
-                              as_stream(desc.nodes[d.inputs[1]], f.values[d.inputs[1]], widened1));
+        v.wide = k.residual_add(as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]], widened0),
+                                as_stream(desc.nodes[d.inputs[1]], f.values[d.inputs[1]], widened1));
         break;
       }
     }
@@ -234,6 +231,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
   // Backward, in reverse node order; errors into a node are summed before it is processed.
   std::vector<Tensor<int64_t>> err(desc_.nodes.size());
   std::vector<Tensor<int32_t>> grads(params_.size());
+  const StepKernels k{options_.reference_kernels, options_.threads};
   err[desc_.output] = loss.error;
   for (int i = static_cast<int>(desc_.nodes.size()) - 1; i >= 0; --i) {
     const NodeDesc& d = desc_.nodes[i];
@@ -243,7 +241,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
     const int p = first_param_[i];
     const auto cq = [&](Tensor<int64_t> g_raw, int param) {
       if (options_.weight_decay_lambda >= 0) add_weight_decay(g_raw, weight8_[param], options_.weight_decay_lambda);
-      return constant_factor_quantize(g_raw, gradient_cq_params(seed_, step_, param, gscale_log2), options_.threads);
+      return k.constant_factor_quantize(g_raw, gradient_cq_params(seed_, step_, param, gscale_log2));
     };
     const bool input_needs_error = desc_.nodes[d.inputs[0]].kind != OpKind::kInput;
     switch (d.kind) {
@@ -251,47 +249,41 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
         const NodeValue& in = f.values[d.inputs[0]];
         const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
         grads[p + 1] = linear_bias_grad(err[i]);
-        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits, options_.threads);
+        const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
-        if (input_needs_error) accumulate(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));
+        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));
         break;
       }
       case OpKind::kConv: {
         const NodeValue& in = f.values[d.inputs[0]];
-        const Tensor<int32_t> e2 = flag_quantize(err[i], kErrorBits, options_.threads);
+        const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits);
         const ConvParams cp{d.stride, d.pad};
-        const bool ref = options_.reference_kernels;
-        const int th = options_.threads;
-        grads[p] = cq(ref ? conv2d_weight_grad(in.act, e2, cp, params_[p].shape)
-                          : conv2d_weight_grad_fast(in.act, e2, cp, params_[p].shape, th),
-                      p);
-        if (input_needs_error)
-          accumulate(err[d.inputs[0]], ref ? conv2d_backward_data(e2, weight8_[p], cp, in.act.shape)
-                                           : conv2d_backward_data_fast(e2, weight8_[p], cp, in.act.shape, th));
+        grads[p] = cq(k.conv_weight_grad(in.act, e2, cp, params_[p].shape), p);
+        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], k.conv_backward_data(e2, weight8_[p], cp, in.act.shape));
         break;
       }
       case OpKind::kBnRelu: {
-        const Tensor<int32_t> e1 = shift_quantize(err[i], kErrorBits, options_.threads);
+        const Tensor<int32_t> e1 = k.shift_quantize(err[i], kErrorBits);
         const Tensor<int32_t> dy = relu_backward(e1, v.mask);
         BnBackward b = bn_backward(dy, v.xhat, affine_[p], v.stats, options_.threads);
         grads[p] = std::move(b.g_gamma);
         grads[p + 1] = std::move(b.g_beta);
-        if (input_needs_error) accumulate(err[d.inputs[0]], std::move(b.dx));
+        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], std::move(b.dx));
         break;
       }
       case OpKind::kMaxPool:
         if (input_needs_error)
-          accumulate(err[d.inputs[0]], maxpool_backward(err[i], v.argmax, f.values[d.inputs[0]].act.shape));
+          k.accumulate_error(err[d.inputs[0]], maxpool_backward(err[i], v.argmax, f.values[d.inputs[0]].act.shape));
         break;
       case OpKind::kAvgPool:
         if (input_needs_error)
-          accumulate(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)));
+          k.accumulate_error(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)));
         break;
       case OpKind::kAdd:
-        for (size_t k = 0; k < d.inputs.size(); ++k) {
-          const int in = d.inputs[k];
+        for (size_t j = 0; j < d.inputs.size(); ++j) {
+          const int in = d.inputs[j];
           if (desc_.nodes[in].kind == OpKind::kInput) continue;
-          accumulate(err[in], k + 1 == d.inputs.size() ? std::move(err[i]) : err[i]);  // the last takes it
+          k.accumulate_error(err[in], j + 1 == d.inputs.size() ? std::move(err[i]) : err[i]);  // the last takes it
         }
         break;
       case OpKind::kInput:

@@ -15,8 +15,10 @@ Tensor<T> add_aligned(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
   const int e = std::min(a.exp, b.exp);
   Tensor<T> out(a.shape, e);
   for (int64_t i = 0; i < a.size(); ++i) {
-    const int64_t s = shift_left_checked(a.data[i], a.exp - e) + shift_left_checked(b.data[i], b.exp - e);
-    if (s > std::numeric_limits<T>::max() || s < std::numeric_limits<T>::min())
+    int64_t s;
+    const bool wrapped =
+        __builtin_add_overflow(shift_left_checked(a.data[i], a.exp - e), shift_left_checked(b.data[i], b.exp - e), &s);
+    if (wrapped || s > std::numeric_limits<T>::max() || s < std::numeric_limits<T>::min())
       throw std::overflow_error(std::string(op) + ": sum leaves the accumulator width");
     out.data[i] = static_cast<T>(s);
   }

@@ -90,6 +90,12 @@ TEST(Residual, AlignsToTheFinerExponentExactly) {
   EXPECT_EQ(error_add(e, z).exp, -10);
   const Tensor<int64_t> f({2}, {1, 1}, -12);
   EXPECT_EQ(error_add(e, f).data, (std::vector<int64_t>{13, 17}));
+  // An int64 sum that would wrap is an overflow error, at the same exponent as after alignment.
+  const Tensor<int64_t> near_max({2}, {INT64_MAX - 1, 5}, -3), two({2}, {2, 5}, -3);
+  EXPECT_THROW(error_add(near_max, two), std::overflow_error);
+  const Tensor<int64_t> near_min({1}, {INT64_MIN + 1}, 0), minus_two({1}, {-2}, 0);
+  EXPECT_THROW(error_add(near_min, minus_two), std::overflow_error);
+  EXPECT_EQ(error_add(near_min, Tensor<int64_t>({1}, {-1}, 0)).data, (std::vector<int64_t>{INT64_MIN}));
 }
 
 TEST(Softmax, TableMatchesExp2) {

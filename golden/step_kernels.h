@@ -1,0 +1,51 @@
+// The kernels of an integer training step, as the reference loop nests (the contract's
+// truth) or their fast twins (vectorised, threaded, tested bit-identical to the reference).
+// IntNetwork picks one set per run (IntTrainOptions::reference_kernels); results never differ.
+#pragma once
+
+#include "golden/conv.h"
+#include "golden/fast_conv.h"
+#include "golden/quantizers.h"
+#include "golden/quantizers_fast.h"
+#include "golden/residual.h"
+#include "golden/residual_fast.h"
+
+namespace octet::golden {
+
+struct StepKernels {
+  bool reference = false;
+  int threads = 1;
+
+  Tensor<int32_t> conv_forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p) const {
+    return reference ? conv2d_forward(x, w, p) : conv2d_forward_fast(x, w, p, threads);
+  }
+  Tensor<int64_t> conv_backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
+                                     const Shape& input_shape) const {
+    return reference ? conv2d_backward_data(e, w, p, input_shape)
+                     : conv2d_backward_data_fast(e, w, p, input_shape, threads);
+  }
+  Tensor<int64_t> conv_weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p,
+                                   const Shape& weight_shape) const {
+    return reference ? conv2d_weight_grad(x, e, p, weight_shape)
+                     : conv2d_weight_grad_fast(x, e, p, weight_shape, threads);
+  }
+  Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k) const {
+    return reference ? golden::shift_quantize(x, k, threads) : shift_quantize_fast(x, k, threads);
+  }
+  Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k) const {
+    return reference ? golden::flag_quantize(x, k, threads) : flag_quantize_fast(x, k, threads);
+  }
+  Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& q) const {
+    return reference ? golden::constant_factor_quantize(x, q, threads) : constant_factor_quantize_fast(x, q, threads);
+  }
+  Tensor<int32_t> residual_add(const Tensor<int32_t>& a, const Tensor<int32_t>& b) const {
+    return reference ? golden::residual_add(a, b) : residual_add_fast(a, b, threads);
+  }
+  // Sums an error into a node's accumulated error (the first one is taken as it is).
+  void accumulate_error(Tensor<int64_t>& into, Tensor<int64_t> e) const {
+    if (!reference) return accumulate_error_fast(into, std::move(e), threads);
+    into = into.empty() ? std::move(e) : error_add(into, e);
+  }
+};
+
+}  // namespace octet::golden
