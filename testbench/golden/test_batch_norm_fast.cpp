@@ -3,6 +3,7 @@
 // extremes that force the int128 fallback; in the AVX2 and the portable code, with 1, 2, 3 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -115,17 +116,25 @@ Tensor<int16_t> random_params(std::mt19937_64& gen, int64_t C) {
 
 // Statistics for the forward/backward tests: the batch's (when it has any), or inference
 // statistics from random running accumulators (means and σ' up to 2^55: the int128 fallback).
+// Or the batch's with σ' moved to a power of two >= 2^8: ρ = 2^24, and x̂ has rounding ties.
 BnStats random_stats(std::mt19937_64& gen, const Tensor<int32_t>& x) {
-  if (uniform(gen, 0, 3) != 0) {
+  const int64_t kind = uniform(gen, 0, 4);
+  if (kind <= 2) {
     try {
-      return bn_batch_statistics(x);
+      BnStats s = bn_batch_statistics(x);
+      if (kind == 2) {
+        for (auto& sigma : s.sigma) sigma = int64_t{1} << std::max(8, floor_log2(static_cast<uint64_t>(sigma)));
+        bn_fill_reciprocals(s);
+      }
+      return s;
     } catch (const std::exception&) {
     }
   }
   BnRunning r(x.shape[1]);
   const int bits = static_cast<int>(uniform(gen, 0, 62));
   for (auto& m : r.mean_acc) m = uniform(gen, -(int64_t{1} << bits), int64_t{1} << bits);
-  for (auto& s : r.sigma_acc) s = uniform(gen, 0, int64_t{1} << bits);
+  for (auto& s : r.sigma_acc)  // σ' a power of two makes ρ = 2^24 and rounding ties frequent
+    s = uniform(gen, 0, 2) ? uniform(gen, 0, int64_t{1} << bits) : int64_t{1} << (8 + uniform(gen, 0, bits / 2));
   return bn_running_statistics(r, x.exp, uniform(gen, 1, 1 << 24));
 }
 }  // namespace
@@ -250,7 +259,8 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
       s.input_shift = 1;
       for (int64_t c = 0; c < shape[1]; ++c) {
         s.mean.push_back(0);
-        s.sigma.push_back(uniform(gen, 1, int64_t{1} << uniform(gen, 0, 47)));
+        const int64_t sigma_bits = uniform(gen, 0, 47);  // σ' a power of two: rounding ties in dx
+        s.sigma.push_back(uniform(gen, 0, 1) ? int64_t{1} << sigma_bits : uniform(gen, 1, int64_t{1} << sigma_bits));
       }
       bn_fill_reciprocals(s);
     }
@@ -275,6 +285,34 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
     thrown_cases += ref_error.has_value();
   }
   std::printf("%d of %d cases throw in both\n", thrown_cases, kTrials);
+}
+
+TEST(BatchNormFast, BackwardWithAMeanGradientBeyondInt32) {
+  // mg = rdiv(dγ_raw·2^8, N) > 2^31 while max|U|·|cγ| < 2^63: large dy·x̂ of one sign, |γ| = 1 and
+  // ρ ≈ 2^23 (σ' = 2^(L+1) - 1), the int64 path with a 64-bit mg multiplier.
+  const unsigned seed = 1007;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  const auto modes = simd_modes();
+  for (int trial = 0; trial < 200; ++trial) {
+    const Shape shape{uniform(gen, 1, 3), uniform(gen, 1, 3), uniform(gen, 1, 7), uniform(gen, 1, 7)};
+    const auto dy = random_tensor<int32_t>(gen, shape, 45000, 47000, -20);
+    const auto xhat = random_tensor<int16_t>(gen, shape, 188, 198, -7);
+    Tensor<int16_t> gamma({shape[1]}, -7);
+    BnStats s;
+    s.count = dy.size() / shape[1];
+    for (int64_t c = 0; c < shape[1]; ++c) {
+      gamma.data[c] = static_cast<int16_t>(uniform(gen, 0, 1) ? 1 : -1);
+      s.mean.push_back(0);
+      s.sigma.push_back((int64_t{1} << uniform(gen, 5, 30)) - 1);
+    }
+    bn_fill_reciprocals(s);
+    const BnBackward ref = bn_backward(dy, xhat, gamma, s);
+    for (bool avx2 : modes) {
+      bn_relu_fast_set_avx2(avx2);
+      expect_same(bn_backward_fast(dy, xhat, gamma, s), ref, "trial " + std::to_string(trial));
+    }
+  }
 }
 
 TEST(BatchNormFast, BadInputsAreRejectedLikeTheReference) {
