@@ -10,6 +10,7 @@
 #include "golden/activation.h"
 #include "golden/activation_fast.h"
 #include "golden/batch_norm.h"
+#include "golden/int_math.h"
 #include "golden/tensor.h"
 
 namespace octet::golden {
@@ -35,6 +36,10 @@ BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, c
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
                                  int threads = 1);
+
+// isqrt(m) (int_math.h) from the double square root, corrected to the exact floor; the digit-by-digit
+// isqrt for m >= 2^100.
+uint64_t isqrt_via_double(uint128 m);
 
 // shift_right_round_half_even(v, s) without branches, for 1 <= s <= 62 and v + 2^(s-1) <= INT64_MAX:
 // v = q·2^s + r; adding 2^(s-1) - 1 + (q & 1) carries into q exactly when r > half, or r = half and

@@ -161,6 +161,24 @@ TEST(BatchNormFast, BranchFreeRoundingMatchesTheReferenceExhaustively) {
   }
 }
 
+TEST(BatchNormFast, SquareRootViaDoubleIsExact) {
+  // Around every perfect square t² (t random up to 2^64, and small), and at random m of every width.
+  const unsigned seed = 1008;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  for (int k = 0; k < 20000; ++k) {
+    const uint64_t t = k < 2000 ? static_cast<uint64_t>(k) : gen() >> uniform(gen, 0, 63);
+    const uint128 sq = static_cast<uint128>(t) * t;
+    for (int d = -2; d <= 2; ++d) {
+      const uint128 m = sq + static_cast<uint128>(static_cast<int128>(d));
+      if (d < 0 && sq < static_cast<uint128>(-d)) continue;
+      ASSERT_EQ(isqrt_via_double(m), isqrt(m)) << "t " << t << " d " << d;
+    }
+    const uint128 r = ((static_cast<uint128>(gen()) << 64) | gen()) >> uniform(gen, 0, 127);
+    ASSERT_EQ(isqrt_via_double(r), isqrt(r));
+  }
+}
+
 TEST(BatchNormFast, StatisticsAreBitIdentical) {
   const unsigned seed = 1001;
   std::printf("seed=%u\n", seed);
