@@ -79,37 +79,52 @@ __attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1
   mx = _mm256_max_epu32(mx, _mm256_abs_epi32(w));  // |INT32_MIN| = 2^31 as unsigned
 }
 
-__attribute__((target("avx2"))) Moments moments_avx2(const int32_t* x0, const ChannelView& v) {
-  __m256i s1 = _mm256_setzero_si256(), s2 = s1, mx = s1;
+// Moments of channels [c0, c0 + out.size()) into `out`. Sweeps the batch outermost, so that the
+// rows of the block's channels, contiguous in memory, are read in order.
+__attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const ChannelView& v, int64_t c0,
+                                                        std::vector<Moments>& out) {
+  const int64_t channels = static_cast<int64_t>(out.size());
+  // Per channel, the three vector accumulators S1, S2 (4 x 64 bits each) and max|x| (8 x 32 bits).
+  std::vector<int64_t> acc(static_cast<size_t>(channels) * 12, 0);
+  const auto lane = [&](int64_t k, int i) { return reinterpret_cast<__m256i*>(acc.data() + k * 12 + i * 4); };
   // The last 1..7 elements of a row by a masked load: the masked lanes read as 0 and add nothing.
   const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(v.inner % 8)),
                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   const int64_t body = v.inner - v.inner % 8;
   for (int64_t n = 0; n < v.batch; ++n) {
-    const int32_t* x = x0 + n * v.stride;
-    for (int64_t j = 0; j < body; j += 8)
-      moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)), s1, s2, mx);
-    if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(x + body, tail), s1, s2, mx);
+    const int32_t* slab = x + n * v.stride + c0 * v.inner;
+    for (int64_t k = 0; k < channels; ++k) {
+      const int32_t* row = slab + k * v.inner;
+      __m256i s1 = _mm256_loadu_si256(lane(k, 0)), s2 = _mm256_loadu_si256(lane(k, 1)),
+              mx = _mm256_loadu_si256(lane(k, 2));
+      for (int64_t j = 0; j < body; j += 8)
+        moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s1, s2, mx);
+      if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(row + body, tail), s1, s2, mx);
+      _mm256_storeu_si256(lane(k, 0), s1);
+      _mm256_storeu_si256(lane(k, 1), s2);
+      _mm256_storeu_si256(lane(k, 2), mx);
+    }
   }
-  Moments m;
-  alignas(32) int64_t a1[4], a2[4];
-  alignas(32) uint32_t am[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(a1), s1);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(a2), s2);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(am), mx);
-  for (int k = 0; k < 4; ++k) {
-    m.s1 += a1[k];
-    m.s2 += static_cast<uint64_t>(a2[k]);
+  for (int64_t k = 0; k < channels; ++k) {
+    const int64_t* a = acc.data() + k * 12;
+    Moments& m = out[static_cast<size_t>(k)];
+    m = Moments{};
+    for (int i = 0; i < 4; ++i) {
+      m.s1 += a[i];
+      m.s2 += static_cast<uint64_t>(a[4 + i]);
+      const auto mx = static_cast<uint64_t>(a[8 + i]);  // two 32-bit maxima
+      m.max_abs = std::max({m.max_abs, static_cast<uint32_t>(mx), static_cast<uint32_t>(mx >> 32)});
+    }
   }
-  for (uint32_t e : am) m.max_abs = std::max(m.max_abs, e);
-  return m;
 }
 
-Moments channel_moments(const int32_t* x0, const ChannelView& v, bool avx2) {
-  if (avx2) return moments_avx2(x0, v);
-  Moments m;
-  for (int64_t n = 0; n < v.batch; ++n) moments_portable(x0 + n * v.stride, v.inner, m);
-  return m;
+void moments_block(const int32_t* x, const ChannelView& v, int64_t c0, std::vector<Moments>& out, bool avx2) {
+  if (avx2) return moments_block_avx2(x, v, c0, out);
+  for (size_t k = 0; k < out.size(); ++k) {
+    out[k] = Moments{};
+    for (int64_t n = 0; n < v.batch; ++n)
+      moments_portable(x + n * v.stride + (c0 + static_cast<int64_t>(k)) * v.inner, v.inner, out[k]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,22 +466,31 @@ BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
   s.mean.resize(v.channels);
   s.sigma.resize(v.channels);
   const bool avx2 = bn_relu_fast_uses_avx2();
-  parallel_for(v.channels, threads, [&](int64_t c) {
-    const int32_t* x0 = x.data.data() + c * v.inner;
-    const Moments m = channel_moments(x0, v, avx2);
-    uint128 s2 = m.s2;
-    const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
-    if (static_cast<uint128>(s.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
-      s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
-      for (int64_t n = 0; n < v.batch; ++n)
-        for (int64_t j = 0; j < v.inner; ++j) {
-          const int64_t xv = x0[n * v.stride + j];
-          s2 += static_cast<uint128>(xv * xv);
-        }
+  // Blocks of channels whose rows make >= 2^11 contiguous elements, split evenly.
+  const int64_t per_block = std::clamp<int64_t>(2048 / v.inner, 1, v.channels);
+  const int64_t blocks = (v.channels + per_block - 1) / per_block;
+  const int64_t block = (v.channels + blocks - 1) / blocks;
+  parallel_for(blocks, threads, [&](int64_t b) {
+    const int64_t c0 = b * block;
+    std::vector<Moments> moments(static_cast<size_t>(std::min(block, v.channels - c0)));
+    moments_block(x.data.data(), v, c0, moments, avx2);
+    for (int64_t c = c0; c < c0 + static_cast<int64_t>(moments.size()); ++c) {
+      const Moments& m = moments[static_cast<size_t>(c - c0)];
+      const int32_t* x0 = x.data.data() + c * v.inner;
+      uint128 s2 = m.s2;
+      const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
+      if (static_cast<uint128>(s.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
+        s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
+        for (int64_t n = 0; n < v.batch; ++n)
+          for (int64_t j = 0; j < v.inner; ++j) {
+            const int64_t xv = x0[n * v.stride + j];
+            s2 += static_cast<uint128>(xv * xv);
+          }
+      }
+      s.mean[c] = divide_round_half_even(shift_left_checked(m.s1, s.input_shift), s.count);
+      const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(m.s1) * m.s1;
+      s.sigma[c] = exact_std(static_cast<uint128>(d), s.count, s.input_shift) + 1;  // + ε = 2^-15
     }
-    s.mean[c] = divide_round_half_even(shift_left_checked(m.s1, s.input_shift), s.count);
-    const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(m.s1) * m.s1;
-    s.sigma[c] = exact_std(static_cast<uint128>(d), s.count, s.input_shift) + 1;  // + ε = 2^-15
   });
   bn_fill_reciprocals(s);
   return s;
