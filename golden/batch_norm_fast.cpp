@@ -71,11 +71,15 @@ void moments_portable(const int32_t* x, int64_t n, Moments& m) {
   }
 }
 
-__attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1, __m256i& s2, __m256i& mx) {
-  const __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(w));
-  const __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(w, 1));
-  s1 = _mm256_add_epi64(s1, _mm256_add_epi64(lo, hi));
-  s2 = _mm256_add_epi64(s2, _mm256_add_epi64(_mm256_mul_epi32(lo, lo), _mm256_mul_epi32(hi, hi)));
+// S1 from the lanes zero-extended to 64 bits, less 2^32 for each negative lane (counted in s1neg):
+// no lane-crossing widening per element.
+__attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1, __m256i& neg, __m256i& s2,
+                                                         __m256i& mx) {
+  neg = _mm256_add_epi32(neg, _mm256_srai_epi32(w, 31));  // -1 per negative lane (< 2^24 per channel)
+  const __m256i odd = _mm256_srli_epi64(w, 32);
+  const __m256i even = _mm256_and_si256(w, _mm256_set1_epi64x(0xFFFFFFFF));
+  s1 = _mm256_add_epi64(s1, _mm256_add_epi64(even, odd));
+  s2 = _mm256_add_epi64(s2, _mm256_add_epi64(_mm256_mul_epi32(w, w), _mm256_mul_epi32(odd, odd)));
   mx = _mm256_max_epu32(mx, _mm256_abs_epi32(w));  // |INT32_MIN| = 2^31 as unsigned
 }
 
@@ -84,9 +88,10 @@ __attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1
 __attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const ChannelView& v, int64_t c0,
                                                         std::vector<Moments>& out) {
   const int64_t channels = static_cast<int64_t>(out.size());
-  // Per channel, the three vector accumulators S1, S2 (4 x 64 bits each) and max|x| (8 x 32 bits).
-  std::vector<int64_t> acc(static_cast<size_t>(channels) * 12, 0);
-  const auto lane = [&](int64_t k, int i) { return reinterpret_cast<__m256i*>(acc.data() + k * 12 + i * 4); };
+  // Per channel, the vector accumulators S1 (zero-extended lanes), the negative-lane counts, S2 and
+  // max|x| (4 x 64 bits each).
+  std::vector<int64_t> acc(static_cast<size_t>(channels) * 16, 0);
+  const auto lane = [&](int64_t k, int i) { return reinterpret_cast<__m256i*>(acc.data() + k * 16 + i * 4); };
   // The last 1..7 elements of a row by a masked load: the masked lanes read as 0 and add nothing.
   const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(v.inner % 8)),
                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -95,26 +100,30 @@ __attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const 
     const int32_t* slab = x + n * v.stride + c0 * v.inner;
     for (int64_t k = 0; k < channels; ++k) {
       const int32_t* row = slab + k * v.inner;
-      __m256i s1 = _mm256_loadu_si256(lane(k, 0)), s2 = _mm256_loadu_si256(lane(k, 1)),
-              mx = _mm256_loadu_si256(lane(k, 2));
+      __m256i s1 = _mm256_loadu_si256(lane(k, 0)), neg = _mm256_loadu_si256(lane(k, 1)),
+              s2 = _mm256_loadu_si256(lane(k, 2)), mx = _mm256_loadu_si256(lane(k, 3));
       for (int64_t j = 0; j < body; j += 8)
-        moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s1, s2, mx);
-      if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(row + body, tail), s1, s2, mx);
+        moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s1, neg, s2, mx);
+      if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(row + body, tail), s1, neg, s2, mx);
       _mm256_storeu_si256(lane(k, 0), s1);
-      _mm256_storeu_si256(lane(k, 1), s2);
-      _mm256_storeu_si256(lane(k, 2), mx);
+      _mm256_storeu_si256(lane(k, 1), neg);
+      _mm256_storeu_si256(lane(k, 2), s2);
+      _mm256_storeu_si256(lane(k, 3), mx);
     }
   }
   for (int64_t k = 0; k < channels; ++k) {
-    const int64_t* a = acc.data() + k * 12;
+    const int64_t* a = acc.data() + k * 16;
     Moments& m = out[static_cast<size_t>(k)];
     m = Moments{};
+    int64_t negatives = 0;
     for (int i = 0; i < 4; ++i) {
       m.s1 += a[i];
-      m.s2 += static_cast<uint64_t>(a[4 + i]);
-      const auto mx = static_cast<uint64_t>(a[8 + i]);  // two 32-bit maxima
+      const auto ng = static_cast<uint64_t>(a[4 + i]), mx = static_cast<uint64_t>(a[12 + i]);  // two 32-bit lanes
+      negatives -= int64_t{static_cast<int32_t>(ng)} + int64_t{static_cast<int32_t>(ng >> 32)};
+      m.s2 += static_cast<uint64_t>(a[8 + i]);
       m.max_abs = std::max({m.max_abs, static_cast<uint32_t>(mx), static_cast<uint32_t>(mx >> 32)});
     }
+    m.s1 -= negatives * (int64_t{1} << 32);
   }
 }
 
