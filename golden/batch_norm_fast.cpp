@@ -30,7 +30,11 @@ struct ChannelView {
   }
 };
 
-constexpr int128 kInt64End = static_cast<int128>(1) << 63;  // first value beyond int64
+// The int64 paths keep |products| + 2^(s-1) below 2^62: the AVX2 code rounds v + 2^62 >= 0 with
+// logical shifts (AVX2 has no 64-bit arithmetic shift) and 2^62 is an even multiple of 2^s (s <= 61),
+// so rshift(v + 2^62, s) = rshift(v, s) + 2^(62-s) exactly.
+constexpr int128 kFastLimit = static_cast<int128>(1) << 62;
+constexpr int kMaxFastShift = 61;
 int128 abs128(int64_t v) { return v < 0 ? -static_cast<int128>(v) : static_cast<int128>(v); }
 
 int16_t sat16(int64_t v) { return static_cast<int16_t>(saturate(v, -32767, 32767)); }
@@ -151,11 +155,11 @@ struct FwdOut {  // channel base pointers; y or act/mask may be null
   uint8_t* mask;
 };
 
-// Whether every |x| <= max_abs_x keeps x·ρ·2^a - μ·ρ and its rounding add inside int64.
+// Whether every |x| <= max_abs_x keeps |x·ρ·2^a - μ·ρ| plus the rounding add below 2^62.
 bool forward_fits_int64(int128 max_abs_x, int a, int64_t rho, int64_t mean, int s) {
-  if (a < 0 || a > 31 || s < 1 || s > 62 || rho < 0 || rho > std::numeric_limits<int32_t>::max()) return false;
+  if (a < 0 || a > 31 || s < 1 || s > kMaxFastShift || rho < 0 || rho > std::numeric_limits<int32_t>::max()) return false;
   const int128 bound = (max_abs_x << a) * rho + abs128(mean) * rho + (static_cast<int128>(1) << (s - 1));
-  return bound < kInt64End;
+  return bound < kFastLimit;
 }
 
 template <bool kY, bool kRelu>
@@ -174,16 +178,30 @@ void forward_channel_portable(const int32_t* x0, const ChannelView& v, const Fwd
     for (int64_t j = 0, i = n * v.stride; j < v.inner; ++j, ++i) forward_element<kY, kRelu>(x0[i], k, o, i);
 }
 
+// rshift(v, s) per int64 lane for |v| + 2^(s-1) < 2^62 (see kFastLimit): bias = 2^62 + 2^(s-1) - 1,
+// unbias = 2^(62-s); bit s of v is the parity of floor(v / 2^s) whatever the sign.
+struct RoundShift {
+  __m256i bias, unbias;
+  __m128i s;
+};
+
+__attribute__((target("avx2"))) inline RoundShift round_shift_avx2(int s) {
+  return RoundShift{_mm256_set1_epi64x((int64_t{1} << 62) + (int64_t{1} << (s - 1)) - 1),
+                    _mm256_set1_epi64x(int64_t{1} << (62 - s)), _mm_cvtsi32_si128(s)};
+}
+
+__attribute__((target("avx2"))) inline __m256i rshift_avx2(__m256i v, const RoundShift& r) {
+  const __m256i odd = _mm256_and_si256(_mm256_srl_epi64(v, r.s), _mm256_set1_epi64x(1));
+  const __m256i t = _mm256_add_epi64(_mm256_add_epi64(v, r.bias), odd);
+  return _mm256_sub_epi64(_mm256_srl_epi64(t, r.s), r.unbias);
+}
+
 // Four int64 lanes of x·ρ (low dwords of `x`) to sat16(rshift(x·ρ·2^a - μ·ρ, s)) in int64 lanes.
-// AVX2 has no 64-bit arithmetic shift: it is a logical shift between two XORs with the sign mask.
 __attribute__((target("avx2"))) inline __m256i xhat4_avx2(__m256i x, __m256i rho, __m128i sh_a, __m256i mr,
-                                                          __m128i sh_s, __m256i half_m1) {
-  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+                                                          const RoundShift& r) {
   const __m256i hi = _mm256_set1_epi64x(32767), lo = _mm256_set1_epi64x(-32767);
   const __m256i p = _mm256_sub_epi64(_mm256_sll_epi64(_mm256_mul_epi32(x, rho), sh_a), mr);
-  const __m256i t = _mm256_add_epi64(_mm256_add_epi64(p, half_m1), _mm256_and_si256(_mm256_srl_epi64(p, sh_s), one));
-  const __m256i sign = _mm256_cmpgt_epi64(zero, t);
-  __m256i q = _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(t, sign), sh_s), sign);
+  __m256i q = rshift_avx2(p, r);
   q = _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi));
   return _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q));
 }
@@ -192,8 +210,8 @@ template <bool kY, bool kRelu>
 __attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, const ChannelView& v,
                                                           const FwdChannel& k, const FwdOut& o) {
   const __m256i rho = _mm256_set1_epi64x(k.rho), mr = _mm256_set1_epi64x(k.mr);
-  const __m256i half_m1 = _mm256_set1_epi64x((int64_t{1} << (k.s - 1)) - 1);
-  const __m128i sh_a = _mm_cvtsi32_si128(k.a), sh_s = _mm_cvtsi32_si128(k.s);
+  const RoundShift r = round_shift_avx2(k.s);
+  const __m128i sh_a = _mm_cvtsi32_si128(k.a);
   const __m256i gamma = _mm256_set1_epi32(k.gamma), beta = _mm256_set1_epi32(k.beta128);
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
@@ -202,8 +220,8 @@ __attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, con
       const int64_t i = row + j;
       const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + i));
       // Even elements in the low dwords of the 64-bit lanes, then the odd ones; results re-interleave by blend.
-      const __m256i even = xhat4_avx2(w, rho, sh_a, mr, sh_s, half_m1);
-      const __m256i odd = xhat4_avx2(_mm256_srli_epi64(w, 32), rho, sh_a, mr, sh_s, half_m1);
+      const __m256i even = xhat4_avx2(w, rho, sh_a, mr, r);
+      const __m256i odd = xhat4_avx2(_mm256_srli_epi64(w, 32), rho, sh_a, mr, r);
       const __m256i xh = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(o.xhat + i),
                        _mm_packs_epi32(_mm256_castsi256_si128(xh), _mm256_extracti128_si256(xh, 1)));
@@ -268,7 +286,7 @@ void forward_all(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_
 // ---------------------------------------------------------------------------------------------
 // Backward. Pass 1 sums dβ_raw = Σdy and dγ_raw = Σdy·x̂ modulo 2^64 (the reference's int64
 // sums) and measures max|dy|, max|x̂|. Pass 2: dx = rshift(U·cγ, L + 22) in int64 when
-// max|U|·|cγ| fits, computed modulo 2^64 (exact because the true value fits).
+// max|U|·|cγ| < 2^62, computed modulo 2^64 (exact because the true value fits).
 struct BwdSums {
   uint64_t dbeta = 0, dgamma = 0;
   uint32_t max_dy = 0, max_xhat = 0;
@@ -355,14 +373,17 @@ __attribute__((target("avx2"))) inline __m256i mullo64(__m256i a, __m256i b, __m
   return _mm256_add_epi64(_mm256_mul_epu32(a, b), _mm256_slli_epi64(cross, 32));
 }
 
-template <bool kMask, bool kSmallMg>
+// How pass 2 multiplies: kNarrow when |U| and |cγ| fit int32 (one 32x32 multiply for U·cγ, the
+// common case in training), kSmallMg when only mg does, kWide otherwise (64-bit products mod 2^64).
+enum class BwdProducts { kNarrow, kSmallMg, kWide };
+
+template <bool kMask, BwdProducts kProducts>
 __attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
                                                            const ChannelView& v, const BwdChannel& k, int64_t* dx) {
-  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+  const __m256i zero = _mm256_setzero_si256();
   const __m256i mb14 = _mm256_set1_epi64x(k.mb14), mg = _mm256_set1_epi64x(k.mg), cg = _mm256_set1_epi64x(k.cg);
   const __m256i mg_hi = _mm256_srli_epi64(mg, 32), cg_hi = _mm256_srli_epi64(cg, 32);
-  const __m256i half_m1 = _mm256_set1_epi64x((int64_t{1} << (k.s - 1)) - 1);
-  const __m128i sh = _mm_cvtsi32_si128(k.s);
+  const RoundShift r = round_shift_avx2(k.s);
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
     int64_t j = 0;
@@ -375,13 +396,10 @@ __attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, co
         e = _mm256_andnot_si256(_mm256_cmpeq_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(m4)), zero), e);
       }
       const __m256i xh = _mm256_cvtepi16_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xhat + i)));
-      const __m256i xm = kSmallMg ? _mm256_mul_epi32(xh, mg) : mullo64(xh, mg, mg_hi);
+      const __m256i xm = kProducts == BwdProducts::kWide ? mullo64(xh, mg, mg_hi) : _mm256_mul_epi32(xh, mg);
       const __m256i u = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_slli_epi64(e, 22), mb14), xm);
-      const __m256i p = mullo64(u, cg, cg_hi);
-      const __m256i t = _mm256_add_epi64(_mm256_add_epi64(p, half_m1), _mm256_and_si256(_mm256_srl_epi64(p, sh), one));
-      const __m256i sign = _mm256_cmpgt_epi64(zero, t);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dx + i),
-                          _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(t, sign), sh), sign));
+      const __m256i p = kProducts == BwdProducts::kNarrow ? _mm256_mul_epi32(u, cg) : mullo64(u, cg, cg_hi);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dx + i), rshift_avx2(p, r));
     }
     for (int64_t i = row + j; i < row + v.inner; ++i) backward_element<kMask>(dy, xhat, mask, k, dx, i);
   }
@@ -441,15 +459,18 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
     k.s = s.recip_shift[c] + 22;
     const int128 max_u = (static_cast<int128>(sums.max_dy) << 22) + abs128(k.mb14) + sums.max_xhat * abs128(k.mg);
     const bool fits =
-        k.s >= 1 && k.s <= 62 && max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kInt64End;
+        k.s >= 1 && k.s <= kMaxFastShift && max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
+    const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
     if (!fits)
       backward_channel_exact<kMask>(d0, x0, m0, v, k, dx0);
     else if (!avx2)
       backward_channel_portable<kMask>(d0, x0, m0, v, k, dx0);
-    else if (k.mg >= std::numeric_limits<int32_t>::min() && k.mg <= std::numeric_limits<int32_t>::max())
-      backward_channel_avx2<kMask, true>(d0, x0, m0, v, k, dx0);
+    else if (in_int32(max_u) && in_int32(abs128(k.cg)))
+      backward_channel_avx2<kMask, BwdProducts::kNarrow>(d0, x0, m0, v, k, dx0);
+    else if (in_int32(abs128(k.mg)))
+      backward_channel_avx2<kMask, BwdProducts::kSmallMg>(d0, x0, m0, v, k, dx0);
     else
-      backward_channel_avx2<kMask, false>(d0, x0, m0, v, k, dx0);
+      backward_channel_avx2<kMask, BwdProducts::kWide>(d0, x0, m0, v, k, dx0);
   });
   return out;
 }
