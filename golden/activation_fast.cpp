@@ -56,7 +56,7 @@ ReluForward relu_quantize_fast(const Tensor<int32_t>& y, int threads) {
   parallel_for((n + kChunk - 1) / kChunk, threads, [&](int64_t k) {
     const int64_t begin = k * kChunk, len = std::min(kChunk, n - begin);
     (avx2 ? relu_quantize_avx2 : relu_quantize_portable)(y.data.data() + begin, len, out.a.data.data() + begin,
-                                                          out.mask.data() + begin);
+                                                         out.mask.data() + begin);
   });
   return out;
 }

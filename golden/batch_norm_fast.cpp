@@ -78,7 +78,7 @@ void moments_portable(const int32_t* x, int64_t n, Moments& m) {
 // S1 from the lanes zero-extended to 64 bits, less 2^32 for each negative lane (counted in s1neg):
 // no lane-crossing widening per element.
 __attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1, __m256i& neg, __m256i& s2,
-                                                         __m256i& mx) {
+                                                          __m256i& mx) {
   neg = _mm256_add_epi32(neg, _mm256_srai_epi32(w, 31));  // -1 per negative lane (< 2^24 per channel)
   const __m256i odd = _mm256_srli_epi64(w, 32);
   const __m256i even = _mm256_and_si256(w, _mm256_set1_epi64x(0xFFFFFFFF));
@@ -144,7 +144,7 @@ void moments_block(const int32_t* x, const ChannelView& v, int64_t c0, std::vect
 // Forward. x̂ = sat16(rshift((x·2^a - μ)·ρ, L + 17)) with the product x·ρ·2^a - μ·ρ in int64
 // when the channel's bound allows it; y = x̂·γ + β·2^7 always fits int32 (|y| < 2^30 + 2^22).
 struct FwdChannel {
-  int a = 0, s = 0;      // input shift, rounding shift L + 17
+  int a = 0, s = 0;         // input shift, rounding shift L + 17
   int64_t rho = 0, mr = 0;  // ρ, μ·ρ
   int32_t gamma = 0, beta128 = 0;
 };
@@ -157,7 +157,8 @@ struct FwdOut {  // channel base pointers; y or act/mask may be null
 
 // Whether every |x| <= max_abs_x keeps |x·ρ·2^a - μ·ρ| plus the rounding add below 2^62.
 bool forward_fits_int64(int128 max_abs_x, int a, int64_t rho, int64_t mean, int s) {
-  if (a < 0 || a > 31 || s < 1 || s > kMaxFastShift || rho < 0 || rho > std::numeric_limits<int32_t>::max()) return false;
+  if (a < 0 || a > 31 || s < 1 || s > kMaxFastShift || rho < 0 || rho > std::numeric_limits<int32_t>::max())
+    return false;
   const int128 bound = (max_abs_x << a) * rho + abs128(mean) * rho + (static_cast<int128>(1) << (s - 1));
   return bound < kFastLimit;
 }
@@ -207,8 +208,8 @@ __attribute__((target("avx2"))) inline __m256i xhat4_avx2(__m256i x, __m256i rho
 }
 
 template <bool kY, bool kRelu>
-__attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, const ChannelView& v,
-                                                          const FwdChannel& k, const FwdOut& o) {
+__attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, const ChannelView& v, const FwdChannel& k,
+                                                          const FwdOut& o) {
   const __m256i rho = _mm256_set1_epi64x(k.rho), mr = _mm256_set1_epi64x(k.mr);
   const RoundShift r = round_shift_avx2(k.s);
   const __m128i sh_a = _mm_cvtsi32_si128(k.a);
@@ -446,7 +447,8 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
     if (avx2) {
       sums = sums_avx2<kMask>(d0, x0, m0, v);
     } else {
-      for (int64_t n = 0; n < v.batch; ++n) sums_portable<kMask>(d0, x0, m0, n * v.stride, n * v.stride + v.inner, sums);
+      for (int64_t n = 0; n < v.batch; ++n)
+        sums_portable<kMask>(d0, x0, m0, n * v.stride, n * v.stride + v.inner, sums);
     }
     const int64_t dbeta = static_cast<int64_t>(sums.dbeta), dgamma = static_cast<int64_t>(sums.dgamma);
     out.g_beta.data[c] = sat32(shift_round_half_even(dbeta, e1 + 14));

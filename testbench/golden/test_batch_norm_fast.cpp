@@ -272,7 +272,8 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
       s = random_stats(gen, x);
       if (thrown([&] { xhat = bn_forward(x, s, gamma, gamma).xhat; })) continue;
     } else {  // any x̂, any σ'
-      xhat = random_tensor<int16_t>(gen, shape, uniform(gen, 0, 1) ? -32768 : -300, uniform(gen, 0, 1) ? 32767 : 300, -7);
+      const int64_t lo = uniform(gen, 0, 1) ? -32768 : -300, hi = uniform(gen, 0, 1) ? 32767 : 300;
+      xhat = random_tensor<int16_t>(gen, shape, lo, hi, -7);
       s.count = uniform(gen, 1, int64_t{1} << uniform(gen, 0, 24));
       s.input_shift = 1;
       for (int64_t c = 0; c < shape[1]; ++c) {

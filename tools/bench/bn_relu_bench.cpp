@@ -2,7 +2,8 @@
 // golden/activation_fast.h), at small_resnet's shapes for batch 64; prints ns per element
 // (best of --reps runs). Checks the fast results against the reference before timing.
 // Not part of the build (tools/CMakeLists.txt is shared); after building octet_golden:
-//   g++ -std=c++20 -O3 -I. tools/bench/bn_relu_bench.cpp build/golden/liboctet_golden.a -lpthread -o build/bn_relu_bench
+//   g++ -std=c++20 -O3 -I. tools/bench/bn_relu_bench.cpp build/golden/liboctet_golden.a
+//       -lpthread -o build/bn_relu_bench   (one line)
 //   build/bn_relu_bench [reps]
 #include <algorithm>
 #include <chrono>
