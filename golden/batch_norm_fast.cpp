@@ -498,9 +498,11 @@ BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
   s.mean.resize(v.channels);
   s.sigma.resize(v.channels);
   const bool avx2 = bn_relu_fast_uses_avx2();
-  // Blocks of channels whose rows make >= 2^11 contiguous elements, split evenly.
+  // Blocks of channels whose rows make >= 2^11 contiguous elements (at least one block per thread),
+  // split evenly. The sums are exact, so the split never changes a result.
   const int64_t per_block = std::clamp<int64_t>(2048 / v.inner, 1, v.channels);
-  const int64_t blocks = (v.channels + per_block - 1) / per_block;
+  const int64_t blocks =
+      std::max((v.channels + per_block - 1) / per_block, std::min<int64_t>(v.channels, std::max(threads, 1)));
   const int64_t block = (v.channels + blocks - 1) / blocks;
   parallel_for(blocks, threads, [&](int64_t b) {
     const int64_t c0 = b * block;
