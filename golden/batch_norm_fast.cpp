@@ -75,15 +75,15 @@ void moments_portable(const int32_t* x, int64_t n, Moments& m) {
   }
 }
 
-// S1 from the lanes zero-extended to 64 bits, less 2^32 for each negative lane (counted in s1neg):
-// no lane-crossing widening per element.
-__attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1, __m256i& neg, __m256i& s2,
-                                                          __m256i& mx) {
-  neg = _mm256_add_epi32(neg, _mm256_srai_epi32(w, 31));  // -1 per negative lane (< 2^24 per channel)
-  const __m256i odd = _mm256_srli_epi64(w, 32);
-  const __m256i even = _mm256_and_si256(w, _mm256_set1_epi64x(0xFFFFFFFF));
-  s1 = _mm256_add_epi64(s1, _mm256_add_epi64(even, odd));
-  s2 = _mm256_add_epi64(s2, _mm256_add_epi64(_mm256_mul_epi32(w, w), _mm256_mul_epi32(odd, odd)));
+// Per 32-bit lane x' = x + 2^31 (the sign bit flipped), which is >= 0: its zero extensions (even
+// lanes masked, odd lanes shifted down) sum in 64-bit lanes without lane-crossing widening, and
+// S1 = Σx' - L·2^31, S2 = Σx'² - 2^32·S1 - L·2^62 (mod 2^64) over the L lanes summed. Lanes that a
+// masked load zeroes are x = 0: they count in L and add nothing to S1 or S2.
+__attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1, __m256i& s2, __m256i& mx) {
+  const __m256i u = _mm256_xor_si256(w, _mm256_set1_epi32(std::numeric_limits<int32_t>::min()));
+  const __m256i odd = _mm256_srli_epi64(u, 32);
+  s1 = _mm256_add_epi64(s1, _mm256_add_epi64(_mm256_and_si256(u, _mm256_set1_epi64x(0xFFFFFFFF)), odd));
+  s2 = _mm256_add_epi64(s2, _mm256_add_epi64(_mm256_mul_epu32(u, u), _mm256_mul_epu32(odd, odd)));
   mx = _mm256_max_epu32(mx, _mm256_abs_epi32(w));  // |INT32_MIN| = 2^31 as unsigned
 }
 
@@ -92,11 +92,10 @@ __attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1
 __attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const ChannelView& v, int64_t c0,
                                                         std::vector<Moments>& out) {
   const int64_t channels = static_cast<int64_t>(out.size());
-  // Per channel, the vector accumulators S1 (zero-extended lanes), the negative-lane counts, S2 and
-  // max|x| (4 x 64 bits each).
-  std::vector<int64_t> acc(static_cast<size_t>(channels) * 16, 0);
-  const auto lane = [&](int64_t k, int i) { return reinterpret_cast<__m256i*>(acc.data() + k * 16 + i * 4); };
-  // The last 1..7 elements of a row by a masked load: the masked lanes read as 0 and add nothing.
+  // Per channel, the vector accumulators Σx', Σx'² and max|x| (4 x 64 bits each).
+  std::vector<int64_t> acc(static_cast<size_t>(channels) * 12, 0);
+  const auto lane = [&](int64_t k, int i) { return reinterpret_cast<__m256i*>(acc.data() + k * 12 + i * 4); };
+  // The last 1..7 elements of a row by a masked load: the masked lanes read as 0.
   const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(v.inner % 8)),
                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   const int64_t body = v.inner - v.inner % 8;
@@ -104,30 +103,32 @@ __attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const 
     const int32_t* slab = x + n * v.stride + c0 * v.inner;
     for (int64_t k = 0; k < channels; ++k) {
       const int32_t* row = slab + k * v.inner;
-      __m256i s1 = _mm256_loadu_si256(lane(k, 0)), neg = _mm256_loadu_si256(lane(k, 1)),
-              s2 = _mm256_loadu_si256(lane(k, 2)), mx = _mm256_loadu_si256(lane(k, 3));
+      __m256i s1 = _mm256_loadu_si256(lane(k, 0)), s2 = _mm256_loadu_si256(lane(k, 1)),
+              mx = _mm256_loadu_si256(lane(k, 2));
       for (int64_t j = 0; j < body; j += 8)
-        moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s1, neg, s2, mx);
-      if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(row + body, tail), s1, neg, s2, mx);
+        moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s1, s2, mx);
+      if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(row + body, tail), s1, s2, mx);
       _mm256_storeu_si256(lane(k, 0), s1);
-      _mm256_storeu_si256(lane(k, 1), neg);
-      _mm256_storeu_si256(lane(k, 2), s2);
-      _mm256_storeu_si256(lane(k, 3), mx);
+      _mm256_storeu_si256(lane(k, 1), s2);
+      _mm256_storeu_si256(lane(k, 2), mx);
     }
   }
+  const uint64_t lanes = static_cast<uint64_t>(v.batch) * static_cast<uint64_t>(body + (body < v.inner ? 8 : 0));
   for (int64_t k = 0; k < channels; ++k) {
-    const int64_t* a = acc.data() + k * 16;
-    Moments& m = out[static_cast<size_t>(k)];
-    m = Moments{};
-    int64_t negatives = 0;
+    const int64_t* a = acc.data() + k * 12;
+    uint64_t s1u = 0, s2u = 0;  // Σx', Σx'² mod 2^64
+    uint32_t max_abs = 0;
     for (int i = 0; i < 4; ++i) {
-      m.s1 += a[i];
-      const auto ng = static_cast<uint64_t>(a[4 + i]), mx = static_cast<uint64_t>(a[12 + i]);  // two 32-bit lanes
-      negatives -= int64_t{static_cast<int32_t>(ng)} + int64_t{static_cast<int32_t>(ng >> 32)};
-      m.s2 += static_cast<uint64_t>(a[8 + i]);
-      m.max_abs = std::max({m.max_abs, static_cast<uint32_t>(mx), static_cast<uint32_t>(mx >> 32)});
+      s1u += static_cast<uint64_t>(a[i]);
+      s2u += static_cast<uint64_t>(a[4 + i]);
+      const auto mx = static_cast<uint64_t>(a[8 + i]);  // two 32-bit lanes
+      max_abs = std::max({max_abs, static_cast<uint32_t>(mx), static_cast<uint32_t>(mx >> 32)});
     }
-    m.s1 -= negatives * (int64_t{1} << 32);
+    const uint64_t s1 = s1u - (lanes << 31);  // Σx mod 2^64, and |Σx| < 2^55
+    Moments& m = out[static_cast<size_t>(k)];
+    m.s1 = static_cast<int64_t>(s1);
+    m.s2 = s2u - (s1 << 32) - (lanes << 62);
+    m.max_abs = max_abs;
   }
 }
 
