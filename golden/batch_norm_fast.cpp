@@ -1,0 +1,563 @@
+#include "golden/batch_norm_fast.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "golden/activation_simd.h"
+#include "golden/int_math.h"
+#include "golden/parallel.h"
+
+namespace octet::golden {
+
+namespace {
+// Channel-major view of an {N, C, ...} tensor, as in batch_norm.cpp: channel c is `batch` rows
+// of `inner` contiguous elements, the first at c*inner, one every `stride` = C*inner.
+struct ChannelView {
+  int64_t batch, channels, inner, stride;
+  explicit ChannelView(const Shape& s) {
+    if (s.size() < 2) throw std::invalid_argument("batch norm input must have rank >= 2 ({N, C, ...})");
+    batch = s[0];
+    channels = s[1];
+    inner = 1;
+    for (size_t i = 2; i < s.size(); ++i) inner *= s[i];
+    stride = channels * inner;
+  }
+};
+
+// The int64 paths keep |products| + 2^(s-1) below 2^62: the AVX2 code rounds v + 2^62 >= 0 with
+// logical shifts (AVX2 has no 64-bit arithmetic shift) and 2^62 is an even multiple of 2^s (s <= 61),
+// so rshift(v + 2^62, s) = rshift(v, s) + 2^(62-s) exactly.
+constexpr int128 kFastLimit = static_cast<int128>(1) << 62;
+constexpr int kMaxFastShift = 61;
+int128 abs128(int64_t v) { return v < 0 ? -static_cast<int128>(v) : static_cast<int128>(v); }
+
+int16_t sat16(int64_t v) { return static_cast<int16_t>(saturate(v, -32767, 32767)); }
+int32_t sat32(int64_t v) {
+  return static_cast<int32_t>(saturate(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+}
+
+// σ on 2^-15 from D = N*S2 - S1^2: batch_norm.cpp's exact_std with a faster exact square root.
+int64_t exact_std(uint128 D, int64_t N, int a) {
+  const int shift = 2 * a + 2;
+  if (D != 0 && (shift >= 128 || D > (~static_cast<uint128>(0) >> shift)))
+    throw std::overflow_error("batch norm: variance numerator exceeds 128 bits (docs/numerics.md §10)");
+  const uint128 num = D << shift;
+  const uint128 den = static_cast<uint128>(N) * static_cast<uint128>(N);
+  const uint128 M = num / den;
+  const uint64_t t = isqrt_via_double(M);
+  int64_t sigma = static_cast<int64_t>((static_cast<uint128>(t) + 1) >> 1);
+  const bool tie = (t & 1) && static_cast<uint128>(t) * t == M && num % den == 0;
+  if (tie) sigma = ((t + 1) / 2) % 2 == 0 ? static_cast<int64_t>((t + 1) / 2) : static_cast<int64_t>((t - 1) / 2);
+  return sigma;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics. S1 = Σx is exact in int64 (|S1| < 2^55). S2 = Σx² is summed modulo 2^64 together
+// with max|x|; when N·max|x|² < 2^64 the modular sum is the exact one.
+struct Moments {
+  int64_t s1 = 0;
+  uint64_t s2 = 0;  // Σx² mod 2^64
+  uint32_t max_abs = 0;
+};
+
+void moments_portable(const int32_t* x, int64_t n, Moments& m) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = x[i];
+    m.s1 += v;
+    m.s2 += static_cast<uint64_t>(v * v);
+    m.max_abs = std::max(m.max_abs, static_cast<uint32_t>(v < 0 ? -v : v));
+  }
+}
+
+// Per 32-bit lane x' = x + 2^31 (the sign bit flipped), which is >= 0: its zero extensions (even
+// lanes masked, odd lanes shifted down) sum in 64-bit lanes without lane-crossing widening, and
+// S1 = Σx' - L·2^31, S2 = Σx'² - 2^32·S1 - L·2^62 (mod 2^64) over the L lanes summed. Lanes that a
+// masked load zeroes are x = 0: they count in L and add nothing to S1 or S2.
+__attribute__((target("avx2"))) inline void moments8_avx2(__m256i w, __m256i& s1, __m256i& s2, __m256i& mx) {
+  const __m256i u = _mm256_xor_si256(w, _mm256_set1_epi32(std::numeric_limits<int32_t>::min()));
+  const __m256i odd = _mm256_srli_epi64(u, 32);
+  s1 = _mm256_add_epi64(s1, _mm256_add_epi64(_mm256_and_si256(u, _mm256_set1_epi64x(0xFFFFFFFF)), odd));
+  s2 = _mm256_add_epi64(s2, _mm256_add_epi64(_mm256_mul_epu32(u, u), _mm256_mul_epu32(odd, odd)));
+  mx = _mm256_max_epu32(mx, _mm256_abs_epi32(w));  // |INT32_MIN| = 2^31 as unsigned
+}
+
+// Moments of channels [c0, c0 + out.size()) into `out`. Sweeps the batch outermost, so that the
+// rows of the block's channels, contiguous in memory, are read in order.
+__attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const ChannelView& v, int64_t c0,
+                                                        std::vector<Moments>& out) {
+  const int64_t channels = static_cast<int64_t>(out.size());
+  // Per channel, the vector accumulators Σx', Σx'² and max|x| (4 x 64 bits each).
+  std::vector<int64_t> acc(static_cast<size_t>(channels) * 12, 0);
+  const auto lane = [&](int64_t k, int i) { return reinterpret_cast<__m256i*>(acc.data() + k * 12 + i * 4); };
+  // The last 1..7 elements of a row by a masked load: the masked lanes read as 0.
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(v.inner % 8)),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const int64_t body = v.inner - v.inner % 8;
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int32_t* slab = x + n * v.stride + c0 * v.inner;
+    for (int64_t k = 0; k < channels; ++k) {
+      const int32_t* row = slab + k * v.inner;
+      __m256i s1 = _mm256_loadu_si256(lane(k, 0)), s2 = _mm256_loadu_si256(lane(k, 1)),
+              mx = _mm256_loadu_si256(lane(k, 2));
+      for (int64_t j = 0; j < body; j += 8)
+        moments8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), s1, s2, mx);
+      if (body < v.inner) moments8_avx2(_mm256_maskload_epi32(row + body, tail), s1, s2, mx);
+      _mm256_storeu_si256(lane(k, 0), s1);
+      _mm256_storeu_si256(lane(k, 1), s2);
+      _mm256_storeu_si256(lane(k, 2), mx);
+    }
+  }
+  const uint64_t lanes = static_cast<uint64_t>(v.batch) * static_cast<uint64_t>(body + (body < v.inner ? 8 : 0));
+  for (int64_t k = 0; k < channels; ++k) {
+    const int64_t* a = acc.data() + k * 12;
+    uint64_t s1u = 0, s2u = 0;  // Σx', Σx'² mod 2^64
+    uint32_t max_abs = 0;
+    for (int i = 0; i < 4; ++i) {
+      s1u += static_cast<uint64_t>(a[i]);
+      s2u += static_cast<uint64_t>(a[4 + i]);
+      const auto mx = static_cast<uint64_t>(a[8 + i]);  // two 32-bit lanes
+      max_abs = std::max({max_abs, static_cast<uint32_t>(mx), static_cast<uint32_t>(mx >> 32)});
+    }
+    const uint64_t s1 = s1u - (lanes << 31);  // Σx mod 2^64, and |Σx| < 2^55
+    Moments& m = out[static_cast<size_t>(k)];
+    m.s1 = static_cast<int64_t>(s1);
+    m.s2 = s2u - (s1 << 32) - (lanes << 62);
+    m.max_abs = max_abs;
+  }
+}
+
+void moments_block(const int32_t* x, const ChannelView& v, int64_t c0, std::vector<Moments>& out, bool avx2) {
+  if (avx2) return moments_block_avx2(x, v, c0, out);
+  for (size_t k = 0; k < out.size(); ++k) {
+    out[k] = Moments{};
+    for (int64_t n = 0; n < v.batch; ++n)
+      moments_portable(x + n * v.stride + (c0 + static_cast<int64_t>(k)) * v.inner, v.inner, out[k]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward. x̂ = sat16(rshift((x·2^a - μ)·ρ, L + 17)) with the product x·ρ·2^a - μ·ρ in int64
+// when the channel's bound allows it; y = x̂·γ + β·2^7 always fits int32 (|y| < 2^30 + 2^22).
+struct FwdChannel {
+  int a = 0, s = 0;         // input shift, rounding shift L + 17
+  int64_t rho = 0, mr = 0;  // ρ, μ·ρ
+  int32_t gamma = 0, beta128 = 0;
+};
+struct FwdOut {  // channel base pointers; y or act/mask may be null
+  int16_t* xhat;
+  int32_t* y;
+  uint8_t* act;
+  uint8_t* mask;
+};
+
+// Whether every |x| <= max_abs_x keeps |x·ρ·2^a - μ·ρ| plus the rounding add below 2^62.
+bool forward_fits_int64(int128 max_abs_x, int a, int64_t rho, int64_t mean, int s) {
+  if (a < 0 || a > 31 || s < 1 || s > kMaxFastShift || rho < 0 || rho > std::numeric_limits<int32_t>::max())
+    return false;
+  const int128 bound = (max_abs_x << a) * rho + abs128(mean) * rho + (static_cast<int128>(1) << (s - 1));
+  return bound < kFastLimit;
+}
+
+template <bool kY, bool kRelu>
+inline void forward_element(int32_t x, const FwdChannel& k, const FwdOut& o, int64_t i) {
+  const int64_t p = static_cast<int64_t>(static_cast<uint64_t>(int64_t{x} * k.rho) << k.a) - k.mr;
+  const int16_t xhat = sat16(shift_right_rhe_branch_free(p, k.s));
+  o.xhat[i] = xhat;
+  const int32_t y = xhat * k.gamma + k.beta128;
+  if constexpr (kY) o.y[i] = y;
+  if constexpr (kRelu) simd::relu_element(y, o.act + i, o.mask + i);
+}
+
+template <bool kY, bool kRelu>
+void forward_channel_portable(const int32_t* x0, const ChannelView& v, const FwdChannel& k, const FwdOut& o) {
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t j = 0, i = n * v.stride; j < v.inner; ++j, ++i) forward_element<kY, kRelu>(x0[i], k, o, i);
+}
+
+// rshift(v, s) per int64 lane for |v| + 2^(s-1) < 2^62 (see kFastLimit): bias = 2^62 + 2^(s-1) - 1,
+// unbias = 2^(62-s); bit s of v is the parity of floor(v / 2^s) whatever the sign.
+struct RoundShift {
+  __m256i bias, unbias;
+  __m128i s;
+};
+
+__attribute__((target("avx2"))) inline RoundShift round_shift_avx2(int s) {
+  return RoundShift{_mm256_set1_epi64x((int64_t{1} << 62) + (int64_t{1} << (s - 1)) - 1),
+                    _mm256_set1_epi64x(int64_t{1} << (62 - s)), _mm_cvtsi32_si128(s)};
+}
+
+__attribute__((target("avx2"))) inline __m256i rshift_avx2(__m256i v, const RoundShift& r) {
+  const __m256i odd = _mm256_and_si256(_mm256_srl_epi64(v, r.s), _mm256_set1_epi64x(1));
+  const __m256i t = _mm256_add_epi64(_mm256_add_epi64(v, r.bias), odd);
+  return _mm256_sub_epi64(_mm256_srl_epi64(t, r.s), r.unbias);
+}
+
+// Four int64 lanes of x·ρ (low dwords of `x`) to sat16(rshift(x·ρ·2^a - μ·ρ, s)) in int64 lanes.
+__attribute__((target("avx2"))) inline __m256i xhat4_avx2(__m256i x, __m256i rho, __m128i sh_a, __m256i mr,
+                                                          const RoundShift& r) {
+  const __m256i hi = _mm256_set1_epi64x(32767), lo = _mm256_set1_epi64x(-32767);
+  const __m256i p = _mm256_sub_epi64(_mm256_sll_epi64(_mm256_mul_epi32(x, rho), sh_a), mr);
+  __m256i q = rshift_avx2(p, r);
+  q = _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi));
+  return _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q));
+}
+
+template <bool kY, bool kRelu>
+__attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, const ChannelView& v, const FwdChannel& k,
+                                                          const FwdOut& o) {
+  const __m256i rho = _mm256_set1_epi64x(k.rho), mr = _mm256_set1_epi64x(k.mr);
+  const RoundShift r = round_shift_avx2(k.s);
+  const __m128i sh_a = _mm_cvtsi32_si128(k.a);
+  const __m256i gamma = _mm256_set1_epi32(k.gamma), beta = _mm256_set1_epi32(k.beta128);
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int64_t row = n * v.stride;
+    int64_t j = 0;
+    for (; j + 8 <= v.inner; j += 8) {
+      const int64_t i = row + j;
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + i));
+      // Even elements in the low dwords of the 64-bit lanes, then the odd ones; results re-interleave by blend.
+      const __m256i even = xhat4_avx2(w, rho, sh_a, mr, r);
+      const __m256i odd = xhat4_avx2(_mm256_srli_epi64(w, 32), rho, sh_a, mr, r);
+      const __m256i xh = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o.xhat + i),
+                       _mm_packs_epi32(_mm256_castsi256_si128(xh), _mm256_extracti128_si256(xh, 1)));
+      const __m256i y = _mm256_add_epi32(_mm256_mullo_epi32(xh, gamma), beta);
+      if constexpr (kY) _mm256_storeu_si256(reinterpret_cast<__m256i*>(o.y + i), y);
+      if constexpr (kRelu) simd::relu8_avx2(y, o.act + i, o.mask + i);
+    }
+    for (int64_t i = row + j; i < row + v.inner; ++i) forward_element<kY, kRelu>(x0[i], k, o, i);
+  }
+}
+
+// The reference arithmetic (int128 product), for channels whose bound exceeds int64.
+template <bool kY, bool kRelu>
+void forward_channel_exact(const int32_t* x0, const ChannelView& v, const BnStats& s, int64_t c, const FwdChannel& k,
+                           const FwdOut& o) {
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t j = 0, i = n * v.stride; j < v.inner; ++j, ++i) {
+      const int64_t centred = shift_left_checked(x0[i], s.input_shift) - s.mean[c];
+      const int128 prod = static_cast<int128>(centred) * s.recip[c];
+      const int16_t xhat = sat16(narrow_checked(shift_right_round_half_even(prod, s.recip_shift[c] + 17), "x̂"));
+      o.xhat[i] = xhat;
+      const int32_t y = static_cast<int32_t>(int64_t{xhat} * k.gamma + int64_t{k.beta128});
+      if constexpr (kY) o.y[i] = y;
+      if constexpr (kRelu) simd::relu_element(y, o.act + i, o.mask + i);
+    }
+}
+
+template <bool kY, bool kRelu>
+void forward_all(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma, const Tensor<int16_t>& beta,
+                 const FwdOut& base, int threads) {
+  const ChannelView v(x.shape);
+  if (static_cast<int64_t>(s.mean.size()) != v.channels || gamma.size() != v.channels || beta.size() != v.channels)
+    throw std::invalid_argument("bn_forward: statistics or parameters do not match the channel count");
+  if (x.exp + 15 != s.input_shift) throw std::invalid_argument("bn_forward: statistics were taken at another exponent");
+  const bool avx2 = bn_relu_fast_uses_avx2();
+  parallel_for(v.channels, threads, [&](int64_t c) {
+    FwdChannel k;
+    k.a = s.input_shift;
+    k.s = s.recip_shift[c] + 17;
+    k.rho = s.recip[c];
+    k.gamma = gamma.data[c];
+    k.beta128 = int32_t{beta.data[c]} * 128;
+    const int64_t off = c * v.inner;
+    const FwdOut o{base.xhat + off, kY ? base.y + off : nullptr, kRelu ? base.act + off : nullptr,
+                   kRelu ? base.mask + off : nullptr};
+    const int32_t* x0 = x.data.data() + off;
+    bool fits = forward_fits_int64(static_cast<int128>(1) << 31, k.a, k.rho, s.mean[c], k.s);
+    if (!fits && forward_fits_int64(0, k.a, k.rho, s.mean[c], k.s)) {  // the a-priori bound failed: measure max|x|
+      Moments m;
+      for (int64_t n = 0; n < v.batch; ++n) moments_portable(x0 + n * v.stride, v.inner, m);
+      fits = forward_fits_int64(m.max_abs, k.a, k.rho, s.mean[c], k.s);
+    }
+    if (!fits) return forward_channel_exact<kY, kRelu>(x0, v, s, c, k, o);
+    k.mr = s.mean[c] * k.rho;
+    if (avx2)
+      forward_channel_avx2<kY, kRelu>(x0, v, k, o);
+    else
+      forward_channel_portable<kY, kRelu>(x0, v, k, o);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward. Pass 1 sums dβ_raw = Σdy and dγ_raw = Σdy·x̂ modulo 2^64 (the reference's int64
+// sums) and measures max|dy|, max|x̂|. Pass 2: dx = rshift(U·cγ, L + 22) in int64 when
+// max|U|·|cγ| < 2^62, computed modulo 2^64 (exact because the true value fits).
+struct BwdSums {
+  uint64_t dbeta = 0, dgamma = 0;
+  uint32_t max_dy = 0, max_xhat = 0;
+};
+
+template <bool kMask>
+inline int32_t masked(const int32_t* dy, const uint8_t* mask, int64_t i) {
+  if constexpr (kMask) return mask[i] ? dy[i] : 0;
+  return dy[i];
+}
+
+template <bool kMask>
+void sums_portable(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, int64_t begin, int64_t end,
+                   BwdSums& r) {
+  for (int64_t i = begin; i < end; ++i) {
+    const int64_t d = masked<kMask>(dy, mask, i), xh = xhat[i];
+    r.dbeta += static_cast<uint64_t>(d);
+    r.dgamma += static_cast<uint64_t>(d * xh);
+    r.max_dy = std::max(r.max_dy, static_cast<uint32_t>(d < 0 ? -d : d));
+    r.max_xhat = std::max(r.max_xhat, static_cast<uint32_t>(xh < 0 ? -xh : xh));
+  }
+}
+
+template <bool kMask>
+__attribute__((target("avx2"))) BwdSums sums_avx2(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
+                                                  const ChannelView& v) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i sb = zero, sg = zero, mdy = zero, mxh = zero;
+  BwdSums r;
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int64_t row = n * v.stride;
+    int64_t j = 0;
+    for (; j + 8 <= v.inner; j += 8) {
+      const int64_t i = row + j;
+      __m256i e = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dy + i));
+      if constexpr (kMask) {
+        const __m256i m = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mask + i)));
+        e = _mm256_andnot_si256(_mm256_cmpeq_epi32(m, zero), e);
+      }
+      const __m256i xh = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xhat + i)));
+      mdy = _mm256_max_epu32(mdy, _mm256_abs_epi32(e));
+      mxh = _mm256_max_epu32(mxh, _mm256_abs_epi32(xh));
+      const __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(e));
+      const __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(e, 1));
+      sb = _mm256_add_epi64(sb, _mm256_add_epi64(lo, hi));
+      const __m256i pe = _mm256_mul_epi32(e, xh);  // even elements
+      const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(e, 32), _mm256_srli_epi64(xh, 32));
+      sg = _mm256_add_epi64(sg, _mm256_add_epi64(pe, po));
+    }
+    sums_portable<kMask>(dy, xhat, mask, row + j, row + v.inner, r);
+  }
+  alignas(32) uint64_t ab[4], ag[4];
+  alignas(32) uint32_t ad[8], ax[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ab), sb);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ag), sg);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ad), mdy);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ax), mxh);
+  for (int k = 0; k < 4; ++k) {
+    r.dbeta += ab[k];
+    r.dgamma += ag[k];
+  }
+  for (int k = 0; k < 8; ++k) {
+    r.max_dy = std::max(r.max_dy, ad[k]);
+    r.max_xhat = std::max(r.max_xhat, ax[k]);
+  }
+  return r;
+}
+
+struct BwdChannel {
+  int64_t mb14 = 0, mg = 0, cg = 0;  // mb·2^14, mg, cγ
+  int s = 0;                         // L + 22
+};
+
+template <bool kMask>
+inline void backward_element(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const BwdChannel& k,
+                             int64_t* dx, int64_t i) {
+  const int64_t u = int64_t{masked<kMask>(dy, mask, i)} * (int64_t{1} << 22) - k.mb14 - int64_t{xhat[i]} * k.mg;
+  dx[i] = shift_right_rhe_branch_free(u * k.cg, k.s);
+}
+
+// Low 64 bits of a·b per lane (b_hi = b >> 32): exact whenever the product fits int64, whatever the signs.
+__attribute__((target("avx2"))) inline __m256i mullo64(__m256i a, __m256i b, __m256i b_hi) {
+  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(a, b_hi), _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b));
+  return _mm256_add_epi64(_mm256_mul_epu32(a, b), _mm256_slli_epi64(cross, 32));
+}
+
+// How pass 2 multiplies: kNarrow when |U| and |cγ| fit int32 (one 32x32 multiply for U·cγ, the
+// common case in training), kSmallMg when only mg does, kWide otherwise (64-bit products mod 2^64).
+enum class BwdProducts { kNarrow, kSmallMg, kWide };
+
+template <bool kMask, BwdProducts kProducts>
+__attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
+                                                           const ChannelView& v, const BwdChannel& k, int64_t* dx) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i mb14 = _mm256_set1_epi64x(k.mb14), mg = _mm256_set1_epi64x(k.mg), cg = _mm256_set1_epi64x(k.cg);
+  const __m256i mg_hi = _mm256_srli_epi64(mg, 32), cg_hi = _mm256_srli_epi64(cg, 32);
+  const RoundShift r = round_shift_avx2(k.s);
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int64_t row = n * v.stride;
+    int64_t j = 0;
+    for (; j + 4 <= v.inner; j += 4) {
+      const int64_t i = row + j;
+      __m256i e = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(dy + i)));
+      if constexpr (kMask) {
+        int32_t m4;
+        std::memcpy(&m4, mask + i, 4);
+        e = _mm256_andnot_si256(_mm256_cmpeq_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(m4)), zero), e);
+      }
+      const __m256i xh = _mm256_cvtepi16_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xhat + i)));
+      const __m256i xm = kProducts == BwdProducts::kWide ? mullo64(xh, mg, mg_hi) : _mm256_mul_epi32(xh, mg);
+      const __m256i u = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_slli_epi64(e, 22), mb14), xm);
+      const __m256i p = kProducts == BwdProducts::kNarrow ? _mm256_mul_epi32(u, cg) : mullo64(u, cg, cg_hi);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dx + i), rshift_avx2(p, r));
+    }
+    for (int64_t i = row + j; i < row + v.inner; ++i) backward_element<kMask>(dy, xhat, mask, k, dx, i);
+  }
+}
+
+template <bool kMask>
+void backward_channel_portable(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
+                               const BwdChannel& k, int64_t* dx) {
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t j = 0, i = n * v.stride; j < v.inner; ++j, ++i) backward_element<kMask>(dy, xhat, mask, k, dx, i);
+}
+
+// The reference arithmetic: U in int64 (modulo 2^64, as the reference's int64 expression
+// compiles), the int128 product, the checked narrowing.
+template <bool kMask>
+void backward_channel_exact(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
+                            const BwdChannel& k, int64_t* dx) {
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t j = 0, i = n * v.stride; j < v.inner; ++j, ++i) {
+      const uint64_t d22 = static_cast<uint64_t>(shift_left_checked(masked<kMask>(dy, mask, i), 22));
+      const int64_t u = static_cast<int64_t>(d22 - static_cast<uint64_t>(k.mb14) -
+                                             static_cast<uint64_t>(int64_t{xhat[i]}) * static_cast<uint64_t>(k.mg));
+      dx[i] = narrow_checked(shift_right_round_half_even(static_cast<int128>(u) * k.cg, k.s), "BN dx");
+    }
+}
+
+template <bool kMask>
+BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Tensor<int16_t>& xhat,
+                        const Tensor<int16_t>& gamma, const BnStats& s, int threads) {
+  const ChannelView v(dy.shape);
+  if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
+  if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
+  const int e1 = dy.exp;
+  BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16), Tensor<int32_t>({v.channels}, -14),
+                 Tensor<int32_t>({v.channels}, -14)};
+  const bool avx2 = bn_relu_fast_uses_avx2();
+  parallel_for(v.channels, threads, [&](int64_t c) {
+    const int64_t off = c * v.inner;
+    const int32_t* d0 = dy.data.data() + off;
+    const int16_t* x0 = xhat.data.data() + off;
+    const uint8_t* m0 = kMask ? mask + off : nullptr;
+    int64_t* dx0 = out.dx.data.data() + off;
+    BwdSums sums;
+    if (avx2) {
+      sums = sums_avx2<kMask>(d0, x0, m0, v);
+    } else {
+      for (int64_t n = 0; n < v.batch; ++n)
+        sums_portable<kMask>(d0, x0, m0, n * v.stride, n * v.stride + v.inner, sums);
+    }
+    const int64_t dbeta = static_cast<int64_t>(sums.dbeta), dgamma = static_cast<int64_t>(sums.dgamma);
+    out.g_beta.data[c] = sat32(shift_round_half_even(dbeta, e1 + 14));
+    out.g_gamma.data[c] = sat32(shift_round_half_even(dgamma, e1 - 7 + 14));
+    const int64_t mb = divide_round_half_even(shift_left_checked(dbeta, 8), s.count);
+    BwdChannel k;
+    k.mg = divide_round_half_even(shift_left_checked(dgamma, 8), s.count);
+    k.cg = int64_t{gamma.data[c]} * s.recip[c];
+    k.mb14 = shift_left_checked(mb, 14);
+    k.s = s.recip_shift[c] + 22;
+    const int128 max_u = (static_cast<int128>(sums.max_dy) << 22) + abs128(k.mb14) + sums.max_xhat * abs128(k.mg);
+    const bool fits =
+        k.s >= 1 && k.s <= kMaxFastShift && max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
+    const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
+    if (!fits)
+      backward_channel_exact<kMask>(d0, x0, m0, v, k, dx0);
+    else if (!avx2)
+      backward_channel_portable<kMask>(d0, x0, m0, v, k, dx0);
+    else if (in_int32(max_u) && in_int32(abs128(k.cg)))
+      backward_channel_avx2<kMask, BwdProducts::kNarrow>(d0, x0, m0, v, k, dx0);
+    else if (in_int32(abs128(k.mg)))
+      backward_channel_avx2<kMask, BwdProducts::kSmallMg>(d0, x0, m0, v, k, dx0);
+    else
+      backward_channel_avx2<kMask, BwdProducts::kWide>(d0, x0, m0, v, k, dx0);
+  });
+  return out;
+}
+}  // namespace
+
+uint64_t isqrt_via_double(uint128 m) {
+  if (m >> 100 != 0) return isqrt(m);
+  // m < 2^100: the double root is within 2^50·2^-52 of the true root, so t moves at most one step.
+  uint64_t t = static_cast<uint64_t>(std::sqrt(static_cast<double>(m)));
+  while (static_cast<uint128>(t) * t > m) --t;
+  while (static_cast<uint128>(t + 1) * (t + 1) <= m) ++t;
+  return t;
+}
+
+BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
+  const ChannelView v(x.shape);
+  if (x.exp < -15 || x.exp > 0)
+    throw std::invalid_argument("batch norm: input exponent " + std::to_string(x.exp) + " outside [-15, 0]");
+  BnStats s;
+  s.count = v.batch * v.inner;
+  if (s.count > (int64_t{1} << 24)) throw std::invalid_argument("batch norm: more than 2^24 elements per channel");
+  s.input_shift = x.exp + 15;
+  s.mean.resize(v.channels);
+  s.sigma.resize(v.channels);
+  const bool avx2 = bn_relu_fast_uses_avx2();
+  // Blocks of channels whose rows make >= 2^11 contiguous elements (at least one block per thread),
+  // split evenly. The sums are exact, so the split never changes a result.
+  const int64_t per_block = std::clamp<int64_t>(2048 / v.inner, 1, v.channels);
+  const int64_t blocks =
+      std::max((v.channels + per_block - 1) / per_block, std::min<int64_t>(v.channels, std::max(threads, 1)));
+  const int64_t block = (v.channels + blocks - 1) / blocks;
+  parallel_for(blocks, threads, [&](int64_t b) {
+    const int64_t c0 = b * block;
+    std::vector<Moments> moments(static_cast<size_t>(std::min(block, v.channels - c0)));
+    moments_block(x.data.data(), v, c0, moments, avx2);
+    for (int64_t c = c0; c < c0 + static_cast<int64_t>(moments.size()); ++c) {
+      const Moments& m = moments[static_cast<size_t>(c - c0)];
+      const int32_t* x0 = x.data.data() + c * v.inner;
+      uint128 s2 = m.s2;
+      const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
+      if (static_cast<uint128>(s.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
+        s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
+        for (int64_t n = 0; n < v.batch; ++n)
+          for (int64_t j = 0; j < v.inner; ++j) {
+            const int64_t xv = x0[n * v.stride + j];
+            s2 += static_cast<uint128>(xv * xv);
+          }
+      }
+      s.mean[c] = divide_round_half_even(shift_left_checked(m.s1, s.input_shift), s.count);
+      const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(m.s1) * m.s1;
+      s.sigma[c] = exact_std(static_cast<uint128>(d), s.count, s.input_shift) + 1;  // + ε = 2^-15
+    }
+  });
+  bn_fill_reciprocals(s);
+  return s;
+}
+
+BnForward bn_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
+                          const Tensor<int16_t>& beta, int threads) {
+  BnForward out{Tensor<int16_t>(x.shape, -7), Tensor<int32_t>(x.shape, -14)};
+  forward_all<true, false>(x, s, gamma, beta, FwdOut{out.xhat.data.data(), out.y.data.data(), nullptr, nullptr},
+                           threads);
+  return out;
+}
+
+BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
+                                   const Tensor<int16_t>& beta, int threads) {
+  BnReluForward out{Tensor<int16_t>(x.shape, -7),
+                    ReluForward{Tensor<uint8_t>(x.shape, -7), std::vector<uint8_t>(x.data.size())}};
+  forward_all<false, true>(
+      x, s, gamma, beta, FwdOut{out.xhat.data.data(), nullptr, out.relu.a.data.data(), out.relu.mask.data()}, threads);
+  return out;
+}
+
+BnBackward bn_backward_fast(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
+                            const BnStats& s, int threads) {
+  return backward_all<false>(dy, nullptr, xhat, gamma, s, threads);
+}
+
+BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
+                                 const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
+                                 int threads) {
+  if (mask.size() != e1.data.size()) throw std::invalid_argument("relu_backward: mask size differs from the error");
+  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads);
+}
+
+}  // namespace octet::golden
