@@ -176,12 +176,10 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
       case OpKind::kBnRelu: {
         Tensor<int32_t> widened;
         const Tensor<int32_t>& x = as_stream(desc.nodes[d.inputs[0]], f.values[d.inputs[0]], widened);
-        v.stats = training ? bn_batch_statistics(x, opt.threads)
-                           : bn_running_statistics(running[i], x.exp, x.size() / x.shape[1]);
-        BnForward bn = bn_forward(x, v.stats, affine[p], affine[p + 1], opt.threads);
-        ReluForward r = relu_quantize(bn.y);
-        v.act = std::move(r.a);
-        v.mask = std::move(r.mask);
+        v.stats = training ? k.bn_batch_statistics(x) : bn_running_statistics(running[i], x.exp, x.size() / x.shape[1]);
+        BnReluForward bn = k.bn_relu_forward(x, v.stats, affine[p], affine[p + 1]);
+        v.act = std::move(bn.relu.a);
+        v.mask = std::move(bn.relu.mask);
         v.xhat = std::move(bn.xhat);
         break;
       }
@@ -264,8 +262,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
       }
       case OpKind::kBnRelu: {
         const Tensor<int32_t> e1 = k.shift_quantize(err[i], kErrorBits);
-        const Tensor<int32_t> dy = relu_backward(e1, v.mask);
-        BnBackward b = bn_backward(dy, v.xhat, affine_[p], v.stats, options_.threads);
+        BnBackward b = k.bn_relu_backward(e1, v.mask, v.xhat, affine_[p], v.stats);
         grads[p] = std::move(b.g_gamma);
         grads[p + 1] = std::move(b.g_beta);
         if (input_needs_error) k.accumulate_error(err[d.inputs[0]], std::move(b.dx));

@@ -3,6 +3,10 @@
 // IntNetwork picks one set per run (IntTrainOptions::reference_kernels); results never differ.
 #pragma once
 
+#include "golden/activation.h"
+#include "golden/activation_fast.h"
+#include "golden/batch_norm.h"
+#include "golden/batch_norm_fast.h"
 #include "golden/conv.h"
 #include "golden/fast_conv.h"
 #include "golden/quantizers.h"
@@ -40,6 +44,22 @@ struct StepKernels {
   }
   Tensor<int32_t> residual_add(const Tensor<int32_t>& a, const Tensor<int32_t>& b) const {
     return reference ? golden::residual_add(a, b) : residual_add_fast(a, b, threads);
+  }
+  BnStats bn_batch_statistics(const Tensor<int32_t>& x) const {
+    return reference ? golden::bn_batch_statistics(x, threads) : bn_batch_statistics_fast(x, threads);
+  }
+  // Batch norm then the ReLU quantizer (x̂, the 8-bit activation and its mask; y is not kept).
+  BnReluForward bn_relu_forward(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
+                                const Tensor<int16_t>& beta) const {
+    if (!reference) return bn_relu_forward_fast(x, s, gamma, beta, threads);
+    BnForward bn = bn_forward(x, s, gamma, beta, threads);
+    return BnReluForward{std::move(bn.xhat), relu_quantize(bn.y)};
+  }
+  // The ReLU mask on E1, then the batch-norm backward.
+  BnBackward bn_relu_backward(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask, const Tensor<int16_t>& xhat,
+                              const Tensor<int16_t>& gamma, const BnStats& s) const {
+    if (!reference) return bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads);
+    return bn_backward(relu_backward(e1, mask), xhat, gamma, s, threads);
   }
   // Sums an error into a node's accumulated error (the first one is taken as it is).
   void accumulate_error(Tensor<int64_t>& into, Tensor<int64_t> e) const {
