@@ -1,0 +1,396 @@
+#include "golden/tap_conv.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "golden/parallel.h"
+
+namespace octet::golden::tap_conv {
+
+namespace {
+
+constexpr int64_t kTileM = 4;   // output rows per microkernel tile (broadcast weight pairs)
+constexpr int64_t kTileQ = 24;  // grid pixels per tile: 3 ymm of 8 int32 lanes
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+// floor(a / b) for b > 0 and any sign of a.
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// A shifted-tap product over int16 pair planes:
+//   out[m][q] = sum_{t < T} sum_{cp < CP} madd(wpk[m/4][t][cp][m%4], planes[off[t] + cp*L + q])
+// where every int32 of wpk / planes holds an int16 pair (channel 2cp, 2cp+1) and madd is
+// vpmaddwd's a0*b0 + a1*b1. Offsets and L count pairs.
+struct TapProduct {
+  int64_t M = 0, T = 0, CP = 0, L = 0;
+  std::vector<int64_t> off;   // [T]
+  std::vector<int32_t> wpk;   // [ceil(M/4)][T][CP][4]
+};
+
+int32_t pair(int64_t lo, int64_t hi) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(lo)) |
+                              (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
+}
+
+__attribute__((target("avx2"))) inline void store_row(int32_t* out, __m256i v0, __m256i v1, __m256i v2) {
+  __m256i* o = reinterpret_cast<__m256i*>(out);
+  _mm256_storeu_si256(o, v0);
+  _mm256_storeu_si256(o + 1, v1);
+  _mm256_storeu_si256(o + 2, v2);
+}
+
+// 4 rows x 24 grid pixels, reduced over taps [0, T) and all channel pairs; 12 accumulators.
+__attribute__((target("avx2"))) void tap_tile(const int32_t* w, const int16_t* b, const int64_t* off, int64_t T,
+                                              int64_t CP, int64_t L, int32_t* out, int64_t ldo) {
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+  __m256i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+  for (int64_t t = 0; t < T; ++t) {
+    const int16_t* bt = b + 2 * off[t];
+    for (int64_t cp = 0; cp < CP; ++cp, bt += 2 * L, w += 4) {
+      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bt));
+      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bt + 16));
+      const __m256i b2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bt + 32));
+      __m256i a = _mm256_set1_epi32(w[0]);
+      c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, b0));
+      c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, b1));
+      c02 = _mm256_add_epi32(c02, _mm256_madd_epi16(a, b2));
+      a = _mm256_set1_epi32(w[1]);
+      c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, b0));
+      c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, b1));
+      c12 = _mm256_add_epi32(c12, _mm256_madd_epi16(a, b2));
+      a = _mm256_set1_epi32(w[2]);
+      c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, b0));
+      c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, b1));
+      c22 = _mm256_add_epi32(c22, _mm256_madd_epi16(a, b2));
+      a = _mm256_set1_epi32(w[3]);
+      c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, b0));
+      c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, b1));
+      c32 = _mm256_add_epi32(c32, _mm256_madd_epi16(a, b2));
+    }
+  }
+  store_row(out, c00, c01, c02);
+  store_row(out + ldo, c10, c11, c12);
+  store_row(out + 2 * ldo, c20, c21, c22);
+  store_row(out + 3 * ldo, c30, c31, c32);
+}
+
+// out[m][q - q0] for q in [q0, q0 + nq) rounded up to whole tiles, taps [t0, t1); out has
+// round_up(M, 4) rows of stride ldo >= round_up(nq, 24). planes must be readable up to
+// q0 + round_up(nq, 24) + max(off) + (CP-1)*L + 24 pairs.
+void run(const TapProduct& g, const int16_t* planes, int64_t t0, int64_t t1, int64_t q0, int64_t nq, int32_t* out,
+         int64_t ldo) {
+  for (int64_t mb = 0; mb * kTileM < g.M; ++mb) {
+    const int32_t* w = &g.wpk[((mb * g.T) + t0) * g.CP * kTileM];
+    for (int64_t q = 0; q < nq; q += kTileQ)
+      tap_tile(w, planes + 2 * (q0 + q), &g.off[t0], t1 - t0, g.CP, g.L, out + mb * kTileM * ldo + q, ldo);
+  }
+}
+
+// Interleaves rows a and b (b may be null: zeros) into int16 pairs: dst[2j] = a[j*s], dst[2j+1] = b[j*s].
+template <typename T>
+__attribute__((target("avx2"))) void interleave(const T* a, const T* b, int64_t n, int64_t s, int16_t* dst) {
+  if (s == 1 && b) {
+    for (int64_t j = 0; j < n; ++j) {
+      dst[2 * j] = static_cast<int16_t>(a[j]);
+      dst[2 * j + 1] = static_cast<int16_t>(b[j]);
+    }
+  } else if (s == 1) {
+    for (int64_t j = 0; j < n; ++j) {
+      dst[2 * j] = static_cast<int16_t>(a[j]);
+      dst[2 * j + 1] = 0;
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      dst[2 * j] = static_cast<int16_t>(a[j * s]);
+      dst[2 * j + 1] = b ? static_cast<int16_t>(b[j * s]) : int16_t{0};
+    }
+  }
+}
+
+// Writes one padded row of `width` pairs: src pixels at columns c = c0 + s*j (j < width)
+// of rows a, b (length W, b may be null), zero where c is outside [0, W).
+template <typename T>
+void pack_row(const T* a, const T* b, int64_t W, int64_t c0, int64_t s, int64_t width, int16_t* dst) {
+  if (!a) {
+    std::fill(dst, dst + 2 * width, int16_t{0});
+    return;
+  }
+  const int64_t lo = std::clamp<int64_t>(c0 >= 0 ? 0 : ceil_div(-c0, s), 0, width);
+  const int64_t hi = std::clamp<int64_t>(floor_div(W - 1 - c0, s) + 1, lo, width);
+  std::fill(dst, dst + 2 * lo, int16_t{0});
+  interleave(a + c0 + lo * s, b ? b + c0 + lo * s : nullptr, hi - lo, s, dst + 2 * lo);
+  std::fill(dst + 2 * hi, dst + 2 * width, int16_t{0});
+}
+
+// Input geometry shared by the forward and weight-gradient passes: the padded image split
+// into the phase planes (by, bx) < S = min(s, K) that some tap reads; plane[i][j] =
+// xpad[by + s*i][bx + s*j], Hq x Wq each. Tap (ky, kx) reads plane (ky%s, kx%s) at
+// grid position q + (ky/s)*Wq + kx/s for output q = oy*Wq + ox.
+struct Phases {
+  int64_t s, pad, S, Hq, Wq, K;
+  Phases(int64_t H, int64_t W, int64_t K_, ConvParams p)
+      : s(p.stride), pad(p.pad), S(std::min<int64_t>(p.stride, K_)), Hq(ceil_div(H + 2 * p.pad, p.stride)),
+        Wq(ceil_div(W + 2 * p.pad, p.stride)), K(K_) {}
+  int64_t planes() const { return S * S; }
+  int64_t plane_of(int64_t ky, int64_t kx) const { return (ky % s) * S + kx % s; }
+  int64_t shift_of(int64_t ky, int64_t kx) const { return (ky / s) * Wq + kx / s; }
+  int64_t max_shift() const { return shift_of(K - 1, K - 1); }
+};
+
+}  // namespace
+
+void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out) {
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t Co = w.shape[0], K = w.shape[2], Ho = out.shape[2], Wo = out.shape[3];
+  const Phases ph(H, W, K, p);
+  TapProduct g;
+  g.M = Co, g.T = K * K, g.CP = (C + 1) / 2, g.L = ph.Hq * ph.Wq;
+  for (int64_t ky = 0; ky < K; ++ky)
+    for (int64_t kx = 0; kx < K; ++kx) g.off.push_back(ph.plane_of(ky, kx) * g.CP * g.L + ph.shift_of(ky, kx));
+  const int64_t MB = ceil_div(Co, kTileM);
+  g.wpk.assign(static_cast<size_t>(MB * g.T * g.CP * kTileM), 0);
+  for (int64_t m = 0; m < Co; ++m)
+    for (int64_t t = 0; t < g.T; ++t)
+      for (int64_t cp = 0; cp < g.CP; ++cp) {
+        const int64_t lo = w.data[(m * C + 2 * cp) * g.T + t];
+        const int64_t hi = 2 * cp + 1 < C ? w.data[(m * C + 2 * cp + 1) * g.T + t] : 0;
+        g.wpk[((m / kTileM * g.T + t) * g.CP + cp) * kTileM + m % kTileM] = pair(lo, hi);
+      }
+  const int64_t nq = Ho * ph.Wq, ldo = round_up(nq, kTileQ);
+  const int64_t plane_pairs = ph.planes() * g.CP * g.L, tail = kTileQ + ph.max_shift() + ldo - nq + 8;
+  parallel_for(N, threads, [&](int64_t n) {
+    thread_local std::vector<int16_t> planes;
+    thread_local std::vector<int32_t> grid;
+    planes.resize(static_cast<size_t>(2 * (plane_pairs + tail)));
+    grid.resize(static_cast<size_t>(MB * kTileM * ldo));
+    const uint8_t* xn = &x.data[n * C * H * W];
+    for (int64_t by = 0; by < ph.S; ++by)
+      for (int64_t bx = 0; bx < ph.S; ++bx)
+        for (int64_t cp = 0; cp < g.CP; ++cp) {
+          int16_t* dst = &planes[2 * ((by * ph.S + bx) * g.CP + cp) * g.L];
+          for (int64_t i = 0; i < ph.Hq; ++i) {
+            const int64_t r = by + p.stride * i - p.pad;
+            const bool in = r >= 0 && r < H;
+            const uint8_t* a = in ? xn + (2 * cp * H + r) * W : nullptr;
+            const uint8_t* b = in && 2 * cp + 1 < C ? xn + ((2 * cp + 1) * H + r) * W : nullptr;
+            pack_row(a, b, W, bx - p.pad, p.stride, ph.Wq, dst + 2 * i * ph.Wq);
+          }
+        }
+    std::fill(planes.begin() + 2 * plane_pairs, planes.end(), int16_t{0});
+    run(g, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t oy = 0; oy < Ho; ++oy) {
+        const int32_t* src = &grid[co * ldo + oy * ph.Wq];
+        std::copy(src, src + Wo, &out.data[((n * Co + co) * Ho + oy) * Wo]);
+      }
+  });
+}
+
+// Backward data as a correlation: with input i = s*u + a - pad (phase a = (i+pad) mod s),
+// the taps k = s*j + a (j < ceil((K-a)/s)) read error o = u - j. The error is padded by
+// J-1 = ceil(K/s)-1 in front, so o = u - j reads epad[u + (J-1-j)]: a unit-stride shifted read
+// on the same padded error planes for every phase, with the output channels as pairs.
+void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t taps_per_flush,
+                   int threads, Tensor<int64_t>& out) {
+  const int64_t N = out.shape[0], C = out.shape[1], H = out.shape[2], W = out.shape[3];
+  const int64_t Co = w.shape[0], K = w.shape[2], Ho = e.shape[2], Wo = e.shape[3];
+  const int64_t s = p.stride, pad = p.pad, J = ceil_div(K, s), KK = K * K;
+  const int64_t Umax = (H - 1 + pad) / s + 1, Vmax = (W - 1 + pad) / s + 1;
+  const int64_t Hep = std::max(Ho, Umax) + J - 1, Wep = std::max(Wo, Vmax) + J - 1;
+  const int64_t CP = (Co + 1) / 2, L = Hep * Wep, MB = ceil_div(C, kTileM);
+  struct Phase {
+    TapProduct g;
+    int64_t ay, ax, u_lo, u_hi, v_lo, v_hi;
+  };
+  std::vector<Phase> phases;
+  int64_t ldo = kTileQ;
+  for (int64_t ay = 0; ay < std::min(s, K); ++ay)
+    for (int64_t ax = 0; ax < std::min(s, K); ++ax) {
+      Phase f;
+      f.ay = ay, f.ax = ax;
+      // Rows u with 0 <= s*u + ay - pad < H.
+      f.u_lo = std::max<int64_t>(0, ceil_div(std::max<int64_t>(0, pad - ay), s));
+      f.u_hi = floor_div(H - 1 + pad - ay, s) + 1;
+      f.v_lo = std::max<int64_t>(0, ceil_div(std::max<int64_t>(0, pad - ax), s));
+      f.v_hi = floor_div(W - 1 + pad - ax, s) + 1;
+      if (f.u_lo >= f.u_hi || f.v_lo >= f.v_hi) continue;
+      TapProduct& g = f.g;
+      g.M = C, g.CP = CP, g.L = L;
+      std::vector<std::pair<int64_t, int64_t>> taps;
+      for (int64_t jy = 0; s * jy + ay < K; ++jy)
+        for (int64_t jx = 0; s * jx + ax < K; ++jx) {
+          taps.emplace_back(s * jy + ay, s * jx + ax);
+          g.off.push_back((J - 1 - jy) * Wep + (J - 1 - jx));
+        }
+      g.T = static_cast<int64_t>(taps.size());
+      g.wpk.assign(static_cast<size_t>(MB * g.T * CP * kTileM), 0);
+      for (int64_t m = 0; m < C; ++m)
+        for (int64_t t = 0; t < g.T; ++t)
+          for (int64_t cp = 0; cp < CP; ++cp) {
+            const int64_t k = taps[t].first * K + taps[t].second;
+            const int64_t lo = w.data[((2 * cp) * C + m) * KK + k];
+            const int64_t hi = 2 * cp + 1 < Co ? w.data[((2 * cp + 1) * C + m) * KK + k] : 0;
+            g.wpk[((m / kTileM * g.T + t) * CP + cp) * kTileM + m % kTileM] = pair(lo, hi);
+          }
+      ldo = std::max(ldo, round_up((f.u_hi - f.u_lo) * Wep, kTileQ));
+      phases.push_back(std::move(f));
+    }
+  const int64_t tail = 2 * kTileQ + J + 8;
+  parallel_for(N, threads, [&](int64_t n) {
+    thread_local std::vector<int16_t> planes;
+    thread_local std::vector<int32_t> grid;
+    thread_local std::vector<int64_t> grid64;
+    planes.resize(static_cast<size_t>(2 * (CP * L + tail)));
+    grid.resize(static_cast<size_t>(MB * kTileM * ldo));
+    const int32_t* en = &e.data[n * Co * Ho * Wo];
+    for (int64_t cp = 0; cp < CP; ++cp) {
+      int16_t* dst = &planes[2 * cp * L];
+      for (int64_t r = 0; r < Hep; ++r) {
+        const int64_t oy = r - (J - 1);
+        const bool in = oy >= 0 && oy < Ho;
+        const int32_t* a = in ? en + (2 * cp * Ho + oy) * Wo : nullptr;
+        const int32_t* b = in && 2 * cp + 1 < Co ? en + ((2 * cp + 1) * Ho + oy) * Wo : nullptr;
+        pack_row(a, b, Wo, -(J - 1), 1, Wep, dst + 2 * r * Wep);
+      }
+    }
+    std::fill(planes.begin() + 2 * CP * L, planes.end(), int16_t{0});
+    int64_t* dst = &out.data[n * C * H * W];
+    for (const Phase& f : phases) {
+      const int64_t q0 = f.u_lo * Wep, nq = (f.u_hi - f.u_lo) * Wep;
+      const bool one_pass = taps_per_flush >= f.g.T;
+      if (!one_pass) grid64.assign(static_cast<size_t>(C * nq), 0);
+      for (int64_t t0 = 0; t0 < f.g.T; t0 += taps_per_flush) {
+        run(f.g, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, grid.data(), ldo);
+        if (one_pass) break;
+        for (int64_t m = 0; m < C; ++m)
+          for (int64_t q = 0; q < nq; ++q) grid64[m * nq + q] += grid[m * ldo + q];
+      }
+      for (int64_t m = 0; m < C; ++m)
+        for (int64_t u = f.u_lo; u < f.u_hi; ++u) {
+          int64_t* row = dst + (m * H + s * u + f.ay - pad) * W;
+          const int64_t base = (u - f.u_lo) * Wep, j0 = f.ax - pad;
+          if (one_pass)
+            for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid[m * ldo + base + v];
+          else
+            for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid64[m * nq + base + v];
+        }
+    }
+  });
+}
+
+namespace {
+
+__attribute__((target("avx2"))) inline int64_t hsum64(__m256i v) {
+  const __m256i s = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)),
+                                     _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+  const __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  return _mm_cvtsi128_si64(t) + _mm_extract_epi64(t, 1);
+}
+
+// g[i][j] += sum_{k0 <= k < k1} e[i*lde + k] * x[xoff[j] + k] for MR error rows and NR
+// input rows, 16 int16 per step; the int32 lanes are summed into int64 at the end.
+template <int MR, int NR>
+__attribute__((target("avx2"))) void dot_tile(const int16_t* e, int64_t lde, const int16_t* x, const int64_t* xoff,
+                                              int64_t k0, int64_t k1, int64_t* g, int64_t ldg) {
+  __m256i acc[MR][NR];
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm256_setzero_si256();
+  for (int64_t k = k0; k < k1; k += 16) {
+    __m256i xb[NR];
+    for (int j = 0; j < NR; ++j) xb[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + xoff[j] + k));
+    for (int i = 0; i < MR; ++i) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e + i * lde + k));
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(a, xb[j]));
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) g[i * ldg + j] += hsum64(acc[i][j]);
+}
+
+constexpr int kDotM = 4, kDotN = 3;
+using DotTile = void (*)(const int16_t*, int64_t, const int16_t*, const int64_t*, int64_t, int64_t, int64_t*, int64_t);
+constexpr DotTile kDotTiles[kDotM][kDotN] = {
+    {dot_tile<1, 1>, dot_tile<1, 2>, dot_tile<1, 3>},
+    {dot_tile<2, 1>, dot_tile<2, 2>, dot_tile<2, 3>},
+    {dot_tile<3, 1>, dot_tile<3, 2>, dot_tile<3, 3>},
+    {dot_tile<4, 1>, dot_tile<4, 2>, dot_tile<4, 3>},
+};
+
+}  // namespace
+
+// G[co][ci][t] = sum_n sum_q egrid[n][co][q] * plane_t[n][ci][q + shift_t]: the batch is packed
+// once into rows that run over all images (error zero in the grid's extra columns), so every
+// weight is a dot product of two contiguous rows. Threads split the (co, ci*t) tiles.
+void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int64_t products_per_flush,
+                 int threads, Tensor<int64_t>& grad) {
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  const int64_t Co = e.shape[1], Ho = e.shape[2], Wo = e.shape[3], K = grad.shape[2], T = K * K;
+  const Phases ph(H, W, K, p);
+  const int64_t Lw = ph.Hq * ph.Wq, R = round_up(N * Lw, 16);
+  // Per calling thread, reused across calls (bound by reference: the workers below must
+  // see this thread's buffers, not their own thread_local instances).
+  thread_local std::vector<int16_t> xrows_buffer, erows_buffer;
+  std::vector<int16_t>& xrows = xrows_buffer;
+  std::vector<int16_t>& erows = erows_buffer;
+  xrows.resize(static_cast<size_t>(ph.planes() * C * R + ph.max_shift() + 16));
+  erows.resize(static_cast<size_t>(Co * R));
+  parallel_for(N, threads, [&](int64_t n) {
+    const uint8_t* xn = &x.data[n * C * H * W];
+    for (int64_t by = 0; by < ph.S; ++by)
+      for (int64_t bx = 0; bx < ph.S; ++bx)
+        for (int64_t ci = 0; ci < C; ++ci) {
+          int16_t* dst = &xrows[((by * ph.S + bx) * C + ci) * R + n * Lw];
+          for (int64_t i = 0; i < ph.Hq; ++i) {
+            const int64_t r = by + p.stride * i - p.pad;
+            const uint8_t* a = r >= 0 && r < H ? xn + (ci * H + r) * W : nullptr;
+            const int64_t c0 = bx - p.pad, lo = std::clamp<int64_t>(c0 >= 0 ? 0 : ceil_div(-c0, p.stride), 0, ph.Wq);
+            const int64_t hi = a ? std::clamp<int64_t>(floor_div(W - 1 - c0, p.stride) + 1, lo, ph.Wq) : lo;
+            int16_t* row = dst + i * ph.Wq;
+            std::fill(row, row + lo, int16_t{0});
+            for (int64_t j = lo; j < hi; ++j) row[j] = a[c0 + j * p.stride];
+            std::fill(row + hi, row + ph.Wq, int16_t{0});
+          }
+        }
+    for (int64_t co = 0; co < Co; ++co) {
+      int16_t* dst = &erows[co * R + n * Lw];
+      const int32_t* src = &e.data[(n * Co + co) * Ho * Wo];
+      for (int64_t oy = 0; oy < Ho; ++oy) {
+        int16_t* row = dst + oy * ph.Wq;
+        for (int64_t ox = 0; ox < Wo; ++ox) row[ox] = static_cast<int16_t>(src[oy * Wo + ox]);
+        std::fill(row + Wo, row + ph.Wq, int16_t{0});
+      }
+      std::fill(dst + Ho * ph.Wq, dst + Lw, int16_t{0});
+    }
+  });
+  for (int64_t co = 0; co < Co; ++co) std::fill(erows.begin() + co * R + N * Lw, erows.begin() + (co + 1) * R, 0);
+  std::fill(xrows.begin() + ph.planes() * C * R, xrows.end(), int16_t{0});
+  for (int64_t r = 0; r < ph.planes() * C; ++r) std::fill(xrows.begin() + r * R + N * Lw, xrows.begin() + (r + 1) * R, 0);
+
+  // Input row of weight column b = ci*T + t.
+  const int64_t NB = C * T;
+  std::vector<int64_t> xoff(static_cast<size_t>(NB));
+  for (int64_t ci = 0; ci < C; ++ci)
+    for (int64_t ky = 0; ky < K; ++ky)
+      for (int64_t kx = 0; kx < K; ++kx)
+        xoff[ci * T + ky * K + kx] = (ph.plane_of(ky, kx) * C + ci) * R + ph.shift_of(ky, kx);
+  // Each int32 lane gets 2 products per 16-pixel step; flush before it holds more than
+  // products_per_flush. A step range of ~2048 pixels also keeps the rows in L2.
+  const int64_t chunk = std::min<int64_t>(2048, std::max<int64_t>(1, products_per_flush / 2) * 16);
+  const int64_t MT = ceil_div(Co, kDotM), NT = ceil_div(NB, kDotN), tiles = MT * NT;
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, tiles)));
+  parallel_for(workers, workers, [&](int64_t wk) {
+    const int64_t t_begin = tiles * wk / workers, t_end = tiles * (wk + 1) / workers;
+    for (int64_t k0 = 0; k0 < R; k0 += chunk) {
+      const int64_t k1 = std::min(R, k0 + chunk);
+      for (int64_t tile = t_begin; tile < t_end; ++tile) {
+        const int64_t m0 = tile / NT * kDotM, b0 = tile % NT * kDotN;
+        const int64_t mr = std::min<int64_t>(kDotM, Co - m0), nr = std::min<int64_t>(kDotN, NB - b0);
+        kDotTiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, &grad.data[m0 * NB + b0], NB);
+      }
+    }
+  });
+}
+
+}  // namespace octet::golden::tap_conv
