@@ -109,6 +109,23 @@ __attribute__((target("avx2"))) void interleave(const T* a, const T* b, int64_t 
   }
 }
 
+// dst[j] = src[j*s] widened to int16 (uint8 activations, int32 errors that fit int16).
+template <typename T>
+__attribute__((target("avx2"))) void widen(const T* src, int64_t n, int64_t s, int16_t* dst) {
+  if (s == 1)
+    for (int64_t j = 0; j < n; ++j) dst[j] = static_cast<int16_t>(src[j]);
+  else
+    for (int64_t j = 0; j < n; ++j) dst[j] = static_cast<int16_t>(src[j * s]);
+}
+
+// dst[j*s] = src[j] widened to int64.
+__attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, int64_t s, int64_t* dst) {
+  if (s == 1)
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
+  else
+    for (int64_t j = 0; j < n; ++j) dst[j * s] = src[j];
+}
+
 // Writes one padded row of `width` pairs: src pixels at columns c = c0 + s*j (j < width)
 // of rows a, b (length W, b may be null), zero where c is outside [0, W).
 template <typename T>
@@ -272,7 +289,7 @@ void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
           int64_t* row = dst + (m * H + s * u + f.ay - pad) * W;
           const int64_t base = (u - f.u_lo) * Wep, j0 = f.ax - pad;
           if (one_pass)
-            for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid[m * ldo + base + v];
+            scatter64(&grid[m * ldo + base + f.v_lo], f.v_hi - f.v_lo, s, row + s * f.v_lo + j0);
           else
             for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid64[m * nq + base + v];
         }
@@ -309,13 +326,15 @@ __attribute__((target("avx2"))) void dot_tile(const int16_t* e, int64_t lde, con
     for (int j = 0; j < NR; ++j) g[i * ldg + j] += hsum64(acc[i][j]);
 }
 
-constexpr int kDotM = 4, kDotN = 3;
+// 4 x 2 tiles: 8 accumulators + 2 input rows + 1 error row + 1 product fit the 16 ymm
+// registers (4 x 3 would spill accumulators to the stack in the inner loop).
+constexpr int kDotM = 4, kDotN = 2;
 using DotTile = void (*)(const int16_t*, int64_t, const int16_t*, const int64_t*, int64_t, int64_t, int64_t*, int64_t);
 constexpr DotTile kDotTiles[kDotM][kDotN] = {
-    {dot_tile<1, 1>, dot_tile<1, 2>, dot_tile<1, 3>},
-    {dot_tile<2, 1>, dot_tile<2, 2>, dot_tile<2, 3>},
-    {dot_tile<3, 1>, dot_tile<3, 2>, dot_tile<3, 3>},
-    {dot_tile<4, 1>, dot_tile<4, 2>, dot_tile<4, 3>},
+    {dot_tile<1, 1>, dot_tile<1, 2>},
+    {dot_tile<2, 1>, dot_tile<2, 2>},
+    {dot_tile<3, 1>, dot_tile<3, 2>},
+    {dot_tile<4, 1>, dot_tile<4, 2>},
 };
 
 }  // namespace
@@ -349,7 +368,7 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
             const int64_t hi = a ? std::clamp<int64_t>(floor_div(W - 1 - c0, p.stride) + 1, lo, ph.Wq) : lo;
             int16_t* row = dst + i * ph.Wq;
             std::fill(row, row + lo, int16_t{0});
-            for (int64_t j = lo; j < hi; ++j) row[j] = a[c0 + j * p.stride];
+            if (hi > lo) widen(a + c0 + lo * p.stride, hi - lo, p.stride, row + lo);
             std::fill(row + hi, row + ph.Wq, int16_t{0});
           }
         }
@@ -358,7 +377,7 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
       const int32_t* src = &e.data[(n * Co + co) * Ho * Wo];
       for (int64_t oy = 0; oy < Ho; ++oy) {
         int16_t* row = dst + oy * ph.Wq;
-        for (int64_t ox = 0; ox < Wo; ++ox) row[ox] = static_cast<int16_t>(src[oy * Wo + ox]);
+        widen(src + oy * Wo, Wo, 1, row);
         std::fill(row + Wo, row + ph.Wq, int16_t{0});
       }
       std::fill(dst + Ho * ph.Wq, dst + Lw, int16_t{0});
