@@ -88,36 +88,6 @@ void run(const TapProduct& g, const int16_t* planes, int64_t t0, int64_t t1, int
   }
 }
 
-// Interleaves rows a and b (b may be null: zeros) into int16 pairs: dst[2j] = a[j*s], dst[2j+1] = b[j*s].
-template <typename T>
-__attribute__((target("avx2"))) void interleave(const T* a, const T* b, int64_t n, int64_t s, int16_t* dst) {
-  if (s == 1 && b) {
-    for (int64_t j = 0; j < n; ++j) {
-      dst[2 * j] = static_cast<int16_t>(a[j]);
-      dst[2 * j + 1] = static_cast<int16_t>(b[j]);
-    }
-  } else if (s == 1) {
-    for (int64_t j = 0; j < n; ++j) {
-      dst[2 * j] = static_cast<int16_t>(a[j]);
-      dst[2 * j + 1] = 0;
-    }
-  } else {
-    for (int64_t j = 0; j < n; ++j) {
-      dst[2 * j] = static_cast<int16_t>(a[j * s]);
-      dst[2 * j + 1] = b ? static_cast<int16_t>(b[j * s]) : int16_t{0};
-    }
-  }
-}
-
-// dst[j] = src[j*s] widened to int16 (uint8 activations, int32 errors that fit int16).
-template <typename T>
-__attribute__((target("avx2"))) void widen(const T* src, int64_t n, int64_t s, int16_t* dst) {
-  if (s == 1)
-    for (int64_t j = 0; j < n; ++j) dst[j] = static_cast<int16_t>(src[j]);
-  else
-    for (int64_t j = 0; j < n; ++j) dst[j] = static_cast<int16_t>(src[j * s]);
-}
-
 // dst[j*s] = src[j] widened to int64.
 __attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, int64_t s, int64_t* dst) {
   if (s == 1)
@@ -126,19 +96,45 @@ __attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, in
     for (int64_t j = 0; j < n; ++j) dst[j * s] = src[j];
 }
 
-// Writes one padded row of `width` pairs: src pixels at columns c = c0 + s*j (j < width)
-// of rows a, b (length W, b may be null), zero where c is outside [0, W).
-template <typename T>
-void pack_row(const T* a, const T* b, int64_t W, int64_t c0, int64_t s, int64_t width, int16_t* dst) {
-  if (!a) {
-    std::fill(dst, dst + 2 * width, int16_t{0});
-    return;
-  }
+// Packs one zero-padded plane of rows x width int16 (kPairs: int16 pairs from channels a, b;
+// b null gives zero partners): element (i, j) = src[r0 + s*i][c0 + s*j], 0 outside the
+// H x W source. The valid column range is computed once per plane, so the row loops are
+// plain (vectorised) copies.
+template <bool kPairs, typename T>
+__attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t H, int64_t W, int64_t r0, int64_t c0,
+                                                int64_t s, int64_t rows, int64_t width, int16_t* dst) {
+  constexpr int64_t kPer = kPairs ? 2 : 1;
   const int64_t lo = std::clamp<int64_t>(c0 >= 0 ? 0 : ceil_div(-c0, s), 0, width);
   const int64_t hi = std::clamp<int64_t>(floor_div(W - 1 - c0, s) + 1, lo, width);
-  std::fill(dst, dst + 2 * lo, int16_t{0});
-  interleave(a + c0 + lo * s, b ? b + c0 + lo * s : nullptr, hi - lo, s, dst + 2 * lo);
-  std::fill(dst + 2 * hi, dst + 2 * width, int16_t{0});
+  for (int64_t i = 0; i < rows; ++i, dst += kPer * width) {
+    const int64_t r = r0 + s * i;
+    if (r < 0 || r >= H) {
+      std::fill(dst, dst + kPer * width, int16_t{0});
+      continue;
+    }
+    const T* ra = a + r * W + c0 + lo * s;
+    const T* rb = b ? b + r * W + c0 + lo * s : nullptr;
+    std::fill(dst, dst + kPer * lo, int16_t{0});
+    int16_t* o = dst + kPer * lo;
+    const int64_t n = hi - lo;
+    if (!kPairs) {
+      if (s == 1)
+        for (int64_t j = 0; j < n; ++j) o[j] = static_cast<int16_t>(ra[j]);
+      else
+        for (int64_t j = 0; j < n; ++j) o[j] = static_cast<int16_t>(ra[j * s]);
+    } else if (rb && s == 1) {
+      for (int64_t j = 0; j < n; ++j) {
+        o[2 * j] = static_cast<int16_t>(ra[j]);
+        o[2 * j + 1] = static_cast<int16_t>(rb[j]);
+      }
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        o[2 * j] = static_cast<int16_t>(ra[j * s]);
+        o[2 * j + 1] = rb ? static_cast<int16_t>(rb[j * s]) : int16_t{0};
+      }
+    }
+    std::fill(dst + kPer * hi, dst + kPer * width, int16_t{0});
+  }
 }
 
 // Input geometry shared by the forward and weight-gradient passes: the padded image split
@@ -186,14 +182,10 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
     for (int64_t by = 0; by < ph.S; ++by)
       for (int64_t bx = 0; bx < ph.S; ++bx)
         for (int64_t cp = 0; cp < g.CP; ++cp) {
-          int16_t* dst = &planes[2 * ((by * ph.S + bx) * g.CP + cp) * g.L];
-          for (int64_t i = 0; i < ph.Hq; ++i) {
-            const int64_t r = by + p.stride * i - p.pad;
-            const bool in = r >= 0 && r < H;
-            const uint8_t* a = in ? xn + (2 * cp * H + r) * W : nullptr;
-            const uint8_t* b = in && 2 * cp + 1 < C ? xn + ((2 * cp + 1) * H + r) * W : nullptr;
-            pack_row(a, b, W, bx - p.pad, p.stride, ph.Wq, dst + 2 * i * ph.Wq);
-          }
+          const uint8_t* a = xn + 2 * cp * H * W;
+          const uint8_t* b = 2 * cp + 1 < C ? a + H * W : nullptr;
+          pack_plane<true>(a, b, H, W, by - p.pad, bx - p.pad, p.stride, ph.Hq, ph.Wq,
+                           &planes[2 * ((by * ph.S + bx) * g.CP + cp) * g.L]);
         }
     std::fill(planes.begin() + 2 * plane_pairs, planes.end(), int16_t{0});
     run(g, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
@@ -263,14 +255,9 @@ void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     grid.resize(static_cast<size_t>(MB * kTileM * ldo));
     const int32_t* en = &e.data[n * Co * Ho * Wo];
     for (int64_t cp = 0; cp < CP; ++cp) {
-      int16_t* dst = &planes[2 * cp * L];
-      for (int64_t r = 0; r < Hep; ++r) {
-        const int64_t oy = r - (J - 1);
-        const bool in = oy >= 0 && oy < Ho;
-        const int32_t* a = in ? en + (2 * cp * Ho + oy) * Wo : nullptr;
-        const int32_t* b = in && 2 * cp + 1 < Co ? en + ((2 * cp + 1) * Ho + oy) * Wo : nullptr;
-        pack_row(a, b, Wo, -(J - 1), 1, Wep, dst + 2 * r * Wep);
-      }
+      const int32_t* a = en + 2 * cp * Ho * Wo;
+      const int32_t* b = 2 * cp + 1 < Co ? a + Ho * Wo : nullptr;
+      pack_plane<true>(a, b, Ho, Wo, -(J - 1), -(J - 1), 1, Hep, Wep, &planes[2 * cp * L]);
     }
     std::fill(planes.begin() + 2 * CP * L, planes.end(), int16_t{0});
     int64_t* dst = &out.data[n * C * H * W];
@@ -359,29 +346,13 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
     const uint8_t* xn = &x.data[n * C * H * W];
     for (int64_t by = 0; by < ph.S; ++by)
       for (int64_t bx = 0; bx < ph.S; ++bx)
-        for (int64_t ci = 0; ci < C; ++ci) {
-          int16_t* dst = &xrows[((by * ph.S + bx) * C + ci) * R + n * Lw];
-          for (int64_t i = 0; i < ph.Hq; ++i) {
-            const int64_t r = by + p.stride * i - p.pad;
-            const uint8_t* a = r >= 0 && r < H ? xn + (ci * H + r) * W : nullptr;
-            const int64_t c0 = bx - p.pad, lo = std::clamp<int64_t>(c0 >= 0 ? 0 : ceil_div(-c0, p.stride), 0, ph.Wq);
-            const int64_t hi = a ? std::clamp<int64_t>(floor_div(W - 1 - c0, p.stride) + 1, lo, ph.Wq) : lo;
-            int16_t* row = dst + i * ph.Wq;
-            std::fill(row, row + lo, int16_t{0});
-            if (hi > lo) widen(a + c0 + lo * p.stride, hi - lo, p.stride, row + lo);
-            std::fill(row + hi, row + ph.Wq, int16_t{0});
-          }
-        }
-    for (int64_t co = 0; co < Co; ++co) {
-      int16_t* dst = &erows[co * R + n * Lw];
-      const int32_t* src = &e.data[(n * Co + co) * Ho * Wo];
-      for (int64_t oy = 0; oy < Ho; ++oy) {
-        int16_t* row = dst + oy * ph.Wq;
-        widen(src + oy * Wo, Wo, 1, row);
-        std::fill(row + Wo, row + ph.Wq, int16_t{0});
-      }
-      std::fill(dst + Ho * ph.Wq, dst + Lw, int16_t{0});
-    }
+        for (int64_t ci = 0; ci < C; ++ci)
+          pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), H, W, by - p.pad, bx - p.pad,
+                            p.stride, ph.Hq, ph.Wq, &xrows[((by * ph.S + bx) * C + ci) * R + n * Lw]);
+    // The error on the same grid: Ho x Wq, then zero rows up to Hq.
+    for (int64_t co = 0; co < Co; ++co)
+      pack_plane<false>(&e.data[(n * Co + co) * Ho * Wo], static_cast<const int32_t*>(nullptr), Ho, Wo, 0, 0, 1,
+                        ph.Hq, ph.Wq, &erows[co * R + n * Lw]);
   });
   for (int64_t co = 0; co < Co; ++co) std::fill(erows.begin() + co * R + N * Lw, erows.begin() + (co + 1) * R, 0);
   std::fill(xrows.begin() + ph.planes() * C * R, xrows.end(), int16_t{0});
