@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "golden/parallel.h"
@@ -117,18 +118,49 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
     std::fill(dst, dst + kPer * lo, int16_t{0});
     int16_t* o = dst + kPer * lo;
     const int64_t n = hi - lo;
+    int64_t j = 0;
+    // Explicit AVX2 for the common cases GCC does not vectorise: stride-2 uint8 rows (even
+    // bytes via a 0x00FF mask) and int32 error pairs (low halves of a, b into one int32).
+    // The uint8 loops stop while a full vector stays inside the row's valid columns.
+    if constexpr (std::is_same_v<T, uint8_t>) {
+      if (s == 2 && !kPairs) {
+        const __m256i lo_bytes = _mm256_set1_epi16(0x00FF);
+        for (; j + 16 < n; j += 16)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j),
+                              _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 2 * j)), lo_bytes));
+      } else if (s == 2 && rb) {
+        const __m256i lo_byte = _mm256_set1_epi32(0xFF);
+        for (; j + 8 < n; j += 8) {
+          const __m256i va = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + 2 * j)));
+          const __m256i vb = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rb + 2 * j)));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * j),
+                              _mm256_or_si256(_mm256_and_si256(va, lo_byte),
+                                              _mm256_slli_epi32(_mm256_and_si256(vb, lo_byte), 16)));
+        }
+      }
+    } else if constexpr (kPairs && std::is_same_v<T, int32_t>) {
+      if (s == 1 && rb) {
+        const __m256i low16 = _mm256_set1_epi32(0xFFFF);
+        for (; j + 8 <= n; j += 8) {
+          const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j));
+          const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + j));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * j),
+                              _mm256_or_si256(_mm256_and_si256(va, low16), _mm256_slli_epi32(vb, 16)));
+        }
+      }
+    }
     if (!kPairs) {
       if (s == 1)
-        for (int64_t j = 0; j < n; ++j) o[j] = static_cast<int16_t>(ra[j]);
+        for (; j < n; ++j) o[j] = static_cast<int16_t>(ra[j]);
       else
-        for (int64_t j = 0; j < n; ++j) o[j] = static_cast<int16_t>(ra[j * s]);
+        for (; j < n; ++j) o[j] = static_cast<int16_t>(ra[j * s]);
     } else if (rb && s == 1) {
-      for (int64_t j = 0; j < n; ++j) {
+      for (; j < n; ++j) {
         o[2 * j] = static_cast<int16_t>(ra[j]);
         o[2 * j + 1] = static_cast<int16_t>(rb[j]);
       }
     } else {
-      for (int64_t j = 0; j < n; ++j) {
+      for (; j < n; ++j) {
         o[2 * j] = static_cast<int16_t>(ra[j * s]);
         o[2 * j + 1] = rb ? static_cast<int16_t>(rb[j * s]) : int16_t{0};
       }

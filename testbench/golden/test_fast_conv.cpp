@@ -125,6 +125,9 @@ TEST(FastKernels, TileEdgesOddChannelsAndNonSquareImagesMatchReference) {
   expect_passes_match_reference(gen, {2, 3, 12, 19}, {5, 3, 4, 4}, {2, 3});
   expect_passes_match_reference(gen, {1, 9, 1, 30}, {3, 9, 1, 1}, {1, 0});
   expect_passes_match_reference(gen, {2, 2, 6, 6}, {3, 2, 3, 3}, {3, 0});  // stride 3
+  // Wide stride-2 rows: the vectorised even-byte packing and its scalar tails.
+  expect_passes_match_reference(gen, {2, 3, 5, 71}, {4, 3, 3, 3}, {2, 1});
+  expect_passes_match_reference(gen, {1, 2, 4, 64}, {3, 2, 2, 2}, {2, 0});
 }
 
 TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
