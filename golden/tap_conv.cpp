@@ -358,38 +358,20 @@ constexpr DotTile kDotTiles[kDotM][kDotN] = {
 
 }  // namespace
 
-// G[co][ci][t] = sum_n sum_q egrid[n][co][q] * plane_t[n][ci][q + shift_t]: the batch is packed
-// once into rows that run over all images (error zero in the grid's extra columns), so every
-// weight is a dot product of two contiguous rows. Threads split the (co, ci*t) tiles.
+// G[co][ci][t] = sum_n sum_q egrid[n][co][q] * plane_t[n][ci][q + shift_t]: a group of images
+// is packed into rows that run over all its images (error zero in the grid's extra columns
+// and rows), so every weight is a dot product of two contiguous rows. Groups are sized to
+// stay in L2; each worker takes whole groups and keeps its own int64 sums, added at the end
+// (exact integers: the result does not depend on the split).
 void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int64_t products_per_flush,
                  int threads, Tensor<int64_t>& grad) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = e.shape[1], Ho = e.shape[2], Wo = e.shape[3], K = grad.shape[2], T = K * K;
   const Phases ph(H, W, K, p);
-  const int64_t Lw = ph.Hq * ph.Wq, R = round_up(N * Lw, 16);
-  // Per calling thread, reused across calls (bound by reference: the workers below must
-  // see this thread's buffers, not their own thread_local instances).
-  thread_local std::vector<int16_t> xrows_buffer, erows_buffer;
-  std::vector<int16_t>& xrows = xrows_buffer;
-  std::vector<int16_t>& erows = erows_buffer;
-  xrows.resize(static_cast<size_t>(ph.planes() * C * R + ph.max_shift() + 16));
-  erows.resize(static_cast<size_t>(Co * R));
-  parallel_for(N, threads, [&](int64_t n) {
-    const uint8_t* xn = &x.data[n * C * H * W];
-    for (int64_t by = 0; by < ph.S; ++by)
-      for (int64_t bx = 0; bx < ph.S; ++bx)
-        for (int64_t ci = 0; ci < C; ++ci)
-          pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), H, W, by - p.pad, bx - p.pad,
-                            p.stride, ph.Hq, ph.Wq, &xrows[((by * ph.S + bx) * C + ci) * R + n * Lw]);
-    // The error on the same grid: Ho x Wq, then zero rows up to Hq.
-    for (int64_t co = 0; co < Co; ++co)
-      pack_plane<false>(&e.data[(n * Co + co) * Ho * Wo], static_cast<const int32_t*>(nullptr), Ho, Wo, 0, 0, 1,
-                        ph.Hq, ph.Wq, &erows[co * R + n * Lw]);
-  });
-  for (int64_t co = 0; co < Co; ++co) std::fill(erows.begin() + co * R + N * Lw, erows.begin() + (co + 1) * R, 0);
-  std::fill(xrows.begin() + ph.planes() * C * R, xrows.end(), int16_t{0});
-  for (int64_t r = 0; r < ph.planes() * C; ++r) std::fill(xrows.begin() + r * R + N * Lw, xrows.begin() + (r + 1) * R, 0);
-
+  const int64_t Lw = ph.Hq * ph.Wq, rows = ph.planes() * C + Co;
+  // ~256 KB of packed rows per group (at least 1024 pixels per row when the rows are few).
+  const int64_t per_group = std::clamp<int64_t>(std::max<int64_t>(1024, (128 << 10) / rows) / Lw, 1, N);
+  const int64_t R = round_up(per_group * Lw, 16), groups = ceil_div(N, per_group);
   // Input row of weight column b = ci*T + t.
   const int64_t NB = C * T;
   std::vector<int64_t> xoff(static_cast<size_t>(NB));
@@ -398,21 +380,49 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
       for (int64_t kx = 0; kx < K; ++kx)
         xoff[ci * T + ky * K + kx] = (ph.plane_of(ky, kx) * C + ci) * R + ph.shift_of(ky, kx);
   // Each int32 lane gets 2 products per 16-pixel step; flush before it holds more than
-  // products_per_flush. A step range of ~2048 pixels also keeps the rows in L2.
-  const int64_t chunk = std::min<int64_t>(2048, std::max<int64_t>(1, products_per_flush / 2) * 16);
-  const int64_t MT = ceil_div(Co, kDotM), NT = ceil_div(NB, kDotN), tiles = MT * NT;
-  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, tiles)));
+  // products_per_flush (>= 257 for uint8 x int16, so chunk >= 2048).
+  const int64_t chunk = std::max<int64_t>(1, products_per_flush / 2) * 16;
+  const int64_t MT = ceil_div(Co, kDotM), NT = ceil_div(NB, kDotN);
+  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, groups)));
+  std::vector<std::vector<int64_t>> partial(static_cast<size_t>(workers - 1));
   parallel_for(workers, workers, [&](int64_t wk) {
-    const int64_t t_begin = tiles * wk / workers, t_end = tiles * (wk + 1) / workers;
-    for (int64_t k0 = 0; k0 < R; k0 += chunk) {
-      const int64_t k1 = std::min(R, k0 + chunk);
-      for (int64_t tile = t_begin; tile < t_end; ++tile) {
-        const int64_t m0 = tile / NT * kDotM, b0 = tile % NT * kDotN;
-        const int64_t mr = std::min<int64_t>(kDotM, Co - m0), nr = std::min<int64_t>(kDotN, NB - b0);
-        kDotTiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, &grad.data[m0 * NB + b0], NB);
+    int64_t* g = grad.data.data();
+    if (wk > 0) {
+      partial[wk - 1].assign(grad.data.size(), 0);
+      g = partial[wk - 1].data();
+    }
+    thread_local std::vector<int16_t> xrows, erows;
+    xrows.assign(static_cast<size_t>(ph.planes() * C * R + ph.max_shift() + 16), 0);
+    erows.resize(static_cast<size_t>(Co * R));
+    for (int64_t grp = groups * wk / workers; grp < groups * (wk + 1) / workers; ++grp) {
+      const int64_t n0 = grp * per_group, ng = std::min(per_group, N - n0), used = round_up(ng * Lw, 16);
+      for (int64_t n = n0; n < n0 + ng; ++n) {
+        const uint8_t* xn = &x.data[n * C * H * W];
+        for (int64_t by = 0; by < ph.S; ++by)
+          for (int64_t bx = 0; bx < ph.S; ++bx)
+            for (int64_t ci = 0; ci < C; ++ci)
+              pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), H, W, by - p.pad, bx - p.pad,
+                                p.stride, ph.Hq, ph.Wq, &xrows[((by * ph.S + bx) * C + ci) * R + (n - n0) * Lw]);
+        // The error on the same grid: Ho x Wq, then zero rows up to Hq.
+        for (int64_t co = 0; co < Co; ++co)
+          pack_plane<false>(&e.data[(n * Co + co) * Ho * Wo], static_cast<const int32_t*>(nullptr), Ho, Wo, 0, 0, 1,
+                            ph.Hq, ph.Wq, &erows[co * R + (n - n0) * Lw]);
+      }
+      // Past the last image: zero error (the input there is never used with a non-zero error).
+      for (int64_t co = 0; co < Co; ++co)
+        std::fill(erows.begin() + co * R + ng * Lw, erows.begin() + co * R + used, int16_t{0});
+      for (int64_t k0 = 0; k0 < used; k0 += chunk) {
+        const int64_t k1 = std::min(used, k0 + chunk);
+        for (int64_t tile = 0; tile < MT * NT; ++tile) {
+          const int64_t m0 = tile / NT * kDotM, b0 = tile % NT * kDotN;
+          const int64_t mr = std::min<int64_t>(kDotM, Co - m0), nr = std::min<int64_t>(kDotN, NB - b0);
+          kDotTiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, g + m0 * NB + b0, NB);
+        }
       }
     }
   });
+  for (const auto& part : partial)
+    for (size_t i = 0; i < part.size(); ++i) grad.data[i] += part[i];
 }
 
 }  // namespace octet::golden::tap_conv

@@ -55,11 +55,12 @@ int main(int argc, char** argv) {
   CLI::App app{"ms per call of the fast conv passes on small-ResNet shapes"};
   int64_t batch = 64;
   int threads = 1, reps = 5;
-  std::string only;
+  std::string only, passes = "fbw";
   app.add_option("--batch", batch, "images per call");
   app.add_option("--threads", threads, "worker threads");
   app.add_option("--reps", reps, "repetitions (the best is reported)");
   app.add_option("--layer", only, "run only the layer whose name starts with this");
+  app.add_option("--passes", passes, "which passes to time: f(orward) b(ackward data) w(eight gradient)");
   CLI11_PARSE(app, argc, argv);
   g_cpu_clock = threads == 1;
   const Layer layers[] = {
@@ -79,9 +80,10 @@ int main(int argc, char** argv) {
     const ConvParams p{l.stride, l.pad};
     const Shape os = conv_output_shape(x.shape, w.shape, p);
     const auto e = random_tensor<int32_t>(gen, os, -16256, 16256, -20);
-    const double f = best_ms(reps, [&] { (void)conv2d_forward_fast(x, w, p, threads); });
-    const double b = best_ms(reps, [&] { (void)conv2d_backward_data_fast(e, w, p, x.shape, threads); });
-    const double g = best_ms(reps, [&] { (void)conv2d_weight_grad_fast(x, e, p, w.shape, threads); });
+    const auto has = [&](char c) { return passes.find(c) != std::string::npos; };
+    const double f = has('f') ? best_ms(reps, [&] { (void)conv2d_forward_fast(x, w, p, threads); }) : 0;
+    const double b = has('b') ? best_ms(reps, [&] { (void)conv2d_backward_data_fast(e, w, p, x.shape, threads); }) : 0;
+    const double g = has('w') ? best_ms(reps, [&] { (void)conv2d_weight_grad_fast(x, e, p, w.shape, threads); }) : 0;
     const double macs = double(batch) * l.Co * os[2] * os[3] * l.C * l.K * l.K;
     fmt::print("{:<20} {:>9.3f} {:>9.3f} {:>9.3f}  {:.1f}\n", l.name, f, b, g, macs / f / 1e6);
     total[0] += f, total[1] += b, total[2] += g;
