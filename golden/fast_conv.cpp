@@ -80,19 +80,16 @@ bool sums_fit_int32(int64_t terms, int64_t a, int64_t b) {
 
 std::vector<int16_t> widen16(const std::vector<int8_t>& v) { return {v.begin(), v.end()}; }
 
-// int32 products of magnitudes <= a, b that a partial sum may hold (capped, never 0).
-int64_t products_per_flush(int64_t a, int64_t b) {
-  return (a == 0 || b == 0) ? std::numeric_limits<int32_t>::max() : std::max<int64_t>(1, (int64_t{INT32_MAX} / a) / b);
-}
-
 }  // namespace
 
 bool fast_kernels_use_avx2() { return gemm_s16_uses_avx2(); }
 
 Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads) {
   const Geometry g(x.shape, w.shape, p);
-  // Outside the no-overflow bound, the reference reports the overflow exactly.
-  if (!sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data))) return conv2d_forward(x, w, p);
+  // Outside the no-overflow bound, the reference reports the overflow exactly. The type
+  // bounds (uint8 x int8) settle it without scanning for any realistic C*K*K.
+  if (!sums_fit_int32(g.KK, 255, 128) && !sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data)))
+    return conv2d_forward(x, w, p);
   Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp);
   if (gemm_s16_uses_avx2()) {
     tap_conv::forward(x, w, p, threads, out);
@@ -112,16 +109,16 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
                                           const Shape& input_shape, int threads) {
   const Geometry g(input_shape, w.shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
-  const int64_t emax = max_abs(e.data);
-  if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, max_abs(w.data)))
-    return conv2d_backward_data(e, w, p, input_shape);
-  if (gemm_s16_uses_avx2()) {
+  const int64_t wmax = max_abs(w.data);
+  // When Co products of any int16 error fit int32, only |e| <= 32767 remains to check, and
+  // the AVX2 path checks it while packing (falling back to the reference as below).
+  if (gemm_s16_uses_avx2() && sums_fit_int32(g.Co, std::numeric_limits<int16_t>::max(), wmax)) {
     Tensor<int64_t> out(input_shape, e.exp + w.exp);
-    // Taps of Co products each that an int32 partial sum may hold (>= 1 by the check above).
-    const int64_t taps = std::max<int64_t>(1, products_per_flush(emax, max_abs(w.data)) / g.Co);
-    tap_conv::backward_data(e, w, p, taps, threads, out);
-    return out;
+    if (tap_conv::backward_data(e, w, p, wmax, threads, out)) return out;
+    return conv2d_backward_data(e, w, p, input_shape);
   }
+  const int64_t emax = max_abs(e.data);
+  if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
   // Portable path: GEMM into columns, then col2im. W^T: {KK, Co}.
   std::vector<int16_t> wt(static_cast<size_t>(g.KK * g.Co));
   for (int64_t co = 0; co < g.Co; ++co)
@@ -154,14 +151,14 @@ Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<i
                                         const Shape& weight_shape, int threads) {
   const Geometry g(x.shape, weight_shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_weight_grad: error shape does not match the conv output");
+  if (gemm_s16_uses_avx2()) {
+    // |e| <= 32767 is checked while packing; outside it, the reference as below.
+    Tensor<int64_t> grad(weight_shape, x.exp + e.exp);
+    if (tap_conv::weight_grad(x, e, p, threads, grad)) return grad;
+    return conv2d_weight_grad(x, e, p, weight_shape);
+  }
   const int64_t emax = max_abs(e.data), xmax = max_abs(x.data);
   if (!fits_int16(emax)) return conv2d_weight_grad(x, e, p, weight_shape);
-  if (gemm_s16_uses_avx2()) {
-    Tensor<int64_t> grad(weight_shape, x.exp + e.exp);
-    // uint8 x int16 products: at least 2^31 / (255 * 32767) = 257 per int32 partial sum.
-    tap_conv::weight_grad(x, e, p, products_per_flush(emax, xmax), threads, grad);
-    return grad;
-  }
   // Pixels per int32 partial sum, so that no partial leaves int32; then summed in int64.
   const int64_t chunk = (emax == 0 || xmax == 0) ? g.P : std::max<int64_t>(1, (int64_t{INT32_MAX} / emax) / xmax);
   const int workers = std::max(1, static_cast<int>(std::min<int64_t>(threads, g.N)));

@@ -3,6 +3,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
@@ -14,6 +16,11 @@ namespace {
 
 constexpr int64_t kTileM = 4;   // output rows per microkernel tile (broadcast weight pairs)
 constexpr int64_t kTileQ = 24;  // grid pixels per tile: 3 ymm of 8 int32 lanes
+
+// Products of magnitudes <= a, b that an int32 partial sum may hold.
+int64_t products_per_flush(int64_t a, int64_t b) {
+  return (a == 0 || b == 0) ? int64_t{INT32_MAX} : int64_t{INT32_MAX} / a / b;
+}
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -101,9 +108,30 @@ __attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, in
 // b null gives zero partners): element (i, j) = src[r0 + s*i][c0 + s*j], 0 outside the
 // H x W source. The valid column range is computed once per plane, so the row loops are
 // plain (vectorised) copies.
+// Smallest and largest int32 packed (the error must fit int16; checked while packing
+// instead of in a separate pass).
+struct ValueRange {
+  int32_t lo = 0, hi = 0;
+  int64_t max_abs() const { return std::max<int64_t>(hi, -int64_t{lo}); }
+  bool fits_int16() const { return lo >= -32767 && hi <= 32767; }
+};
+
+__attribute__((target("avx2"))) inline int32_t hmin32(__m256i v) {
+  __m128i m = _mm_min_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_min_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+  return _mm_cvtsi128_si32(_mm_min_epi32(m, _mm_shuffle_epi32(m, 0xB1)));
+}
+
+__attribute__((target("avx2"))) inline int32_t hmax32(__m256i v) {
+  __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+  return _mm_cvtsi128_si32(_mm_max_epi32(m, _mm_shuffle_epi32(m, 0xB1)));
+}
+
 template <bool kPairs, typename T>
 __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t H, int64_t W, int64_t r0, int64_t c0,
-                                                int64_t s, int64_t rows, int64_t width, int16_t* dst) {
+                                                int64_t s, int64_t rows, int64_t width, int16_t* dst,
+                                                ValueRange* range = nullptr) {
   constexpr int64_t kPer = kPairs ? 2 : 1;
   const int64_t lo = std::clamp<int64_t>(c0 >= 0 ? 0 : ceil_div(-c0, s), 0, width);
   const int64_t hi = std::clamp<int64_t>(floor_div(W - 1 - c0, s) + 1, lo, width);
@@ -138,16 +166,36 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
                                               _mm256_slli_epi32(_mm256_and_si256(vb, lo_byte), 16)));
         }
       }
-    } else if constexpr (kPairs && std::is_same_v<T, int32_t>) {
-      if (s == 1 && rb) {
+    } else if constexpr (std::is_same_v<T, int32_t>) {
+      // int16 payloads: pairs as (a & 0xFFFF) | b << 16, singles by a saturating pack (any
+      // value it would saturate fails the range check).
+      __m256i vlo = _mm256_setzero_si256(), vhi = vlo;
+      if (kPairs && s == 1 && rb) {
         const __m256i low16 = _mm256_set1_epi32(0xFFFF);
         for (; j + 8 <= n; j += 8) {
           const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j));
           const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + j));
+          vlo = _mm256_min_epi32(vlo, _mm256_min_epi32(va, vb));
+          vhi = _mm256_max_epi32(vhi, _mm256_max_epi32(va, vb));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * j),
                               _mm256_or_si256(_mm256_and_si256(va, low16), _mm256_slli_epi32(vb, 16)));
         }
+      } else if (!kPairs && s == 1) {
+        for (; j + 16 <= n; j += 16) {
+          const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j));
+          const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j + 8));
+          vlo = _mm256_min_epi32(vlo, _mm256_min_epi32(va, vb));
+          vhi = _mm256_max_epi32(vhi, _mm256_max_epi32(va, vb));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j),
+                              _mm256_permute4x64_epi64(_mm256_packs_epi32(va, vb), 0xD8));
+        }
       }
+      int32_t lo_v = hmin32(vlo), hi_v = hmax32(vhi);
+      for (int64_t k = j; k < n; ++k) {
+        lo_v = std::min(lo_v, ra[k * s]), hi_v = std::max(hi_v, ra[k * s]);
+        if (kPairs && rb) lo_v = std::min(lo_v, rb[k * s]), hi_v = std::max(hi_v, rb[k * s]);
+      }
+      range->lo = std::min(range->lo, lo_v), range->hi = std::max(range->hi, hi_v);
     }
     if (!kPairs) {
       if (s == 1)
@@ -233,8 +281,8 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // the taps k = s*j + a (j < ceil((K-a)/s)) read error o = u - j. The error is padded by
 // J-1 = ceil(K/s)-1 in front, so o = u - j reads epad[u + (J-1-j)]: a unit-stride shifted read
 // on the same padded error planes for every phase, with the output channels as pairs.
-void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t taps_per_flush,
-                   int threads, Tensor<int64_t>& out) {
+bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
+                   Tensor<int64_t>& out) {
   const int64_t N = out.shape[0], C = out.shape[1], H = out.shape[2], W = out.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = e.shape[2], Wo = e.shape[3];
   const int64_t s = p.stride, pad = p.pad, J = ceil_div(K, s), KK = K * K;
@@ -279,18 +327,28 @@ void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
       phases.push_back(std::move(f));
     }
   const int64_t tail = 2 * kTileQ + J + 8;
+  std::atomic<bool> failed{false};
   parallel_for(N, threads, [&](int64_t n) {
+    if (failed.load(std::memory_order_relaxed)) return;
     thread_local std::vector<int16_t> planes;
     thread_local std::vector<int32_t> grid;
     thread_local std::vector<int64_t> grid64;
     planes.resize(static_cast<size_t>(2 * (CP * L + tail)));
     grid.resize(static_cast<size_t>(MB * kTileM * ldo));
     const int32_t* en = &e.data[n * Co * Ho * Wo];
+    ValueRange range;
     for (int64_t cp = 0; cp < CP; ++cp) {
       const int32_t* a = en + 2 * cp * Ho * Wo;
       const int32_t* b = 2 * cp + 1 < Co ? a + Ho * Wo : nullptr;
-      pack_plane<true>(a, b, Ho, Wo, -(J - 1), -(J - 1), 1, Hep, Wep, &planes[2 * cp * L]);
+      pack_plane<true>(a, b, Ho, Wo, -(J - 1), -(J - 1), 1, Hep, Wep, &planes[2 * cp * L], &range);
     }
+    if (!range.fits_int16()) {
+      failed = true;
+      return;
+    }
+    // Taps of Co products each that an int32 partial sum may hold, from this image's |e|
+    // (>= 1: the caller checked Co * 32767 * max|w| < 2^31).
+    const int64_t taps_per_flush = std::max<int64_t>(1, products_per_flush(range.max_abs(), w_max_abs) / Co);
     std::fill(planes.begin() + 2 * CP * L, planes.end(), int16_t{0});
     int64_t* dst = &out.data[n * C * H * W];
     for (const Phase& f : phases) {
@@ -314,6 +372,7 @@ void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
         }
     }
   });
+  return !failed;
 }
 
 namespace {
@@ -363,8 +422,8 @@ constexpr DotTile kDotTiles[kDotM][kDotN] = {
 // and rows), so every weight is a dot product of two contiguous rows. Groups are sized to
 // stay in L2; each worker takes whole groups and keeps its own int64 sums, added at the end
 // (exact integers: the result does not depend on the split).
-void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int64_t products_per_flush,
-                 int threads, Tensor<int64_t>& grad) {
+bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int threads,
+                 Tensor<int64_t>& grad) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = e.shape[1], Ho = e.shape[2], Wo = e.shape[3], K = grad.shape[2], T = K * K;
   const Phases ph(H, W, K, p);
@@ -379,12 +438,10 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
     for (int64_t ky = 0; ky < K; ++ky)
       for (int64_t kx = 0; kx < K; ++kx)
         xoff[ci * T + ky * K + kx] = (ph.plane_of(ky, kx) * C + ci) * R + ph.shift_of(ky, kx);
-  // Each int32 lane gets 2 products per 16-pixel step; flush before it holds more than
-  // products_per_flush (>= 257 for uint8 x int16, so chunk >= 2048).
-  const int64_t chunk = std::max<int64_t>(1, products_per_flush / 2) * 16;
   const int64_t MT = ceil_div(Co, kDotM), NT = ceil_div(NB, kDotN);
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, groups)));
   std::vector<std::vector<int64_t>> partial(static_cast<size_t>(workers - 1));
+  std::atomic<bool> failed{false};
   parallel_for(workers, workers, [&](int64_t wk) {
     int64_t* g = grad.data.data();
     if (wk > 0) {
@@ -395,7 +452,9 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
     xrows.assign(static_cast<size_t>(ph.planes() * C * R + ph.max_shift() + 16), 0);
     erows.resize(static_cast<size_t>(Co * R));
     for (int64_t grp = groups * wk / workers; grp < groups * (wk + 1) / workers; ++grp) {
+      if (failed.load(std::memory_order_relaxed)) return;
       const int64_t n0 = grp * per_group, ng = std::min(per_group, N - n0), used = round_up(ng * Lw, 16);
+      ValueRange range;
       for (int64_t n = n0; n < n0 + ng; ++n) {
         const uint8_t* xn = &x.data[n * C * H * W];
         for (int64_t by = 0; by < ph.S; ++by)
@@ -406,8 +465,15 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
         // The error on the same grid: Ho x Wq, then zero rows up to Hq.
         for (int64_t co = 0; co < Co; ++co)
           pack_plane<false>(&e.data[(n * Co + co) * Ho * Wo], static_cast<const int32_t*>(nullptr), Ho, Wo, 0, 0, 1,
-                            ph.Hq, ph.Wq, &erows[co * R + (n - n0) * Lw]);
+                            ph.Hq, ph.Wq, &erows[co * R + (n - n0) * Lw], &range);
       }
+      if (!range.fits_int16()) {
+        failed = true;
+        return;
+      }
+      // Each int32 lane gets 2 products per 16-pixel step; flush before it holds more than
+      // 2^31 / (max|e| * 255) products (>= 257, so chunk >= 2048).
+      const int64_t chunk = std::max<int64_t>(1, products_per_flush(range.max_abs(), 255) / 2) * 16;
       // Past the last image: zero error (the input there is never used with a non-zero error).
       for (int64_t co = 0; co < Co; ++co)
         std::fill(erows.begin() + co * R + ng * Lw, erows.begin() + co * R + used, int16_t{0});
@@ -421,8 +487,10 @@ void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
       }
     }
   });
+  if (failed) return false;
   for (const auto& part : partial)
     for (size_t i = 0; i < part.size(); ++i) grad.data[i] += part[i];
+  return true;
 }
 
 }  // namespace octet::golden::tap_conv

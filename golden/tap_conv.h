@@ -15,14 +15,16 @@ namespace octet::golden::tap_conv {
 // out must be {N, Co, Ho, Wo}; every partial sum of C*K*K products fits int32.
 void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out);
 
-// out must be the zeroed input shape; |e| fits int16 and `taps_per_flush` taps of Co
-// products each fit int32 (partial sums go to int64 after each group of taps).
-void backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t taps_per_flush,
-                   int threads, Tensor<int64_t>& out);
+// out must be the zeroed input shape and Co * 32767 * w_max_abs < 2^31 (so that one tap
+// of products fits int32; partial sums go to int64 after as many taps as fit). Returns
+// false, with out unusable, when some |e| does not fit int16 (checked while packing).
+bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
+                   Tensor<int64_t>& out);
 
-// grad must be the zeroed weight shape; |e| fits int16 and `products_per_flush` products
-// e*x fit int32 (each int32 lane goes to int64 before it holds more).
-void weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int64_t products_per_flush,
-                 int threads, Tensor<int64_t>& grad);
+// grad must be the zeroed weight shape. Int32 lanes go to int64 before they can overflow
+// (from the packed max|e| and x <= 255). Returns false, with grad unusable, when some |e|
+// does not fit int16.
+bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int threads,
+                 Tensor<int64_t>& grad);
 
 }  // namespace octet::golden::tap_conv

@@ -159,3 +159,25 @@ TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
   // Random signs at the same limits, stride 2 (several phases, each with its own tap groups).
   expect_passes_match_reference(gen, {3, 4, 28, 28}, {72, 4, 3, 3}, {2, 1}, 32767);
 }
+
+TEST(FastKernels, ErrorsOutsideInt16FallBackWhereverTheyAre) {
+  // The AVX2 path checks |e| <= 32767 while packing (vector body, scalar tail, odd last
+  // channel); one value just outside int16 anywhere must still give the reference result.
+  const unsigned seed = 31;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  const ConvParams p{1, 1};
+  const auto x = random_tensor<uint8_t>(gen, {2, 3, 28, 28}, 0, 255, -7);
+  const auto w = random_tensor<int8_t>(gen, {5, 3, 3, 3}, -128, 127, -7);
+  const auto e0 = random_tensor<int32_t>(gen, {2, 5, 28, 28}, -16256, 16256, -20);
+  const int64_t places[][4] = {{0, 0, 0, 0}, {0, 1, 0, 5}, {1, 2, 27, 20}, {1, 4, 3, 27}, {1, 4, 27, 27}};
+  for (const auto& at : places)
+    for (const int32_t value : {32768, -32768, -40000}) {
+      SCOPED_TRACE(::testing::Message() << "e[" << at[0] << "," << at[1] << "," << at[2] << "," << at[3]
+                                        << "] = " << value);
+      auto e = e0;
+      e.data[((at[0] * 5 + at[1]) * 28 + at[2]) * 28 + at[3]] = value;
+      EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, 2).data, conv2d_backward_data(e, w, p, x.shape).data);
+      EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
+    }
+}
