@@ -104,10 +104,6 @@ __attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, in
     for (int64_t j = 0; j < n; ++j) dst[j * s] = src[j];
 }
 
-// Packs one zero-padded plane of rows x width int16 (kPairs: int16 pairs from channels a, b;
-// b null gives zero partners): element (i, j) = src[r0 + s*i][c0 + s*j], 0 outside the
-// H x W source. The valid column range is computed once per plane, so the row loops are
-// plain (vectorised) copies.
 // Smallest and largest int32 packed (the error must fit int16; checked while packing
 // instead of in a separate pass).
 struct ValueRange {
@@ -128,13 +124,27 @@ __attribute__((target("avx2"))) inline int32_t hmax32(__m256i v) {
   return _mm_cvtsi128_si32(_mm_max_epi32(m, _mm_shuffle_epi32(m, 0xB1)));
 }
 
+// Destination elements (int16, or int16 pairs) a vector step of pack_plane may write past a
+// row: buffers keep this much slack after their last row.
+constexpr int64_t kPackOverrun = 16;
+
+// Packs one zero-padded plane of rows x width int16 (kPairs: int16 pairs from channels a, b;
+// b null gives zero partners): element (i, j) = src[r0 + s*i][c0 + s*j], 0 outside the
+// H x W source. The valid column range is computed once per plane. Vector steps may read
+// past a row (never past src_end) and write up to kPackOverrun elements past it: rows are
+// packed in increasing address order and each row zero-fills its padding after its copy,
+// so the spill is overwritten by the next row, plane, or the caller's tail fill.
+// int32 sources (errors) also widen *range by every value read, including the spill
+// (which belongs to the same tensor).
 template <bool kPairs, typename T>
-__attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t H, int64_t W, int64_t r0, int64_t c0,
-                                                int64_t s, int64_t rows, int64_t width, int16_t* dst,
-                                                ValueRange* range = nullptr) {
+__attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, const T* src_end, int64_t H, int64_t W,
+                                                int64_t r0, int64_t c0, int64_t s, int64_t rows, int64_t width,
+                                                int16_t* dst, ValueRange* range = nullptr) {
   constexpr int64_t kPer = kPairs ? 2 : 1;
   const int64_t lo = std::clamp<int64_t>(c0 >= 0 ? 0 : ceil_div(-c0, s), 0, width);
   const int64_t hi = std::clamp<int64_t>(floor_div(W - 1 - c0, s) + 1, lo, width);
+  [[maybe_unused]] __m256i vlo = _mm256_setzero_si256(), vhi = vlo;
+  [[maybe_unused]] int32_t lo_v = 0, hi_v = 0;
   for (int64_t i = 0; i < rows; ++i, dst += kPer * width) {
     const int64_t r = r0 + s * i;
     if (r < 0 || r >= H) {
@@ -146,19 +156,30 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
     std::fill(dst, dst + kPer * lo, int16_t{0});
     int16_t* o = dst + kPer * lo;
     const int64_t n = hi - lo;
+    // Source elements left before src_end, for the row of a (and b, which lies further on).
+    const int64_t room = rb ? src_end - rb : src_end - ra;
     int64_t j = 0;
-    // Explicit AVX2 for the common cases GCC does not vectorise: stride-2 uint8 rows (even
-    // bytes via a 0x00FF mask) and int32 error pairs (low halves of a, b into one int32).
-    // The uint8 loops stop while a full vector stays inside the row's valid columns.
     if constexpr (std::is_same_v<T, uint8_t>) {
-      if (s == 2 && !kPairs) {
+      if (!kPairs && s == 1) {
+        for (; j < n && j + 16 <= room; j += 16)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j),
+                              _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + j))));
+      } else if (!kPairs && s == 2) {  // even bytes via a 0x00FF mask
         const __m256i lo_bytes = _mm256_set1_epi16(0x00FF);
-        for (; j + 16 < n; j += 16)
+        for (; j < n && 2 * j + 32 <= room; j += 16)
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + j),
                               _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 2 * j)), lo_bytes));
-      } else if (s == 2 && rb) {
+      } else if (kPairs && s == 1 && rb) {  // a0 b0 a1 b1 ... as bytes, then widened
+        for (; j < n && j + 16 <= room; j += 16) {
+          const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + j));
+          const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rb + j));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * j), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(va, vb)));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * j + 16),
+                              _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(va, vb)));
+        }
+      } else if (kPairs && s == 2 && rb) {  // even bytes of a, b as the low, high int16
         const __m256i lo_byte = _mm256_set1_epi32(0xFF);
-        for (; j + 8 < n; j += 8) {
+        for (; j < n && 2 * j + 16 <= room; j += 8) {
           const __m256i va = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + 2 * j)));
           const __m256i vb = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rb + 2 * j)));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 2 * j),
@@ -169,10 +190,9 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
     } else if constexpr (std::is_same_v<T, int32_t>) {
       // int16 payloads: pairs as (a & 0xFFFF) | b << 16, singles by a saturating pack (any
       // value it would saturate fails the range check).
-      __m256i vlo = _mm256_setzero_si256(), vhi = vlo;
       if (kPairs && s == 1 && rb) {
         const __m256i low16 = _mm256_set1_epi32(0xFFFF);
-        for (; j + 8 <= n; j += 8) {
+        for (; j < n && j + 8 <= room; j += 8) {
           const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j));
           const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + j));
           vlo = _mm256_min_epi32(vlo, _mm256_min_epi32(va, vb));
@@ -181,7 +201,7 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
                               _mm256_or_si256(_mm256_and_si256(va, low16), _mm256_slli_epi32(vb, 16)));
         }
       } else if (!kPairs && s == 1) {
-        for (; j + 16 <= n; j += 16) {
+        for (; j < n && j + 16 <= room; j += 16) {
           const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j));
           const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + j + 8));
           vlo = _mm256_min_epi32(vlo, _mm256_min_epi32(va, vb));
@@ -190,23 +210,14 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
                               _mm256_permute4x64_epi64(_mm256_packs_epi32(va, vb), 0xD8));
         }
       }
-      int32_t lo_v = hmin32(vlo), hi_v = hmax32(vhi);
       for (int64_t k = j; k < n; ++k) {
         lo_v = std::min(lo_v, ra[k * s]), hi_v = std::max(hi_v, ra[k * s]);
         if (kPairs && rb) lo_v = std::min(lo_v, rb[k * s]), hi_v = std::max(hi_v, rb[k * s]);
       }
-      range->lo = std::min(range->lo, lo_v), range->hi = std::max(range->hi, hi_v);
     }
+    // Scalar remainder (and the cases without a vector step).
     if (!kPairs) {
-      if (s == 1)
-        for (; j < n; ++j) o[j] = static_cast<int16_t>(ra[j]);
-      else
-        for (; j < n; ++j) o[j] = static_cast<int16_t>(ra[j * s]);
-    } else if (rb && s == 1) {
-      for (; j < n; ++j) {
-        o[2 * j] = static_cast<int16_t>(ra[j]);
-        o[2 * j + 1] = static_cast<int16_t>(rb[j]);
-      }
+      for (; j < n; ++j) o[j] = static_cast<int16_t>(ra[j * s]);
     } else {
       for (; j < n; ++j) {
         o[2 * j] = static_cast<int16_t>(ra[j * s]);
@@ -214,6 +225,10 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, int64_t 
       }
     }
     std::fill(dst + kPer * hi, dst + kPer * width, int16_t{0});
+  }
+  if constexpr (std::is_same_v<T, int32_t>) {
+    range->lo = std::min({range->lo, lo_v, hmin32(vlo)});
+    range->hi = std::max({range->hi, hi_v, hmax32(vhi)});
   }
 }
 
@@ -259,12 +274,13 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
     planes.resize(static_cast<size_t>(2 * (plane_pairs + tail)));
     grid.resize(static_cast<size_t>(MB * kTileM * ldo));
     const uint8_t* xn = &x.data[n * C * H * W];
+    const uint8_t* x_end = x.data.data() + x.data.size();
     for (int64_t by = 0; by < ph.S; ++by)
       for (int64_t bx = 0; bx < ph.S; ++bx)
         for (int64_t cp = 0; cp < g.CP; ++cp) {
           const uint8_t* a = xn + 2 * cp * H * W;
           const uint8_t* b = 2 * cp + 1 < C ? a + H * W : nullptr;
-          pack_plane<true>(a, b, H, W, by - p.pad, bx - p.pad, p.stride, ph.Hq, ph.Wq,
+          pack_plane<true>(a, b, x_end, H, W, by - p.pad, bx - p.pad, p.stride, ph.Hq, ph.Wq,
                            &planes[2 * ((by * ph.S + bx) * g.CP + cp) * g.L]);
         }
     std::fill(planes.begin() + 2 * plane_pairs, planes.end(), int16_t{0});
@@ -340,7 +356,7 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     for (int64_t cp = 0; cp < CP; ++cp) {
       const int32_t* a = en + 2 * cp * Ho * Wo;
       const int32_t* b = 2 * cp + 1 < Co ? a + Ho * Wo : nullptr;
-      pack_plane<true>(a, b, Ho, Wo, -(J - 1), -(J - 1), 1, Hep, Wep, &planes[2 * cp * L], &range);
+      pack_plane<true>(a, b, e.data.data() + e.data.size(), Ho, Wo, -(J - 1), -(J - 1), 1, Hep, Wep, &planes[2 * cp * L], &range);
     }
     if (!range.fits_int16()) {
       failed = true;
@@ -417,28 +433,41 @@ constexpr DotTile kDotTiles[kDotM][kDotN] = {
 
 }  // namespace
 
-// G[co][ci][t] = sum_n sum_q egrid[n][co][q] * plane_t[n][ci][q + shift_t]: a group of images
-// is packed into rows that run over all its images (error zero in the grid's extra columns
-// and rows), so every weight is a dot product of two contiguous rows. Groups are sized to
-// stay in L2; each worker takes whole groups and keeps its own int64 sums, added at the end
-// (exact integers: the result does not depend on the split).
+// G[co][ci][t] = sum_n sum_q e[n][co][q] * xt[n][ci][q]: a group of images is packed into
+// rows that run over all its images, so every weight is a dot product of two contiguous rows.
+// Two layouts of xt: "shifted" (the phase planes of the forward pass with the error on the
+// same Hq x Wq grid, zero in the extra columns and rows; tap t reads plane row + shift_t)
+// packs little, but the grid wastes (Hq*Wq - Ho*Wo) of every image; "compact" packs one
+// Ho x Wo row per (ci, tap), like im2col, with no waste but K*K times the packing. Compact
+// wins (measured) on outputs at most 8 wide with > 20% waste: the 7x7 layers of small_resnet. Groups are sized to stay near L2, the
+// tiles run over L2-sized blocks of input rows, each worker takes whole groups and keeps its
+// own int64 sums, added at the end (exact integers: the split does not change the result).
 bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int threads,
                  Tensor<int64_t>& grad) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = e.shape[1], Ho = e.shape[2], Wo = e.shape[3], K = grad.shape[2], T = K * K;
   const Phases ph(H, W, K, p);
-  const int64_t Lw = ph.Hq * ph.Wq, rows = ph.planes() * C + Co;
-  // ~256 KB of packed rows per group (at least 1024 pixels per row when the rows are few).
-  const int64_t per_group = std::clamp<int64_t>(std::max<int64_t>(1024, (128 << 10) / rows) / Lw, 1, N);
-  const int64_t R = round_up(per_group * Lw, 16), groups = ceil_div(N, per_group);
+  const int64_t P = Ho * Wo, Lw = ph.Hq * ph.Wq;
+  const bool compact = Wo <= 8 && Lw * 5 > P * 6;
+  const int64_t per_image = compact ? P : Lw, xrow_count = compact ? C * T : ph.planes() * C;
+  const int64_t rows = xrow_count + Co;
+  // ~256 KB of packed rows per group (at least 1024 pixels per row when the rows are many).
+  const int64_t per_group = std::clamp<int64_t>(std::max<int64_t>(1024, (128 << 10) / rows) / per_image, 1, N);
+  // Row stride: whole 16-pixel steps, plus room for pack_plane's spill past the last image.
+  const int64_t R = round_up(per_group * per_image + kPackOverrun, 16), groups = ceil_div(N, per_group);
   // Input row of weight column b = ci*T + t.
   const int64_t NB = C * T;
   std::vector<int64_t> xoff(static_cast<size_t>(NB));
   for (int64_t ci = 0; ci < C; ++ci)
     for (int64_t ky = 0; ky < K; ++ky)
-      for (int64_t kx = 0; kx < K; ++kx)
-        xoff[ci * T + ky * K + kx] = (ph.plane_of(ky, kx) * C + ci) * R + ph.shift_of(ky, kx);
-  const int64_t MT = ceil_div(Co, kDotM), NT = ceil_div(NB, kDotN);
+      for (int64_t kx = 0; kx < K; ++kx) {
+        const int64_t b = ci * T + ky * K + kx;
+        xoff[b] = compact ? b * R : (ph.plane_of(ky, kx) * C + ci) * R + ph.shift_of(ky, kx);
+      }
+  const int64_t MT = ceil_div(Co, kDotM);
+  // Weight columns per block: their input rows (~192 KB) stay in L2 while every error row
+  // block passes over them.
+  const int64_t block = std::max<int64_t>(kDotN, (96 << 10) / R / kDotN * kDotN);
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, groups)));
   std::vector<std::vector<int64_t>> partial(static_cast<size_t>(workers - 1));
   std::atomic<bool> failed{false};
@@ -449,23 +478,34 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
       g = partial[wk - 1].data();
     }
     thread_local std::vector<int16_t> xrows, erows;
-    xrows.assign(static_cast<size_t>(ph.planes() * C * R + ph.max_shift() + 16), 0);
+    xrows.assign(static_cast<size_t>(xrow_count * R + ph.max_shift() + kPackOverrun), 0);
     erows.resize(static_cast<size_t>(Co * R));
+    const uint8_t* x_end = x.data.data() + x.data.size();
+    const int32_t* e_end = e.data.data() + e.data.size();
     for (int64_t grp = groups * wk / workers; grp < groups * (wk + 1) / workers; ++grp) {
       if (failed.load(std::memory_order_relaxed)) return;
-      const int64_t n0 = grp * per_group, ng = std::min(per_group, N - n0), used = round_up(ng * Lw, 16);
+      const int64_t n0 = grp * per_group, ng = std::min(per_group, N - n0), used = round_up(ng * per_image, 16);
       ValueRange range;
       for (int64_t n = n0; n < n0 + ng; ++n) {
         const uint8_t* xn = &x.data[n * C * H * W];
-        for (int64_t by = 0; by < ph.S; ++by)
-          for (int64_t bx = 0; bx < ph.S; ++bx)
-            for (int64_t ci = 0; ci < C; ++ci)
-              pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), H, W, by - p.pad, bx - p.pad,
-                                p.stride, ph.Hq, ph.Wq, &xrows[((by * ph.S + bx) * C + ci) * R + (n - n0) * Lw]);
-        // The error on the same grid: Ho x Wq, then zero rows up to Hq.
+        const int64_t at = (n - n0) * per_image;
+        if (compact) {
+          for (int64_t ci = 0; ci < C; ++ci)
+            for (int64_t ky = 0; ky < K; ++ky)
+              for (int64_t kx = 0; kx < K; ++kx)
+                pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), x_end, H, W, ky - p.pad,
+                                  kx - p.pad, p.stride, Ho, Wo, &xrows[(ci * T + ky * K + kx) * R + at]);
+        } else {
+          for (int64_t by = 0; by < ph.S; ++by)
+            for (int64_t bx = 0; bx < ph.S; ++bx)
+              for (int64_t ci = 0; ci < C; ++ci)
+                pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), x_end, H, W, by - p.pad,
+                                  bx - p.pad, p.stride, ph.Hq, ph.Wq, &xrows[((by * ph.S + bx) * C + ci) * R + at]);
+        }
+        // The error: Ho x Wo (compact), or on the Hq x Wq grid with zero extra columns and rows.
         for (int64_t co = 0; co < Co; ++co)
-          pack_plane<false>(&e.data[(n * Co + co) * Ho * Wo], static_cast<const int32_t*>(nullptr), Ho, Wo, 0, 0, 1,
-                            ph.Hq, ph.Wq, &erows[co * R + (n - n0) * Lw], &range);
+          pack_plane<false>(&e.data[(n * Co + co) * Ho * Wo], static_cast<const int32_t*>(nullptr), e_end, Ho, Wo, 0,
+                            0, 1, compact ? Ho : ph.Hq, compact ? Wo : ph.Wq, &erows[co * R + at], &range);
       }
       if (!range.fits_int16()) {
         failed = true;
@@ -476,14 +516,16 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
       const int64_t chunk = std::max<int64_t>(1, products_per_flush(range.max_abs(), 255) / 2) * 16;
       // Past the last image: zero error (the input there is never used with a non-zero error).
       for (int64_t co = 0; co < Co; ++co)
-        std::fill(erows.begin() + co * R + ng * Lw, erows.begin() + co * R + used, int16_t{0});
+        std::fill(erows.begin() + co * R + ng * per_image, erows.begin() + co * R + used, int16_t{0});
       for (int64_t k0 = 0; k0 < used; k0 += chunk) {
         const int64_t k1 = std::min(used, k0 + chunk);
-        for (int64_t tile = 0; tile < MT * NT; ++tile) {
-          const int64_t m0 = tile / NT * kDotM, b0 = tile % NT * kDotN;
-          const int64_t mr = std::min<int64_t>(kDotM, Co - m0), nr = std::min<int64_t>(kDotN, NB - b0);
-          kDotTiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, g + m0 * NB + b0, NB);
-        }
+        for (int64_t b_blk = 0; b_blk < NB; b_blk += block)
+          for (int64_t mt = 0; mt < MT; ++mt)
+            for (int64_t b0 = b_blk; b0 < std::min(NB, b_blk + block); b0 += kDotN) {
+              const int64_t m0 = mt * kDotM;
+              const int64_t mr = std::min<int64_t>(kDotM, Co - m0), nr = std::min<int64_t>(kDotN, NB - b0);
+              kDotTiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, g + m0 * NB + b0, NB);
+            }
       }
     }
   });

@@ -150,12 +150,18 @@ TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
     EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, threads).data,
               conv2d_backward_data(e, w, p, x.shape).data);
   }
-  // Small rows pack many images into one run of 64 * 81 pixels > the 2056-pixel flush interval.
-  Tensor<uint8_t> xs({64, 1, 7, 7}, -7);
-  std::fill(xs.data.begin(), xs.data.end(), 255);
-  Tensor<int32_t> es({64, 1, 7, 7}, -20);
-  std::fill(es.data.begin(), es.data.end(), -32767);
-  EXPECT_EQ(conv2d_weight_grad_fast(xs, es, p, {1, 1, 3, 3}, 1).data, conv2d_weight_grad(xs, es, p, {1, 1, 3, 3}).data);
+  // Few, small rows pack many images into one run longer than the 2056-pixel flush
+  // interval: 64 images of 7x7 (compact rows, 64 * 49 pixels) and 16 of 12x12 (the padded
+  // grid, 16 * 196 pixels).
+  for (const int64_t hw : {7, 12}) {
+    const int64_t n = hw == 7 ? 64 : 16;
+    Tensor<uint8_t> xs({n, 1, hw, hw}, -7);
+    std::fill(xs.data.begin(), xs.data.end(), 255);
+    Tensor<int32_t> es({n, 1, hw, hw}, -20);
+    std::fill(es.data.begin(), es.data.end(), -32767);
+    EXPECT_EQ(conv2d_weight_grad_fast(xs, es, p, {1, 1, 3, 3}, 1).data, conv2d_weight_grad(xs, es, p, {1, 1, 3, 3}).data)
+        << hw << "x" << hw;
+  }
   // Random signs at the same limits, stride 2 (several phases, each with its own tap groups).
   expect_passes_match_reference(gen, {3, 4, 28, 28}, {72, 4, 3, 3}, {2, 1}, 32767);
 }
