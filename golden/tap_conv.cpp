@@ -452,7 +452,9 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
   const int64_t per_image = compact ? P : Lw, xrow_count = compact ? C * T : ph.planes() * C;
   const int64_t rows = xrow_count + Co;
   // ~256 KB of packed rows per group (at least 1024 pixels per row when the rows are many).
-  const int64_t per_group = std::clamp<int64_t>(std::max<int64_t>(1024, (128 << 10) / rows) / per_image, 1, N);
+  // Then evened out so that every thread gets the same number of groups where possible.
+  const int64_t target = std::clamp<int64_t>(std::max<int64_t>(1024, (128 << 10) / rows) / per_image, 1, N);
+  const int64_t per_group = ceil_div(N, round_up(ceil_div(N, target), std::max(1, threads)));
   // Row stride: whole 16-pixel steps, plus room for pack_plane's spill past the last image.
   const int64_t R = round_up(per_group * per_image + kPackOverrun, 16), groups = ceil_div(N, per_group);
   // Input row of weight column b = ci*T + t.
