@@ -350,7 +350,6 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     thread_local std::vector<int32_t> grid;
     thread_local std::vector<int64_t> grid64;
     planes.resize(static_cast<size_t>(2 * (CP * L + tail)));
-    grid.resize(static_cast<size_t>(MB * kTileM * ldo));
     const int32_t* en = &e.data[n * Co * Ho * Wo];
     ValueRange range;
     for (int64_t cp = 0; cp < CP; ++cp) {
@@ -366,27 +365,40 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     // (>= 1: the caller checked Co * 32767 * max|w| < 2^31).
     const int64_t taps_per_flush = std::max<int64_t>(1, products_per_flush(range.max_abs(), w_max_abs) / Co);
     std::fill(planes.begin() + 2 * CP * L, planes.end(), int16_t{0});
-    int64_t* dst = &out.data[n * C * H * W];
-    for (const Phase& f : phases) {
+    // Every phase into its own grid first, then the output row by row: the s phases that
+    // share an output row write it while it is in cache (phase by phase, each pass would
+    // stride over the whole int64 output).
+    const int64_t gsz = MB * kTileM * ldo, nph = static_cast<int64_t>(phases.size());
+    grid.resize(static_cast<size_t>(nph * gsz));
+    const auto one_pass = [&](const Phase& f) { return taps_per_flush >= f.g.T; };
+    if (std::any_of(phases.begin(), phases.end(), [&](const Phase& f) { return !one_pass(f); }))
+      grid64.assign(static_cast<size_t>(nph * C * ldo), 0);
+    for (int64_t pi = 0; pi < nph; ++pi) {
+      const Phase& f = phases[pi];
       const int64_t q0 = f.u_lo * Wep, nq = (f.u_hi - f.u_lo) * Wep;
-      const bool one_pass = taps_per_flush >= f.g.T;
-      if (!one_pass) grid64.assign(static_cast<size_t>(C * nq), 0);
+      int32_t* gp = &grid[pi * gsz];
       for (int64_t t0 = 0; t0 < f.g.T; t0 += taps_per_flush) {
-        run(f.g, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, grid.data(), ldo);
-        if (one_pass) break;
+        run(f.g, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, gp, ldo);
+        if (one_pass(f)) break;
         for (int64_t m = 0; m < C; ++m)
-          for (int64_t q = 0; q < nq; ++q) grid64[m * nq + q] += grid[m * ldo + q];
+          for (int64_t q = 0; q < nq; ++q) grid64[(pi * C + m) * ldo + q] += gp[m * ldo + q];
       }
-      for (int64_t m = 0; m < C; ++m)
-        for (int64_t u = f.u_lo; u < f.u_hi; ++u) {
-          int64_t* row = dst + (m * H + s * u + f.ay - pad) * W;
-          const int64_t base = (u - f.u_lo) * Wep, j0 = f.ax - pad;
-          if (one_pass)
-            scatter64(&grid[m * ldo + base + f.v_lo], f.v_hi - f.v_lo, s, row + s * f.v_lo + j0);
-          else
-            for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid64[m * nq + base + v];
-        }
     }
+    int64_t* dst = &out.data[n * C * H * W];
+    for (int64_t m = 0; m < C; ++m)
+      for (int64_t i = 0; i < H; ++i) {
+        int64_t* row = dst + (m * H + i) * W;
+        const int64_t a = (i + pad) % s, u = (i + pad) / s;
+        for (int64_t pi = 0; pi < nph; ++pi) {
+          const Phase& f = phases[pi];
+          if (f.ay != a) continue;
+          const int64_t base = (u - f.u_lo) * Wep, j0 = f.ax - pad;
+          if (one_pass(f))
+            scatter64(&grid[pi * gsz + m * ldo + base + f.v_lo], f.v_hi - f.v_lo, s, row + s * f.v_lo + j0);
+          else
+            for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid64[(pi * C + m) * ldo + base + v];
+        }
+      }
   });
   return !failed;
 }
