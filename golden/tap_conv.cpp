@@ -153,7 +153,7 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, const T*
     }
     const T* ra = a + r * W + c0 + lo * s;
     const T* rb = b ? b + r * W + c0 + lo * s : nullptr;
-    std::fill(dst, dst + kPer * lo, int16_t{0});
+    if (lo > 0) std::fill(dst, dst + kPer * lo, int16_t{0});  // (a libc call even when empty)
     int16_t* o = dst + kPer * lo;
     const int64_t n = hi - lo;
     // Source elements left before src_end, for the row of a (and b, which lies further on).
@@ -224,11 +224,25 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, const T*
         o[2 * j + 1] = rb ? static_cast<int16_t>(rb[j * s]) : int16_t{0};
       }
     }
-    std::fill(dst + kPer * hi, dst + kPer * width, int16_t{0});
+    if (hi < width) std::fill(dst + kPer * hi, dst + kPer * width, int16_t{0});
   }
   if constexpr (std::is_same_v<T, int32_t>) {
     range->lo = std::min({range->lo, lo_v, hmin32(vlo)});
     range->hi = std::max({range->hi, hi_v, hmax32(vhi)});
+  }
+}
+
+// dst[i*cols + j] = src[i*ld + j] for rows x cols; rows of at most 8 move as one 16-byte
+// vector (spilling up to 7 elements past the row, within pack_plane's kPackOverrun rule,
+// and reading up to 7 past the source row: callers keep that much slack).
+__attribute__((target("avx2"))) void copy_rows(const int16_t* src, int64_t ld, int64_t rows, int64_t cols,
+                                               int16_t* dst) {
+  if (cols <= 8) {
+    for (int64_t i = 0; i < rows; ++i)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i * cols),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * ld)));
+  } else {
+    for (int64_t i = 0; i < rows; ++i) std::copy_n(src + i * ld, cols, dst + i * cols);
   }
 }
 
@@ -491,7 +505,8 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
       partial[wk - 1].assign(grad.data.size(), 0);
       g = partial[wk - 1].data();
     }
-    thread_local std::vector<int16_t> xrows, erows;
+    thread_local std::vector<int16_t> xrows, erows, scratch;
+    if (compact) scratch.assign(static_cast<size_t>(ph.planes() * Lw + kPackOverrun), 0);
     xrows.assign(static_cast<size_t>(xrow_count * R + ph.max_shift() + kPackOverrun), 0);
     erows.resize(static_cast<size_t>(Co * R));
     const uint8_t* x_end = x.data.data() + x.data.size();
@@ -504,11 +519,17 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
         const uint8_t* xn = &x.data[n * C * H * W];
         const int64_t at = (n - n0) * per_image;
         if (compact) {
-          for (int64_t ci = 0; ci < C; ++ci)
+          // The channel's phase planes once, then each tap row is a short copy out of them.
+          for (int64_t ci = 0; ci < C; ++ci) {
+            for (int64_t by = 0; by < ph.S; ++by)
+              for (int64_t bx = 0; bx < ph.S; ++bx)
+                pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), x_end, H, W, by - p.pad,
+                                  bx - p.pad, p.stride, ph.Hq, ph.Wq, &scratch[(by * ph.S + bx) * Lw]);
             for (int64_t ky = 0; ky < K; ++ky)
               for (int64_t kx = 0; kx < K; ++kx)
-                pack_plane<false>(xn + ci * H * W, static_cast<const uint8_t*>(nullptr), x_end, H, W, ky - p.pad,
-                                  kx - p.pad, p.stride, Ho, Wo, &xrows[(ci * T + ky * K + kx) * R + at]);
+                copy_rows(&scratch[ph.plane_of(ky, kx) * Lw + ph.shift_of(ky, kx)], ph.Wq, Ho, Wo,
+                          &xrows[(ci * T + ky * K + kx) * R + at]);
+          }
         } else {
           for (int64_t by = 0; by < ph.S; ++by)
             for (int64_t bx = 0; bx < ph.S; ++bx)
