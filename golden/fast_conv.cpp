@@ -110,9 +110,14 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
   const Geometry g(input_shape, w.shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
   const int64_t wmax = max_abs(w.data);
-  // When Co products of any int16 error fit int32, only |e| <= 32767 remains to check, and
-  // the AVX2 path checks it while packing (falling back to the reference as below).
-  if (gemm_s16_uses_avx2() && sums_fit_int32(g.Co, std::numeric_limits<int16_t>::max(), wmax)) {
+  if (gemm_s16_uses_avx2()) {
+    // When Co products of any int16 error fit int32 (Co <= 512 at |w| = 128), only
+    // |e| <= 32767 remains to check, and the AVX2 path checks it while packing; otherwise
+    // scan e first, as below.
+    if (!sums_fit_int32(g.Co, std::numeric_limits<int16_t>::max(), wmax)) {
+      const int64_t emax = max_abs(e.data);
+      if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
+    }
     Tensor<int64_t> out(input_shape, e.exp + w.exp);
     if (tap_conv::backward_data(e, w, p, wmax, threads, out)) return out;
     return conv2d_backward_data(e, w, p, input_shape);

@@ -15,7 +15,7 @@ namespace octet::golden::tap_conv {
 // out must be {N, Co, Ho, Wo}; every partial sum of C*K*K products fits int32.
 void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out);
 
-// out must be the zeroed input shape and Co * 32767 * w_max_abs < 2^31 (so that one tap
+// out must be the zeroed input shape and Co * max|e| * w_max_abs < 2^31 (so that one tap
 // of products fits int32; partial sums go to int64 after as many taps as fit). Returns
 // false, with out unusable, when some |e| does not fit int16 (checked while packing).
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,

@@ -162,6 +162,9 @@ TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
     EXPECT_EQ(conv2d_weight_grad_fast(xs, es, p, {1, 1, 3, 3}, 1).data, conv2d_weight_grad(xs, es, p, {1, 1, 3, 3}).data)
         << hw << "x" << hw;
   }
+  // Co = 600: Co products of an int16 error could leave int32 (the error is scanned first),
+  // those of |e| <= 16256 do not, one tap per int32 partial sum.
+  expect_passes_match_reference(gen, {1, 2, 5, 5}, {600, 2, 3, 3}, {1, 1});
   // Random signs at the same limits, stride 2 (several phases, each with its own tap groups).
   expect_passes_match_reference(gen, {3, 4, 28, 28}, {72, 4, 3, 3}, {2, 1}, 32767);
 }
