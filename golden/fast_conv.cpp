@@ -7,6 +7,7 @@
 
 #include "golden/gemm_s16.h"
 #include "golden/parallel.h"
+#include "golden/tap_conv.h"
 
 namespace octet::golden {
 
@@ -51,8 +52,20 @@ void im2col(const Geometry& g, const T* x, int16_t* col) {
       }
 }
 
+// Min and max in the element type vectorise well; the scan runs on every call.
+template <typename T>
+__attribute__((target("avx2"))) int64_t max_abs_avx2(const T* v, size_t n) {
+  T lo = 0, hi = 0;
+  for (size_t i = 0; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  return std::max<int64_t>(hi, -int64_t{lo});
+}
+
 template <typename T>
 int64_t max_abs(const std::vector<T>& v) {
+  if (gemm_s16_uses_avx2()) return max_abs_avx2(v.data(), v.size());
   int64_t m = 0;
   for (T x : v) m = std::max<int64_t>(m, x < 0 ? -int64_t{x} : int64_t{x});
   return m;
@@ -73,10 +86,17 @@ bool fast_kernels_use_avx2() { return gemm_s16_uses_avx2(); }
 
 Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads) {
   const Geometry g(x.shape, w.shape, p);
-  // Outside the no-overflow bound, the reference reports the overflow exactly.
-  if (!sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data))) return conv2d_forward(x, w, p);
-  const std::vector<int16_t> w16 = widen16(w.data);  // {Co, KK} row-major already
+  // Outside the no-overflow bound, the reference reports the overflow exactly. The type
+  // bounds (uint8 x int8) settle it without scanning for any realistic C*K*K.
+  if (!sums_fit_int32(g.KK, 255, 128) && !sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data)))
+    return conv2d_forward(x, w, p);
   Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp);
+  if (gemm_s16_uses_avx2()) {
+    tap_conv::forward(x, w, p, threads, out);
+    return out;
+  }
+  // Portable path: im2col + the portable GEMM.
+  const std::vector<int16_t> w16 = widen16(w.data);  // {Co, KK} row-major already
   parallel_for(g.N, threads, [&](int64_t n) {
     std::vector<int16_t> col(static_cast<size_t>(g.KK * g.P));
     im2col(g, &x.data[n * g.C * g.H * g.W], col.data());
@@ -89,10 +109,22 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
                                           const Shape& input_shape, int threads) {
   const Geometry g(input_shape, w.shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
-  const int64_t emax = max_abs(e.data);
-  if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, max_abs(w.data)))
+  const int64_t wmax = max_abs(w.data);
+  if (gemm_s16_uses_avx2()) {
+    // When Co products of any int16 error fit int32 (Co <= 512 at |w| = 128), only
+    // |e| <= 32767 remains to check, and the AVX2 path checks it while packing; otherwise
+    // scan e first, as below.
+    if (!sums_fit_int32(g.Co, std::numeric_limits<int16_t>::max(), wmax)) {
+      const int64_t emax = max_abs(e.data);
+      if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
+    }
+    Tensor<int64_t> out(input_shape, e.exp + w.exp);
+    if (tap_conv::backward_data(e, w, p, wmax, threads, out)) return out;
     return conv2d_backward_data(e, w, p, input_shape);
-  // W^T: {KK, Co}.
+  }
+  const int64_t emax = max_abs(e.data);
+  if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
+  // Portable path: GEMM into columns, then col2im. W^T: {KK, Co}.
   std::vector<int16_t> wt(static_cast<size_t>(g.KK * g.Co));
   for (int64_t co = 0; co < g.Co; ++co)
     for (int64_t kk = 0; kk < g.KK; ++kk) wt[kk * g.Co + co] = w.data[co * g.KK + kk];
@@ -124,6 +156,12 @@ Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<i
                                         const Shape& weight_shape, int threads) {
   const Geometry g(x.shape, weight_shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_weight_grad: error shape does not match the conv output");
+  if (gemm_s16_uses_avx2()) {
+    // |e| <= 32767 is checked while packing; outside it, the reference as below.
+    Tensor<int64_t> grad(weight_shape, x.exp + e.exp);
+    if (tap_conv::weight_grad(x, e, p, threads, grad)) return grad;
+    return conv2d_weight_grad(x, e, p, weight_shape);
+  }
   const int64_t emax = max_abs(e.data), xmax = max_abs(x.data);
   if (!fits_int16(emax)) return conv2d_weight_grad(x, e, p, weight_shape);
   // Pixels per int32 partial sum, so that no partial leaves int32; then summed in int64.

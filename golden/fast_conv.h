@@ -1,6 +1,8 @@
-// Fast conv / linear kernels: im2col + int16 GEMM (AVX2 vpmaddwd when the CPU has it, a
-// portable loop otherwise), threaded over the batch. Bit-identical to the reference
-// kernels of conv.h (testbench/golden/test_fast_conv.cpp checks >= 1000 random shapes).
+// Fast conv kernels: with AVX2, shifted-tap implicit GEMMs on padded int16 planes
+// (golden/tap_conv.*, vpmaddwd); otherwise im2col + the portable int16 GEMM. Threaded over
+// the batch. Bit-identical to the reference kernels of conv.h, with the same fallbacks to
+// them outside the int16 / int32 bounds (testbench/golden/test_fast_conv.cpp: >= 1000
+// random shapes, the small-ResNet layers, tile edges, flush intervals).
 #pragma once
 
 #include "golden/conv.h"

@@ -72,3 +72,121 @@ TEST(FastKernels, LargeReductionsUseChunkedOrExactFallbacks) {
   e.data[5] = 1 << 20;
   EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
 }
+
+namespace {
+
+// All three passes of one shape against the reference, and equal for 1, 2 and 3 threads.
+void expect_passes_match_reference(std::mt19937_64& gen, const Shape& xs, const Shape& ws, ConvParams p,
+                                   int64_t emax = 16256) {
+  const auto x = random_tensor<uint8_t>(gen, xs, 0, 255, -7);
+  const auto w = random_tensor<int8_t>(gen, ws, -128, 127, -7);
+  const auto e = random_tensor<int32_t>(gen, conv_output_shape(xs, ws, p), -emax, emax, -20);
+  const auto fwd = conv2d_forward(x, w, p);
+  const auto bwd = conv2d_backward_data(e, w, p, xs);
+  const auto wg = conv2d_weight_grad(x, e, p, ws);
+  for (int threads = 1; threads <= 3; ++threads) {
+    SCOPED_TRACE(::testing::Message() << "threads " << threads);
+    EXPECT_EQ(conv2d_forward_fast(x, w, p, threads).data, fwd.data);
+    EXPECT_EQ(conv2d_backward_data_fast(e, w, p, xs, threads).data, bwd.data);
+    EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, ws, threads).data, wg.data);
+  }
+}
+
+}  // namespace
+
+TEST(FastKernels, SmallResnetLayerShapesMatchReference) {
+  const unsigned seed = 4242;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  struct L {
+    int64_t C, Co, H, K;
+    int stride, pad;
+  };
+  // conv1, the 3x3 stride-1 stages, the stride-2 stage entries and the 1x1 stride-2 projections.
+  const L layers[] = {{1, 16, 28, 3, 1, 1},  {16, 16, 28, 3, 1, 1}, {16, 32, 28, 3, 2, 1}, {32, 32, 14, 3, 1, 1},
+                      {16, 32, 28, 1, 2, 0}, {32, 64, 14, 3, 2, 1}, {64, 64, 7, 3, 1, 1},  {32, 64, 14, 1, 2, 0}};
+  for (int64_t n = 2; n <= 3; ++n)
+    for (const L& l : layers) {
+      SCOPED_TRACE(::testing::Message() << "N" << n << " C" << l.C << " Co" << l.Co << " H" << l.H << " K" << l.K
+                                        << " s" << l.stride);
+      expect_passes_match_reference(gen, {n, l.C, l.H, l.H}, {l.Co, l.C, l.K, l.K}, {l.stride, l.pad});
+    }
+}
+
+TEST(FastKernels, TileEdgesOddChannelsAndNonSquareImagesMatchReference) {
+  const unsigned seed = 99;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  // Odd channel counts (a zero pair partner), Co not a multiple of the 4-row tiles, pixel
+  // grids that are not multiples of the 24-pixel tiles, wide/narrow images, K up to 5.
+  expect_passes_match_reference(gen, {2, 7, 11, 13}, {13, 7, 3, 3}, {1, 1});
+  expect_passes_match_reference(gen, {2, 33, 9, 6}, {35, 33, 3, 3}, {2, 1});
+  expect_passes_match_reference(gen, {3, 5, 17, 5}, {6, 5, 5, 5}, {1, 2});
+  expect_passes_match_reference(gen, {2, 3, 12, 19}, {5, 3, 4, 4}, {2, 3});
+  expect_passes_match_reference(gen, {1, 9, 1, 30}, {3, 9, 1, 1}, {1, 0});
+  expect_passes_match_reference(gen, {2, 2, 6, 6}, {3, 2, 3, 3}, {3, 0});  // stride 3
+  // Wide stride-2 rows: the vectorised even-byte packing and its scalar tails.
+  expect_passes_match_reference(gen, {2, 3, 5, 71}, {4, 3, 3, 3}, {2, 1});
+  expect_passes_match_reference(gen, {1, 2, 4, 64}, {3, 2, 2, 2}, {2, 0});
+}
+
+TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
+  // |e| = 32767 (the int16 limit) with x = 255: an int32 partial sum holds only 257
+  // weight-gradient products, so several flushes happen over 4 images of 28x28 (all terms
+  // of one sign, so a missed flush overflows). Backward data with Co = 72 and |w| = 128
+  // holds 512 / 72 = 7 taps of 9 per partial sum.
+  const unsigned seed = 5;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  Tensor<uint8_t> x({4, 3, 28, 28}, -7);
+  std::fill(x.data.begin(), x.data.end(), 255);
+  Tensor<int8_t> w({72, 3, 3, 3}, -7);
+  std::fill(w.data.begin(), w.data.end(), -128);
+  const ConvParams p{1, 1};
+  Tensor<int32_t> e(conv_output_shape(x.shape, w.shape, p), -20);
+  std::fill(e.data.begin(), e.data.end(), 32767);
+  for (int threads = 1; threads <= 2; ++threads) {
+    EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, threads).data, conv2d_weight_grad(x, e, p, w.shape).data);
+    EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, threads).data,
+              conv2d_backward_data(e, w, p, x.shape).data);
+  }
+  // Few, small rows pack many images into one run longer than the 2056-pixel flush
+  // interval: 64 images of 7x7 (compact rows, 64 * 49 pixels) and 16 of 12x12 (the padded
+  // grid, 16 * 196 pixels).
+  for (const int64_t hw : {7, 12}) {
+    const int64_t n = hw == 7 ? 64 : 16;
+    Tensor<uint8_t> xs({n, 1, hw, hw}, -7);
+    std::fill(xs.data.begin(), xs.data.end(), 255);
+    Tensor<int32_t> es({n, 1, hw, hw}, -20);
+    std::fill(es.data.begin(), es.data.end(), -32767);
+    EXPECT_EQ(conv2d_weight_grad_fast(xs, es, p, {1, 1, 3, 3}, 1).data, conv2d_weight_grad(xs, es, p, {1, 1, 3, 3}).data)
+        << hw << "x" << hw;
+  }
+  // Co = 600: Co products of an int16 error could leave int32 (the error is scanned first),
+  // those of |e| <= 16256 do not, one tap per int32 partial sum.
+  expect_passes_match_reference(gen, {1, 2, 5, 5}, {600, 2, 3, 3}, {1, 1});
+  // Random signs at the same limits, stride 2 (several phases, each with its own tap groups).
+  expect_passes_match_reference(gen, {3, 4, 28, 28}, {72, 4, 3, 3}, {2, 1}, 32767);
+}
+
+TEST(FastKernels, ErrorsOutsideInt16FallBackWhereverTheyAre) {
+  // The AVX2 path checks |e| <= 32767 while packing (vector body, scalar tail, odd last
+  // channel); one value just outside int16 anywhere must still give the reference result.
+  const unsigned seed = 31;
+  std::printf("seed=%u\n", seed);
+  std::mt19937_64 gen(seed);
+  const ConvParams p{1, 1};
+  const auto x = random_tensor<uint8_t>(gen, {2, 3, 28, 28}, 0, 255, -7);
+  const auto w = random_tensor<int8_t>(gen, {5, 3, 3, 3}, -128, 127, -7);
+  const auto e0 = random_tensor<int32_t>(gen, {2, 5, 28, 28}, -16256, 16256, -20);
+  const int64_t places[][4] = {{0, 0, 0, 0}, {0, 1, 0, 5}, {1, 2, 27, 20}, {1, 4, 3, 27}, {1, 4, 27, 27}};
+  for (const auto& at : places)
+    for (const int32_t value : {32768, -32768, -40000}) {
+      SCOPED_TRACE(::testing::Message() << "e[" << at[0] << "," << at[1] << "," << at[2] << "," << at[3]
+                                        << "] = " << value);
+      auto e = e0;
+      e.data[((at[0] * 5 + at[1]) * 28 + at[2]) * 28 + at[3]] = value;
+      EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, 2).data, conv2d_backward_data(e, w, p, x.shape).data);
+      EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
+    }
+}

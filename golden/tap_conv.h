@@ -1,0 +1,30 @@
+// AVX2 "shifted-tap" convolution kernels behind fast_conv.cpp: implicit GEMM without im2col.
+// Each image is padded (and, for stride s, split into s*s phase planes) once, so that every
+// kernel tap is a unit-stride shifted read of the same planes; outputs are computed on the
+// padded grid and the extra columns are dropped on store. Exact integer sums, so the results
+// are bit-identical to the reference loop nests of conv.h. The caller checks the int16 /
+// int32 bounds (fast_conv.cpp) and that the CPU has AVX2.
+#pragma once
+
+#include <cstdint>
+
+#include "golden/conv.h"
+
+namespace octet::golden::tap_conv {
+
+// out must be {N, Co, Ho, Wo}; every partial sum of C*K*K products fits int32.
+void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out);
+
+// out must be the zeroed input shape and Co * max|e| * w_max_abs < 2^31 (so that one tap
+// of products fits int32; partial sums go to int64 after as many taps as fit). Returns
+// false, with out unusable, when some |e| does not fit int16 (checked while packing).
+bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
+                   Tensor<int64_t>& out);
+
+// grad must be the zeroed weight shape. Int32 lanes go to int64 before they can overflow
+// (from the packed max|e| and x <= 255). Returns false, with grad unusable, when some |e|
+// does not fit int16.
+bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int threads,
+                 Tensor<int64_t>& grad);
+
+}  // namespace octet::golden::tap_conv
