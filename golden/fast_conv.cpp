@@ -64,7 +64,7 @@ __attribute__((target("avx2"))) int64_t max_abs_avx2(const T* v, size_t n) {
 }
 
 template <typename T>
-int64_t max_abs(const std::vector<T>& v) {
+int64_t max_abs(const Payload<T>& v) {
   if (gemm_s16_uses_avx2()) return max_abs_avx2(v.data(), v.size());
   int64_t m = 0;
   for (T x : v) m = std::max<int64_t>(m, x < 0 ? -int64_t{x} : int64_t{x});
@@ -78,7 +78,7 @@ bool sums_fit_int32(int64_t terms, int64_t a, int64_t b) {
   return a == 0 || b == 0 || terms <= (int64_t{std::numeric_limits<int32_t>::max()} / a) / b;
 }
 
-std::vector<int16_t> widen16(const std::vector<int8_t>& v) { return {v.begin(), v.end()}; }
+std::vector<int16_t> widen16(const Payload<int8_t>& v) { return {v.begin(), v.end()}; }
 
 }  // namespace
 

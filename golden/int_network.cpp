@@ -307,8 +307,8 @@ template <typename T>
 void put(std::ostream& out, T v) {
   out.write(reinterpret_cast<const char*>(&v), sizeof v);
 }
-template <typename T>
-void put_vec(std::ostream& out, const std::vector<T>& v) {
+template <typename T, typename A>
+void put_vec(std::ostream& out, const std::vector<T, A>& v) {
   put<uint64_t>(out, v.size());
   out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
 }
@@ -318,8 +318,8 @@ T get(std::istream& in, const std::string& origin) {
   if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error(origin + ": checkpoint is truncated");
   return v;
 }
-template <typename T>
-void get_vec(std::istream& in, std::vector<T>& v, const std::string& origin, const std::string& what) {
+template <typename T, typename A>
+void get_vec(std::istream& in, std::vector<T, A>& v, const std::string& origin, const std::string& what) {
   const auto n = get<uint64_t>(in, origin);
   if (n != v.size())
     throw std::runtime_error(origin + ": checkpoint field '" + what + "' has " + std::to_string(n) + " elements, the network " +

@@ -2,16 +2,58 @@
 // (docs/numerics.md §1). Row-major, outermost dimension first.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <memory>
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace octet::golden {
 
 using Shape = std::vector<int64_t>;
+
+// std::allocator, except that a vector grown without a value leaves trivial elements
+// uninitialised: a fast kernel's output is written element by element, so zero-filling it
+// first only costs a serial pass over memory. Tensor(shape, exp) still zero-fills.
+template <typename T>
+struct NoFillAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoFillAllocator<U>;
+  };
+  NoFillAllocator() = default;
+  template <typename U>
+  NoFillAllocator(const NoFillAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // default-initialisation: no zeroing for integers
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// A tensor's payload storage.
+template <typename T>
+using Payload = std::vector<T, NoFillAllocator<T>>;
+
+// Payloads compare with plain vectors (tests and reports hold expected values as std::vector).
+template <typename T>
+bool operator==(const Payload<T>& a, const std::vector<T>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+template <typename T>
+bool operator==(const std::vector<T>& a, const Payload<T>& b) {
+  return b == a;
+}
+
+struct Uninitialized {};  // tag: the caller writes every element
 
 inline int64_t shape_elements(const Shape& shape) {
   int64_t n = 1;
@@ -25,15 +67,20 @@ inline int64_t shape_elements(const Shape& shape) {
 template <typename T>
 struct Tensor {
   Shape shape;
-  std::vector<T> data;
+  Payload<T> data;
   int exp = 0;  // value = data[i] * 2^exp
 
   Tensor() = default;
-  Tensor(Shape s, int e) : shape(std::move(s)), data(static_cast<size_t>(shape_elements(shape))), exp(e) {}
-  Tensor(Shape s, std::vector<T> d, int e) : shape(std::move(s)), data(std::move(d)), exp(e) {
+  Tensor(Shape s, int e) : shape(std::move(s)), data(static_cast<size_t>(shape_elements(shape)), T{}), exp(e) {}
+  // Payload left uninitialised, for kernels that write every element.
+  Tensor(Shape s, int e, Uninitialized) : shape(std::move(s)), data(static_cast<size_t>(shape_elements(shape))), exp(e) {}
+  Tensor(Shape s, Payload<T> d, int e) : shape(std::move(s)), data(std::move(d)), exp(e) { check_size(); }
+  Tensor(Shape s, const std::vector<T>& d, int e) : shape(std::move(s)), data(d.begin(), d.end()), exp(e) { check_size(); }
+  Tensor(Shape s, std::initializer_list<T> d, int e) : shape(std::move(s)), data(d), exp(e) { check_size(); }
+
+  void check_size() const {
     if (static_cast<int64_t>(data.size()) != shape_elements(shape))
-      throw std::invalid_argument("tensor payload size " + std::to_string(data.size()) +
-                                  " does not match its shape");
+      throw std::invalid_argument("tensor payload size " + std::to_string(data.size()) + " does not match its shape");
   }
 
   int64_t size() const { return static_cast<int64_t>(data.size()); }

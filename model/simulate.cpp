@@ -43,8 +43,8 @@ void check_options(const SimOptions& o) {
     throw std::invalid_argument("simulate: --cosim needs the RTL unit backends (sim/) bound in SimOptions::backends");
 }
 
-template <typename T>
-bool first_difference(const std::vector<T>& model, const std::vector<T>& gold, const std::string& what, std::string& out) {
+template <typename T, typename A>
+bool first_difference(const std::vector<T, A>& model, const std::vector<T, A>& gold, const std::string& what, std::string& out) {
   for (size_t i = 0; i < model.size() && i < gold.size(); ++i)
     if (model[i] != gold[i]) {
       out = what + "[" + std::to_string(i) + "]: model " + std::to_string(model[i]) + ", golden " + std::to_string(gold[i]);

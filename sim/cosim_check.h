@@ -29,8 +29,8 @@ class CosimMismatch : public std::runtime_error {
 std::string index_string(const golden::Shape& shape, int64_t flat);
 
 // Flat index of the first element where `rtl` differs from `golden`, or -1.
-template <typename A, typename B>
-int64_t first_difference(const std::vector<A>& golden, const std::vector<B>& rtl) {
+template <typename A, typename AA, typename B, typename BA>
+int64_t first_difference(const std::vector<A, AA>& golden, const std::vector<B, BA>& rtl) {
   if (golden.size() != rtl.size()) return 0;
   for (size_t i = 0; i < golden.size(); ++i)
     if (static_cast<int64_t>(golden[i]) != static_cast<int64_t>(rtl[i])) return static_cast<int64_t>(i);
@@ -41,10 +41,10 @@ int64_t first_difference(const std::vector<A>& golden, const std::vector<B>& rtl
 std::string mismatch_prefix(const std::string& where, const std::string& unit, const std::string& job);
 
 // One mismatch, as the line the run stops with (the waveform path is appended by the caller).
-template <typename A, typename B>
+template <typename A, typename AA, typename B, typename BA>
 std::string mismatch_line(const std::string& where, const std::string& unit, const std::string& job,
                           const std::string& tensor, const golden::Shape& shape, int64_t flat,
-                          const std::vector<A>& golden, const std::vector<B>& rtl) {
+                          const std::vector<A, AA>& golden, const std::vector<B, BA>& rtl) {
   const std::string head = mismatch_prefix(where, unit, job) + tensor;
   if (golden.size() != rtl.size())
     return head + ": golden has " + std::to_string(golden.size()) + " values, RTL " + std::to_string(rtl.size());

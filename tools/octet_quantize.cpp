@@ -69,7 +69,7 @@ Tensor<int64_t> read_payloads(const std::string& file, int exp) {
 Row measure(const std::string& name, const std::string& path, const Tensor<int64_t>& x, int exact_exp,
             const Tensor<int32_t>& q, int64_t clip_level) {
   Row r{name, path, q.exp};
-  std::vector<int32_t> sorted = q.data;
+  std::vector<int32_t> sorted(q.data.begin(), q.data.end());
   std::sort(sorted.begin(), sorted.end());
   r.levels = std::unique(sorted.begin(), sorted.end()) - sorted.begin();
   double err2 = 0, sig2 = 0;

@@ -11,7 +11,7 @@ Tensor<int64_t> vec(std::vector<int64_t> v, int exp) {
   const auto n = static_cast<int64_t>(v.size());
   return Tensor<int64_t>({n}, std::move(v), exp);
 }
-std::vector<int32_t> payload(const Tensor<int32_t>& t) { return t.data; }
+std::vector<int32_t> payload(const Tensor<int32_t>& t) { return {t.data.begin(), t.data.end()}; }
 }  // namespace
 
 TEST(QuantizerCases, DirectTiesRoundToEvenAndWeightsClip) {
