@@ -50,7 +50,7 @@ void bn_relu_fast_set_avx2(bool enabled) { g_use_avx2 = enabled && cpu_has_avx2(
 
 ReluForward relu_quantize_fast(const Tensor<int32_t>& y, int threads) {
   if (y.exp != -14) throw std::invalid_argument("relu_quantize: input must be on 2^-14");
-  ReluForward out{Tensor<uint8_t>(y.shape, -7), std::vector<uint8_t>(y.data.size())};
+  ReluForward out{Tensor<uint8_t>(y.shape, -7, Uninitialized{}), std::vector<uint8_t>(y.data.size())};
   const int64_t n = y.size();
   const bool avx2 = bn_relu_fast_uses_avx2();
   parallel_for((n + kChunk - 1) / kChunk, threads, [&](int64_t k) {

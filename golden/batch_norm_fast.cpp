@@ -435,7 +435,7 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
   if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
   if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
   const int e1 = dy.exp;
-  BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16), Tensor<int32_t>({v.channels}, -14),
+  BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{}), Tensor<int32_t>({v.channels}, -14),
                  Tensor<int32_t>({v.channels}, -14)};
   const bool avx2 = bn_relu_fast_uses_avx2();
   parallel_for(v.channels, threads, [&](int64_t c) {
@@ -533,7 +533,7 @@ BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
 
 BnForward bn_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
                           const Tensor<int16_t>& beta, int threads) {
-  BnForward out{Tensor<int16_t>(x.shape, -7), Tensor<int32_t>(x.shape, -14)};
+  BnForward out{Tensor<int16_t>(x.shape, -7, Uninitialized{}), Tensor<int32_t>(x.shape, -14, Uninitialized{})};
   forward_all<true, false>(x, s, gamma, beta, FwdOut{out.xhat.data.data(), out.y.data.data(), nullptr, nullptr},
                            threads);
   return out;
@@ -541,8 +541,8 @@ BnForward bn_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tens
 
 BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
                                    const Tensor<int16_t>& beta, int threads) {
-  BnReluForward out{Tensor<int16_t>(x.shape, -7),
-                    ReluForward{Tensor<uint8_t>(x.shape, -7), std::vector<uint8_t>(x.data.size())}};
+  BnReluForward out{Tensor<int16_t>(x.shape, -7, Uninitialized{}),
+                    ReluForward{Tensor<uint8_t>(x.shape, -7, Uninitialized{}), std::vector<uint8_t>(x.data.size())}};
   forward_all<false, true>(
       x, s, gamma, beta, FwdOut{out.xhat.data.data(), nullptr, out.relu.a.data.data(), out.relu.mask.data()}, threads);
   return out;

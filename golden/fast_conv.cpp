@@ -90,7 +90,7 @@ Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_
   // bounds (uint8 x int8) settle it without scanning for any realistic C*K*K.
   if (!sums_fit_int32(g.KK, 255, 128) && !sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data)))
     return conv2d_forward(x, w, p);
-  Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp);
+  Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp, Uninitialized{});  // every element is written
   if (gemm_s16_uses_avx2()) {
     tap_conv::forward(x, w, p, threads, out);
     return out;
@@ -118,7 +118,7 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
       const int64_t emax = max_abs(e.data);
       if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
     }
-    Tensor<int64_t> out(input_shape, e.exp + w.exp);
+    Tensor<int64_t> out(input_shape, e.exp + w.exp);  // zero: pixels no tap reaches are not written
     if (tap_conv::backward_data(e, w, p, wmax, threads, out)) return out;
     return conv2d_backward_data(e, w, p, input_shape);
   }

@@ -225,7 +225,7 @@ Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads
   const int workers = worker_count(n, threads);
   const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
-  Tensor<int32_t> out(x.shape, x.exp + r - (k - 1));
+  Tensor<int32_t> out(x.shape, x.exp + r - (k - 1), Uninitialized{});
   const int shift = (k - 1) - r;  // the payload is |x| * 2^shift
   const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;
   const int64_t* in = x.data.data();
@@ -249,7 +249,7 @@ Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads)
   const int workers = worker_count(n, threads);
   const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
-  Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1));
+  Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1), Uninitialized{});
   const int coarse_shift = r - (k - 1);
   const int fine_shift = coarse_shift - (k - 1);
   const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;
@@ -282,7 +282,7 @@ Tensor<int32_t> constant_factor_quantize_fast(const Tensor<int64_t>& x, const Cq
   const int64_t n = x.size();
   const int workers = worker_count(n, threads);
   const int r = scale_of(max_magnitude_fast(x.data.data(), n, workers));
-  Tensor<int32_t> out(x.shape, p.out_exp);
+  Tensor<int32_t> out(x.shape, p.out_exp, Uninitialized{});
   const uint64_t lim = (uint64_t{1} << p.log2_scale) - 1;
   // drop = r - s <= 62 (r <= 63, s >= 1); for drop <= 0, r <= s so |x| << -drop < 2^(s+1).
   const int drop = r - p.log2_scale;

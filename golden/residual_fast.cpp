@@ -126,7 +126,7 @@ Tensor<int32_t> residual_add_fast(const Tensor<int32_t>& a, const Tensor<int32_t
   const int sa = a.exp - e, sb = b.exp - e;
   if (a.shape != b.shape || std::max(sa, sb) > 31) return residual_add(a, b);  // errors, or shifts that overflow
   const int64_t n = a.size();
-  Tensor<int32_t> out(a.shape, e);
+  Tensor<int32_t> out(a.shape, e, Uninitialized{});
   const int workers = worker_count(n, threads);
   std::vector<uint32_t> bad(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
@@ -143,7 +143,7 @@ Tensor<int64_t> error_add_fast(const Tensor<int64_t>& a, const Tensor<int64_t>& 
   const int sa = a.exp - e, sb = b.exp - e;
   if (a.shape != b.shape || std::max(sa, sb) > 62) return error_add(a, b);
   const int64_t n = a.size();
-  Tensor<int64_t> out(a.shape, e);
+  Tensor<int64_t> out(a.shape, e, Uninitialized{});
   const int workers = worker_count(n, threads);
   std::vector<Range> ra(static_cast<size_t>(workers)), rb(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
