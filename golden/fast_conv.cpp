@@ -118,7 +118,7 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
       const int64_t emax = max_abs(e.data);
       if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
     }
-    Tensor<int64_t> out(input_shape, e.exp + w.exp);  // zero: pixels no tap reaches are not written
+    Tensor<int64_t> out(input_shape, e.exp + w.exp, Uninitialized{});  // each image zeroed by its worker
     if (tap_conv::backward_data(e, w, p, wmax, threads, out)) return out;
     return conv2d_backward_data(e, w, p, input_shape);
   }

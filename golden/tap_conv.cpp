@@ -399,6 +399,7 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
       }
     }
     int64_t* dst = &out.data[n * C * H * W];
+    std::fill(dst, dst + C * H * W, int64_t{0});  // pixels that no tap reaches stay 0 (the output is not pre-filled)
     for (int64_t m = 0; m < C; ++m)
       for (int64_t i = 0; i < H; ++i) {
         int64_t* row = dst + (m * H + i) * W;
