@@ -6,6 +6,7 @@
 #include <istream>
 #include <ostream>
 #include <stdexcept>
+#include <utility>
 
 #include "golden/activation.h"
 #include "golden/conv.h"
@@ -280,7 +281,10 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
         for (size_t j = 0; j < d.inputs.size(); ++j) {
           const int in = d.inputs[j];
           if (desc_.nodes[in].kind == OpKind::kInput) continue;
-          k.accumulate_error(err[in], j + 1 == d.inputs.size() ? std::move(err[i]) : err[i]);  // the last takes it
+          if (j + 1 == d.inputs.size())
+            k.accumulate_error(err[in], std::move(err[i]));  // the last input takes it
+          else
+            k.accumulate_error(err[in], std::as_const(err[i]));
         }
         break;
       case OpKind::kInput:

@@ -161,9 +161,25 @@ Tensor<int64_t> error_add_fast(const Tensor<int64_t>& a, const Tensor<int64_t>& 
   return out;
 }
 
-void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads) {
+namespace {
+// into = e, copied in parallel chunks (an error tensor is megabytes; a serial copy stalls the other workers).
+void assign_copy(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads) {
+  Tensor<int64_t> out(e.shape, e.exp, Uninitialized{});
+  for_each_chunk(e.size(), worker_count(e.size(), threads), [&](int64_t, int64_t begin, int64_t end) {
+    std::copy(e.data.begin() + begin, e.data.begin() + end, out.data.begin() + begin);
+  });
+  into = std::move(out);
+}
+
+// The body of both accumulate_error_fast overloads: `owned` is e itself when the caller gave it
+// away (then "into = e" is a move), null when e must be copied.
+void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int64_t>* owned, int threads) {
+  const auto take = [&] {
+    if (owned) into = std::move(*owned);
+    else assign_copy(into, e, threads);
+  };
   if (into.empty()) {
-    into = std::move(e);
+    take();
     return;
   }
   const int exp = std::min(into.exp, e.exp);
@@ -175,7 +191,7 @@ void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads
   const int64_t n = into.size();
   // The reference's all-zero rules, in its order: an all-zero operand yields the other one.
   if (all_zero_kernel(into.data.data(), n)) {
-    into = std::move(e);
+    take();
     return;
   }
   if (all_zero_kernel(e.data.data(), n)) return;
@@ -199,6 +215,15 @@ void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads
     for (int64_t i = begins[w]; i < done[w]; ++i)
       into.data[i] = (into.data[i] - static_cast<int64_t>(static_cast<uint64_t>(e.data[i]) << sb)) >> sa;
   into = error_add(into, e);
+}
+}  // namespace
+
+void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads) {
+  accumulate_impl(into, e, &e, threads);
+}
+
+void accumulate_error_fast(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads, KeepOperand) {
+  accumulate_impl(into, e, nullptr, threads);
 }
 
 }  // namespace octet::golden

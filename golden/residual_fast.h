@@ -16,5 +16,8 @@ Tensor<int64_t> error_add_fast(const Tensor<int64_t>& a, const Tensor<int64_t>& 
 // into = into.empty() ? e : error_add(into, e), summing in place in `into`'s storage (no new
 // tensor, no zero fill). If error_add throws, the same exception leaves `into` unchanged.
 void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads = 1);
+// The same, leaving `e` to the caller (copied, in parallel, only where the result is e itself).
+struct KeepOperand {};
+void accumulate_error_fast(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads, KeepOperand);
 
 }  // namespace octet::golden

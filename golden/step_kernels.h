@@ -62,9 +62,14 @@ struct StepKernels {
     return bn_backward(relu_backward(e1, mask), xhat, gamma, s, threads);
   }
   // Sums an error into a node's accumulated error (the first one is taken as it is).
-  void accumulate_error(Tensor<int64_t>& into, Tensor<int64_t> e) const {
+  void accumulate_error(Tensor<int64_t>& into, Tensor<int64_t>&& e) const {
     if (!reference) return accumulate_error_fast(into, std::move(e), threads);
     into = into.empty() ? std::move(e) : error_add(into, e);
+  }
+  // The same for an error that another node also receives (a residual add's fan-out).
+  void accumulate_error(Tensor<int64_t>& into, const Tensor<int64_t>& e) const {
+    if (!reference) return accumulate_error_fast(into, e, threads, KeepOperand{});
+    into = into.empty() ? e : error_add(into, e);
   }
 };
 

@@ -299,19 +299,25 @@ bool accumulate_agrees(const Tensor<int64_t>& into, const Tensor<int64_t>& e, co
     expected_error = std::string(typeid(ex).name()) + ": " + ex.what();
   }
   for (int th : kThreadCounts) {
-    Tensor<int64_t> got = into;
-    std::string error;
-    try {
-      accumulate_error_fast(got, e, th);
-    } catch (const std::exception& ex) {
-      error = std::string(typeid(ex).name()) + ": " + ex.what();
-    }
-    std::string d = error != expected_error ? fmt::format("error '{}' vs reference '{}'", error, expected_error) : "";
-    if (d.empty() && got.exp != expected.exp) d = fmt::format("exp {} vs reference {}", got.exp, expected.exp);
-    if (d.empty() && (got.shape != expected.shape || got.data != expected.data)) d = "payloads differ";
-    if (!d.empty()) {
-      ADD_FAILURE() << what << " threads=" << th << ": " << d;
-      return false;
+    for (bool keep : {false, true}) {  // e given away (a copy of it here) or kept by the caller
+      Tensor<int64_t> got = into;
+      std::string error;
+      try {
+        if (keep) {
+          accumulate_error_fast(got, e, th, KeepOperand{});
+        } else {
+          accumulate_error_fast(got, Tensor<int64_t>(e), th);
+        }
+      } catch (const std::exception& ex) {
+        error = std::string(typeid(ex).name()) + ": " + ex.what();
+      }
+      std::string d = error != expected_error ? fmt::format("error '{}' vs reference '{}'", error, expected_error) : "";
+      if (d.empty() && got.exp != expected.exp) d = fmt::format("exp {} vs reference {}", got.exp, expected.exp);
+      if (d.empty() && (got.shape != expected.shape || got.data != expected.data)) d = "payloads differ";
+      if (!d.empty()) {
+        ADD_FAILURE() << what << " threads=" << th << " keep=" << keep << ": " << d;
+        return false;
+      }
     }
   }
   return true;
