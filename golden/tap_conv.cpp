@@ -399,7 +399,9 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
       }
     }
     int64_t* dst = &out.data[n * C * H * W];
-    std::fill(dst, dst + C * H * W, int64_t{0});  // pixels that no tap reaches stay 0 (the output is not pre-filled)
+    // With stride 1 the single phase writes every pixel; with a larger stride, pixels that no
+    // tap reaches must read 0 (the output is not pre-filled).
+    if (s > 1) std::fill(dst, dst + C * H * W, int64_t{0});
     for (int64_t m = 0; m < C; ++m)
       for (int64_t i = 0; i < H; ++i) {
         int64_t* row = dst + (m * H + i) * W;
