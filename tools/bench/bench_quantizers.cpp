@@ -1,8 +1,6 @@
 // ns/element of the reference tensor quantizers and adds against their fast twins at
-// training-like sizes (small_resnet, batch 64). A benchmark, not a test; not built by default:
-//   cmake --build build -j2 --target octet_golden
-//   g++ -std=c++20 -O3 -I. tools/bench/bench_quantizers.cpp build/golden/liboctet_golden.a -lpthread -o /tmp/bench_quantizers
-//   /tmp/bench_quantizers [reps]
+// training-like sizes (small_resnet, batch 64). A benchmark, not a test:
+//   cmake --build build --target octet-bench-quantizers && build/bin/octet-bench-quantizers [reps]
 // Each row is the best of `reps` runs. The quantizer and add rows reuse their operands (hot in
 // L3 at the smaller size); the accumulate rows start from fresh copies, as in a training step.
 #include <algorithm>

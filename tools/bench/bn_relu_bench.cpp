@@ -1,10 +1,8 @@
 // Times the batch-norm and ReLU functions, reference vs fast (golden/batch_norm_fast.h,
 // golden/activation_fast.h), at small_resnet's shapes for batch 64; prints ns per element
 // (best of --reps runs). Checks the fast results against the reference before timing.
-// Not part of the build (tools/CMakeLists.txt is shared); after building octet_golden:
-//   g++ -std=c++20 -O3 -I. tools/bench/bn_relu_bench.cpp build/golden/liboctet_golden.a
-//       -lpthread -o build/bn_relu_bench   (one line)
-//   build/bn_relu_bench [reps]
+// A benchmark, not a test:
+//   cmake --build build --target octet-bench-bn-relu && build/bin/octet-bench-bn-relu [reps]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
