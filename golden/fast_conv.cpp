@@ -1,6 +1,7 @@
 #include "golden/fast_conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -82,7 +83,12 @@ std::vector<int16_t> widen16(const Payload<int8_t>& v) { return {v.begin(), v.en
 
 }  // namespace
 
-bool fast_kernels_use_avx2() { return gemm_s16_uses_avx2(); }
+namespace {
+std::atomic<bool> g_use_avx2{gemm_s16_uses_avx2()};
+}  // namespace
+
+bool fast_kernels_use_avx2() { return g_use_avx2.load(std::memory_order_relaxed); }
+void fast_kernels_set_avx2(bool enabled) { g_use_avx2 = enabled && gemm_s16_uses_avx2(); }
 
 Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads) {
   const Geometry g(x.shape, w.shape, p);
@@ -91,7 +97,7 @@ Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_
   if (!sums_fit_int32(g.KK, 255, 128) && !sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data)))
     return conv2d_forward(x, w, p);
   Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp, Uninitialized{});  // every element is written
-  if (gemm_s16_uses_avx2()) {
+  if (fast_kernels_use_avx2()) {
     tap_conv::forward(x, w, p, threads, out);
     return out;
   }
@@ -110,7 +116,7 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
   const Geometry g(input_shape, w.shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
   const int64_t wmax = max_abs(w.data);
-  if (gemm_s16_uses_avx2()) {
+  if (fast_kernels_use_avx2()) {
     // When Co products of any int16 error fit int32 (Co <= 512 at |w| = 128), only
     // |e| <= 32767 remains to check, and the AVX2 path checks it while packing; otherwise
     // scan e first, as below.
@@ -156,7 +162,7 @@ Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<i
                                         const Shape& weight_shape, int threads) {
   const Geometry g(x.shape, weight_shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_weight_grad: error shape does not match the conv output");
-  if (gemm_s16_uses_avx2()) {
+  if (fast_kernels_use_avx2()) {
     // |e| <= 32767 is checked while packing; outside it, the reference as below.
     Tensor<int64_t> grad(weight_shape, x.exp + e.exp);
     if (tap_conv::weight_grad(x, e, p, threads, grad)) return grad;

@@ -17,5 +17,8 @@ Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<i
 
 // True when the AVX2 path is in use (reported by benchmarks).
 bool fast_kernels_use_avx2();
+// Tests: false runs the portable im2col path on an AVX2 host too (true restores the AVX2 path
+// when the CPU has it). Not for use while kernels run on other threads.
+void fast_kernels_set_avx2(bool enabled);
 
 }  // namespace octet::golden

@@ -89,7 +89,11 @@ class WorkerPool {
       bool last;
       {
         std::lock_guard lock(m_);
-        if (err && !error_) error_ = err;
+        // The lowest failing chunk's exception, as a serial run would throw it.
+        if (err && (!error_ || t < error_chunk_)) {
+          error_ = err;
+          error_chunk_ = t;
+        }
         last = --pending_ == 0;
         pending_seen_.store(pending_, std::memory_order_release);
       }
@@ -118,7 +122,7 @@ class WorkerPool {
   std::condition_variable work_cv_, done_cv_;
   std::vector<std::thread> workers_;
   const std::function<void(int)>* job_ = nullptr;
-  int chunks_ = 0, next_ = 0, pending_ = 0;
+  int chunks_ = 0, next_ = 0, pending_ = 0, error_chunk_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;

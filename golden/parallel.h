@@ -10,7 +10,8 @@
 
 namespace octet::golden {
 
-// Runs chunk(t) for t in [0, chunks) on the pool (chunk 0 on the calling thread) and waits.
+// Runs chunk(t) for t in [0, chunks) on the pool and the calling thread (which claims chunks
+// too) and waits for all. If chunks throw, the lowest such chunk's exception is rethrown.
 void run_chunks(int chunks, const std::function<void(int)>& chunk);
 
 template <typename F>

@@ -2,6 +2,8 @@
 // loop nests on >= 1000 random shapes per pass, including extreme operand values.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "golden/fast_conv.h"
 #include "golden/gemm_s16.h"
 #include "random_tensors.h"
@@ -29,32 +31,47 @@ TEST(FastKernels, GemmS16MatchesNaive) {
   }
 }
 
-TEST(FastKernels, ConvPassesEqualReferenceOnRandomShapes) {
-  const unsigned seed = 20261127;
-  std::printf("seed=%u\n", seed);
+namespace {
+// `trials` random shapes (strides 1-3, padding up to K+1, so strides above the kernel size and
+// padding beyond it too), three passes each, fast against reference; every tenth case at the
+// operand limits; 1-3 threads.
+void check_random_shapes(unsigned seed, int trials) {
+  std::printf("seed=%u avx2=%d\n", seed, fast_kernels_use_avx2());
   std::mt19937_64 gen(seed);
   int64_t shapes = 0;
-  for (int trial = 0; trial < 1000; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     const int64_t N = uniform(gen, 1, 3), C = uniform(gen, 1, 6), Co = uniform(gen, 1, 9), K = uniform(gen, 1, 4);
-    const int stride = static_cast<int>(uniform(gen, 1, 2)), pad = static_cast<int>(uniform(gen, 0, K - 1));
+    const int stride = static_cast<int>(uniform(gen, 1, 3)), pad = static_cast<int>(uniform(gen, 0, K + 1));
     const int64_t H = uniform(gen, std::max<int64_t>(1, K - 2 * pad), 10), W = uniform(gen, std::max<int64_t>(1, K - 2 * pad), 10);
     const ConvParams p{stride, pad};
-    const bool extreme = trial % 10 == 0;  // every tenth case at the operand limits
+    const bool extreme = trial % 10 == 0;
     const auto x = random_tensor<uint8_t>(gen, {N, C, H, W}, extreme ? 255 : 0, 255, -7);
     const auto w = random_tensor<int8_t>(gen, {Co, C, K, K}, -128, extreme ? -128 : 127, -7);
     const Shape os = conv_output_shape(x.shape, w.shape, p);
     const auto e = random_tensor<int32_t>(gen, os, extreme ? 16256 : -16256, 16256, -20);
     const int threads = 1 + trial % 3;
-    ASSERT_EQ(conv2d_forward_fast(x, w, p, threads).data, conv2d_forward(x, w, p).data) << "trial " << trial;
+    const std::string where = "trial " + std::to_string(trial) + " K" + std::to_string(K) + " s" +
+                              std::to_string(stride) + " p" + std::to_string(pad);
+    ASSERT_EQ(conv2d_forward_fast(x, w, p, threads).data, conv2d_forward(x, w, p).data) << where;
     const auto bd = conv2d_backward_data_fast(e, w, p, x.shape, threads);
     const auto bd_ref = conv2d_backward_data(e, w, p, x.shape);
-    ASSERT_EQ(bd.data, bd_ref.data) << "trial " << trial;
+    ASSERT_EQ(bd.data, bd_ref.data) << where;
     ASSERT_EQ(bd.exp, bd_ref.exp);
     ASSERT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, threads).data, conv2d_weight_grad(x, e, p, w.shape).data)
-        << "trial " << trial;
+        << where;
     ++shapes;
   }
   std::printf("%lld random shapes, three passes each, bit-identical\n", static_cast<long long>(shapes));
+}
+}  // namespace
+
+TEST(FastKernels, ConvPassesEqualReferenceOnRandomShapes) { check_random_shapes(20261127, 1000); }
+
+// The portable im2col path (what a CPU without AVX2 runs), forced on this host.
+TEST(FastKernels, PortablePathEqualsReferenceOnRandomShapes) {
+  fast_kernels_set_avx2(false);
+  check_random_shapes(20261128, 400);
+  fast_kernels_set_avx2(true);
 }
 
 TEST(FastKernels, LargeReductionsUseChunkedOrExactFallbacks) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -24,9 +25,14 @@ TEST(ParallelFor, EveryIndexOnceForAnyThreadCount) {
 TEST(ParallelFor, ChunksAreContiguousAndRunOnSeveralThreads) {
   const int64_t n = 1000;
   std::vector<std::thread::id> owner(n);
+  std::atomic<bool> second_started{false};
   parallel_for(n, 2, [&](int64_t i) {
     owner[i] = std::this_thread::get_id();
-    if (i == 0 || i == 500) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (i == 500) second_started = true;
+    // The first chunk waits (no timeout) until the second has started: only another thread
+    // can start it, so a pool that ran chunks one after the other would hang here.
+    if (i == 0)
+      while (!second_started) std::this_thread::yield();
   });
   // Two chunks [0, 500) and [500, 1000): each is run by one thread.
   for (int64_t i = 1; i < 500; ++i) ASSERT_EQ(owner[i], owner[0]) << i;
@@ -51,6 +57,19 @@ TEST(ParallelFor, ExceptionInAWorkerChunkReachesTheCaller) {
   std::atomic<int> count{0};
   parallel_for(10, 3, [&](int64_t) { ++count; });
   EXPECT_EQ(count.load(), 10);
+}
+
+TEST(ParallelFor, TheLowestFailingChunksExceptionWins) {
+  for (int repeat = 0; repeat < 50; ++repeat) {
+    try {
+      parallel_for(100, 2, [&](int64_t i) {
+        if (i == 0 || i == 99) throw std::runtime_error(std::to_string(i));
+      });
+      FAIL() << "no exception";
+    } catch (const std::runtime_error& e) {
+      ASSERT_STREQ(e.what(), "0") << "repeat " << repeat;
+    }
+  }
 }
 
 TEST(ParallelFor, ManyBackToBackCalls) {
