@@ -29,4 +29,22 @@ void parallel_for(int64_t n, int threads, F body) {
   });
 }
 
+// Element-wise kernels: below this many elements per worker, waking a worker costs more than it saves.
+inline constexpr int64_t kMinElementsPerWorker = 32 * 1024;
+
+// Workers for an element-wise pass over n elements: at most `threads`, at least 1.
+inline int element_workers(int64_t n, int threads) {
+  return static_cast<int>(std::clamp<int64_t>(n / kMinElementsPerWorker, 1, std::max(1, threads)));
+}
+
+// Runs f(chunk, begin, end) over `workers` contiguous chunks of [0, n).
+template <typename F>
+void for_each_chunk(int64_t n, int workers, F f) {
+  if (workers <= 1) {
+    f(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  parallel_for(workers, workers, [&](int64_t c) { f(c, c * n / workers, (c + 1) * n / workers); });
+}
+
 }  // namespace octet::golden

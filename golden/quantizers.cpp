@@ -19,9 +19,8 @@ int64_t symmetric_limit(int k) { return (int64_t{1} << (k - 1)) - 1; }
 // Runs f(i) for every element, in `threads` contiguous chunks.
 template <typename F>
 void for_each_element(int64_t n, int threads, F f) {
-  const int64_t chunks = std::max(1, threads);
-  parallel_for(chunks, threads, [&](int64_t c) {
-    for (int64_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) f(i);
+  for_each_chunk(n, std::max(1, threads), [&](int64_t, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) f(i);
   });
 }
 

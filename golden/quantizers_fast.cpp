@@ -174,23 +174,6 @@ OCTET_SIMD_CLONES void cq_kernel(const int64_t* __restrict x, int32_t* __restric
   }
 }
 
-// Below this many elements per worker, starting threads costs more than it saves.
-constexpr int64_t kMinElementsPerThread = 32 * 1024;
-
-int worker_count(int64_t n, int threads) {
-  return static_cast<int>(std::clamp<int64_t>(n / kMinElementsPerThread, 1, std::max(1, threads)));
-}
-
-// Runs f(chunk, begin, end) over `workers` contiguous chunks of [0, n).
-template <typename F>
-void for_each_chunk(int64_t n, int workers, F f) {
-  if (workers <= 1) {
-    f(int64_t{0}, int64_t{0}, n);
-    return;
-  }
-  parallel_for(workers, workers, [&](int64_t c) { f(c, c * n / workers, (c + 1) * n / workers); });
-}
-
 void check_input(const char* quantizer, const Tensor<int64_t>& x) {
   if (x.empty()) throw std::invalid_argument(std::string(quantizer) + ": empty tensor");
 }
@@ -201,7 +184,7 @@ int scale_of(uint64_t m) { return m == 0 ? 0 : round_log2(m); }
 
 uint64_t max_magnitude_fast(const int64_t* x, int64_t n, int threads) {
   if (n <= 0) return 0;
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   std::vector<int64_t> lo(static_cast<size_t>(workers)), hi(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
     min_max_kernel(x + begin, end - begin, &lo[static_cast<size_t>(c)], &hi[static_cast<size_t>(c)]);
@@ -222,7 +205,7 @@ Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads
   check_bits("shift_quantize", k);
   check_input("shift_quantize", x);
   const int64_t n = x.size();
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
   Tensor<int32_t> out(x.shape, x.exp + r - (k - 1), Uninitialized{});
@@ -246,7 +229,7 @@ Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads)
   check_bits("flag_quantize", k, kMaxFlagBits);
   check_input("flag_quantize", x);
   const int64_t n = x.size();
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
   Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1), Uninitialized{});
@@ -280,7 +263,7 @@ Tensor<int32_t> constant_factor_quantize_fast(const Tensor<int64_t>& x, const Cq
                                 std::to_string(p.log2_scale) + " outside [1, 30]");
   check_input("constant_factor_quantize", x);
   const int64_t n = x.size();
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   const int r = scale_of(max_magnitude_fast(x.data.data(), n, workers));
   Tensor<int32_t> out(x.shape, p.out_exp, Uninitialized{});
   const uint64_t lim = (uint64_t{1} << p.log2_scale) - 1;

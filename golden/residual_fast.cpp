@@ -91,22 +91,6 @@ OCTET_SIMD_CLONES int64_t add_in_place_kernel(int64_t* __restrict a, const int64
   return n;
 }
 
-constexpr int64_t kMinElementsPerThread = 32 * 1024;
-
-int worker_count(int64_t n, int threads) {
-  return static_cast<int>(std::clamp<int64_t>(n / kMinElementsPerThread, 1, std::max(1, threads)));
-}
-
-// Runs f(chunk, begin, end) over `workers` contiguous chunks of [0, n).
-template <typename F>
-void for_each_chunk(int64_t n, int workers, F f) {
-  if (workers <= 1) {
-    f(int64_t{0}, int64_t{0}, n);
-    return;
-  }
-  parallel_for(workers, workers, [&](int64_t c) { f(c, c * n / workers, (c + 1) * n / workers); });
-}
-
 Range merged(const std::vector<Range>& parts) {
   Range r;
   for (const Range& p : parts) r = Range{std::min(r.lo, p.lo), std::max(r.hi, p.hi)};
@@ -127,7 +111,7 @@ Tensor<int32_t> residual_add_fast(const Tensor<int32_t>& a, const Tensor<int32_t
   if (a.shape != b.shape || std::max(sa, sb) > 31) return residual_add(a, b);  // errors, or shifts that overflow
   const int64_t n = a.size();
   Tensor<int32_t> out(a.shape, e, Uninitialized{});
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   std::vector<uint32_t> bad(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
     bad[static_cast<size_t>(c)] =
@@ -144,7 +128,7 @@ Tensor<int64_t> error_add_fast(const Tensor<int64_t>& a, const Tensor<int64_t>& 
   if (a.shape != b.shape || std::max(sa, sb) > 62) return error_add(a, b);
   const int64_t n = a.size();
   Tensor<int64_t> out(a.shape, e, Uninitialized{});
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   std::vector<Range> ra(static_cast<size_t>(workers)), rb(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
     error_add_kernel(a.data.data() + begin, b.data.data() + begin, out.data.data() + begin, end - begin, sa, sb,
@@ -165,7 +149,7 @@ namespace {
 // into = e, copied in parallel chunks (an error tensor is megabytes; a serial copy stalls the other workers).
 void assign_copy(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads) {
   Tensor<int64_t> out(e.shape, e.exp, Uninitialized{});
-  for_each_chunk(e.size(), worker_count(e.size(), threads), [&](int64_t, int64_t begin, int64_t end) {
+  for_each_chunk(e.size(), element_workers(e.size(), threads), [&](int64_t, int64_t begin, int64_t end) {
     std::copy(e.data.begin() + begin, e.data.begin() + end, out.data.begin() + begin);
   });
   into = std::move(out);
@@ -195,7 +179,7 @@ void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int
     return;
   }
   if (all_zero_kernel(e.data.data(), n)) return;
-  const int workers = worker_count(n, threads);
+  const int workers = element_workers(n, threads);
   std::vector<int64_t> done(static_cast<size_t>(workers));
   std::vector<int64_t> begins(static_cast<size_t>(workers)), ends(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
