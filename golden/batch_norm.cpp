@@ -28,21 +28,21 @@ int32_t sat32(int64_t v) {
   return static_cast<int32_t>(saturate(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
 }
 
-// σ on 2^-15, exactly rounded half to even, from D = N*S2 - S1^2 (§5.4).
-int64_t exact_std(uint128 D, int64_t N, int a) {
+}  // namespace
+
+int64_t bn_exact_std(uint128 D, int64_t N, int a, uint64_t (*floor_sqrt)(uint128)) {
   const int shift = 2 * a + 2;
   if (D != 0 && (shift >= 128 || D > (~static_cast<uint128>(0) >> shift)))
     throw std::overflow_error("batch norm: variance numerator exceeds 128 bits (docs/numerics.md §10)");
   const uint128 num = D << shift;
   const uint128 den = static_cast<uint128>(N) * static_cast<uint128>(N);
   const uint128 M = num / den;
-  const uint64_t t = isqrt(M);
+  const uint64_t t = floor_sqrt(M);
   int64_t sigma = static_cast<int64_t>((static_cast<uint128>(t) + 1) >> 1);
   const bool tie = (t & 1) && static_cast<uint128>(t) * t == M && num % den == 0;
   if (tie) sigma = ((t + 1) / 2) % 2 == 0 ? static_cast<int64_t>((t + 1) / 2) : static_cast<int64_t>((t - 1) / 2);
   return sigma;
 }
-}  // namespace
 
 BnRunning::BnRunning(int64_t channels)
     : mean_acc(static_cast<size_t>(channels), 0), sigma_acc(static_cast<size_t>(channels), int64_t{1} << 23) {}
@@ -80,7 +80,7 @@ BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads) {
       }
     s.mean[c] = divide_round_half_even(shift_left_checked(s1, s.input_shift), s.count);
     const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(s1) * s1;
-    s.sigma[c] = exact_std(static_cast<uint128>(d), s.count, s.input_shift) + 1;  // + ε = 2^-15
+    s.sigma[c] = bn_exact_std(static_cast<uint128>(d), s.count, s.input_shift, isqrt) + 1;  // + ε = 2^-15
   });
   bn_fill_reciprocals(s);
   return s;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "golden/int_math.h"
 #include "golden/tensor.h"
 
 namespace octet::golden {
@@ -30,6 +31,9 @@ inline constexpr int kBnDecayShift = 3;  // running-statistics momentum 1 - 2^-3
 
 // x: {N, C, H, W} (or {N, C}) int32 with -15 <= exp <= 0.
 BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads = 1);
+// σ on 2^-15, exactly rounded half to even, from D = N*S2 - S1^2 (§5.4); floor_sqrt is any
+// exact floor square root (isqrt, the digit-by-digit reference, or a faster exact one).
+int64_t bn_exact_std(uint128 D, int64_t N, int a, uint64_t (*floor_sqrt)(uint128));
 // Statistics for inference from the running accumulators (§6.1).
 BnStats bn_running_statistics(const BnRunning& running, int input_exp, int64_t count);
 // Fills ρ and L from σ' (shared by both modes).

@@ -42,20 +42,6 @@ int32_t sat32(int64_t v) {
   return static_cast<int32_t>(saturate(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
 }
 
-// σ on 2^-15 from D = N*S2 - S1^2: batch_norm.cpp's exact_std with a faster exact square root.
-int64_t exact_std(uint128 D, int64_t N, int a) {
-  const int shift = 2 * a + 2;
-  if (D != 0 && (shift >= 128 || D > (~static_cast<uint128>(0) >> shift)))
-    throw std::overflow_error("batch norm: variance numerator exceeds 128 bits (docs/numerics.md §10)");
-  const uint128 num = D << shift;
-  const uint128 den = static_cast<uint128>(N) * static_cast<uint128>(N);
-  const uint128 M = num / den;
-  const uint64_t t = isqrt_via_double(M);
-  int64_t sigma = static_cast<int64_t>((static_cast<uint128>(t) + 1) >> 1);
-  const bool tie = (t & 1) && static_cast<uint128>(t) * t == M && num % den == 0;
-  if (tie) sigma = ((t + 1) / 2) % 2 == 0 ? static_cast<int64_t>((t + 1) / 2) : static_cast<int64_t>((t - 1) / 2);
-  return sigma;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Statistics. S1 = Σx is exact in int64 (|S1| < 2^55). S2 = Σx² is summed modulo 2^64 together
@@ -524,7 +510,8 @@ BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
       }
       s.mean[c] = divide_round_half_even(shift_left_checked(m.s1, s.input_shift), s.count);
       const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(m.s1) * m.s1;
-      s.sigma[c] = exact_std(static_cast<uint128>(d), s.count, s.input_shift) + 1;  // + ε = 2^-15
+      // + ε = 2^-15
+      s.sigma[c] = bn_exact_std(static_cast<uint128>(d), s.count, s.input_shift, isqrt_via_double) + 1;
     }
   });
   bn_fill_reciprocals(s);
