@@ -5,6 +5,7 @@
 // uncompressed files through), so the Debian *.gz files need no unpacking.
 #pragma once
 
+#include "golden/input_error.h"
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -15,9 +16,9 @@ namespace octet::golden {
 // Anything wrong with a data file on disk. The message is one line that starts
 // with the file path, e.g. "/d/x.gz: truncated: header says 2×28×28 = 1568 data
 // bytes, file has 1234"; the CLI prints it and exits with status 2.
-class DataError : public std::runtime_error {
+class DataError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 // IDX element type codes (the third magic byte).

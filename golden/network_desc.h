@@ -2,6 +2,7 @@
 // validator, the parameter list in network order, and MAC counts for reports.
 #pragma once
 
+#include "golden/input_error.h"
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -42,9 +43,9 @@ struct NetworkDesc {
 };
 
 // A parse or validation error. what() is one line: "origin:line: field 'f': message".
-class DescError : public std::runtime_error {
+class DescError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 NetworkDesc parse_network_file(const std::string& path);

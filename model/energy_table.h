@@ -2,6 +2,7 @@
 // sources, overridable by the user. Energy of a run = sum over actions of count x pJ.
 #pragma once
 
+#include "golden/input_error.h"
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -31,9 +32,9 @@ inline constexpr int kNumActions = static_cast<int>(Action::kCount);
 
 const char* action_name(Action a);
 
-class EnergyError : public std::runtime_error {
+class EnergyError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 struct EnergyTable {

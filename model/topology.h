@@ -4,6 +4,7 @@
 //   "<file>:<line>: field '<name>': <message>".
 #pragma once
 
+#include "golden/input_error.h"
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -13,9 +14,9 @@
 
 namespace octet::model {
 
-class TopologyError : public std::runtime_error {
+class TopologyError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 // One row of a conv-format topology: `Layer name, IFMAP Height, IFMAP Width, Filter Height,

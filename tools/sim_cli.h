@@ -3,6 +3,7 @@
 // input file parsed and every output path checked before anything is simulated or written.
 #pragma once
 
+#include "golden/input_error.h"
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -35,9 +36,9 @@ struct SimCliArgs {
 void add_sim_options(CLI::App& app, SimCliArgs& args);
 
 // A bad input: what() is one line naming the file or option and the field.
-class CliError : public std::runtime_error {
+class CliError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 struct SimPlan {
