@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "cli_common.h"
 #include "golden/network_desc.h"
 
 using namespace octet::golden;
@@ -28,12 +29,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "batch size for the MAC count")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   app.add_flag("--nodes", nodes, "list every node with its output shape");
   app.add_flag("--params", params, "list every parameter tensor");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  try {
+  octet::tools::add_version_flag(app, "octet-netinfo");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-netinfo")) return *status;
+  return octet::tools::run_guarded("octet-netinfo", [&] {
     const NetworkDesc net = parse_network_file(path);
     if (nodes) {
       for (const NodeDesc& n : net.nodes) {
@@ -55,12 +53,6 @@ int main(int argc, char** argv) {
     fmt::print("parameters: {} in {} tensors (weights {}, BN gamma/beta {}, biases {})\n", count_params(net),
                plist.size(), weights, bn, bias);
     fmt::print("forward MACs at batch {}: {}\n", batch, count_macs_forward(net, batch));
-  } catch (const DescError& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "octet-netinfo: %s\n", e.what());
-    return 2;
-  }
-  return 0;
+    return 0;
+  });
 }
