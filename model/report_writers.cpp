@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "tools/write_atomically.h"
+#include "golden/write_atomically.h"
 
 namespace octet::model {
 
@@ -216,11 +216,11 @@ std::string report_csv_text(const StepReport& report) {
 }
 
 void write_report_json(const StepReport& report, const std::string& path) {
-  tools::write_atomically(path, report_json(report).dump(1) + "\n", "the JSON report");
+  octet::write_atomically(path, report_json(report).dump(1) + "\n", "the JSON report");
 }
 
 void write_report_csv(const StepReport& report, const std::string& path) {
-  tools::write_atomically(path, report_csv_text(report), "the CSV report");
+  octet::write_atomically(path, report_csv_text(report), "the CSV report");
 }
 
 }  // namespace octet::model

@@ -11,6 +11,7 @@
 
 #include "Vsystolic_array_16x16.h"
 #include "testbench/rtl/array_driver.h"
+#include "tools/bench/bench_cli.h"
 
 int main(int argc, char** argv) {
   using namespace octet::tb;
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   app.add_option("-k", K, "GEMM reduction depth")->check(CLI::PositiveNumber);
   app.add_option("-n", N, "GEMM columns")->check(CLI::PositiveNumber);
   app.add_option("--reps", reps, "repetitions (best is reported)")->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
 
   ArrayGemm g;
   g.M = M, g.K = K, g.N = N;

@@ -12,6 +12,7 @@
 
 #include "golden/fp32_gemm.h"
 #include "golden/fp32_network.h"
+#include "tools/bench/bench_cli.h"
 
 using namespace octet::golden;
 
@@ -26,11 +27,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "worker threads (0: hardware concurrency)")->capture_default_str();
   app.add_option("--seed", seed, "seed of the random data and parameters")->capture_default_str();
   app.add_option("--top", top, "nodes listed, slowest first")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
   try {
     const NetworkDesc net = parse_network_file(path);
     std::mt19937_64 rng(seed);

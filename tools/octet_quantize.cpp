@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "golden/quantizers.h"
-#include "write_atomically.h"
+#include "golden/write_atomically.h"
 
 using namespace octet::golden;
 
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
         j["quantizers"].push_back({{"name", row.name}, {"path", row.path}, {"out_exp", row.out_exp},
                                    {"levels", row.levels}, {"clipped", row.clipped}, {"zeros", row.zeros},
                                    {"max_err", row.max_err}, {"rms_err", row.rms_err}, {"snr_db", row.snr_db}});
-      octet::tools::write_atomically(json_out, j.dump(2) + "\n", "the JSON report");
+      octet::write_atomically(json_out, j.dump(2) + "\n", "the JSON report");
       fmt::print("wrote {}\n", json_out);
     }
   } catch (const std::exception& e) {

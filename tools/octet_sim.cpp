@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "golden/data_path.h"
 #include "model/report_writers.h"
 #include "model/simulate.h"
 #include "sim/rtl_backends.h"
@@ -42,7 +43,7 @@ int sc_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  const std::string plot_script = OCTET_SOURCE_DIR "/tools/plot_sim_report.py";
+  const std::string plot_script = octet::data_path("tools/plot_sim_report.py");
   tools::SimPlan plan;
   try {
     plan = tools::plan_simulation(args, kDefaultNetworkNet, plot_script);

@@ -14,14 +14,15 @@
 #include <sstream>
 #include <thread>
 
+#include "golden/data_path.h"
 #include "golden/dataset.h"
 #include "golden/int_network.h"
 #include "golden/trainer.h"
+#include "golden/write_atomically.h"
 #include "train_models.h"
-#include "write_atomically.h"
 
 using namespace octet::golden;
-using octet::tools::write_atomically;
+using octet::write_atomically;
 
 namespace {
 
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"octet-train: full 8-bit integer WAGEUBN training, side by side with FP32"};
-  std::string network = std::string(OCTET_SOURCE_DIR) + "/networks/small_resnet.net";
+  std::string network = octet::data_path("networks/small_resnet.net");
   std::string data_dir = kDefaultFashionMnistDir;
   std::string mode = "both", schedule_text = "0:511:7:0.1,5:128:7:0.02,8:32:7:0.004";
   std::string log_path, checkpoint_path, resume_path;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "golden/fast_conv.h"
+#include "tools/bench/bench_cli.h"
 
 using namespace octet::golden;
 
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (the best is reported)");
   app.add_option("--layer", only, "run only the layer whose name starts with this");
   app.add_option("--passes", passes, "which passes to time: f(orward) b(ackward data) w(eight gradient)");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
   g_cpu_clock = threads == 1;
   const Layer layers[] = {
       {"conv1 1->16 28", 1, 16, 28, 3, 1, 1},   {"s1 16->16 28", 16, 16, 28, 3, 1, 1},

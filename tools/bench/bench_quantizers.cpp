@@ -1,12 +1,11 @@
 // ns/element of the reference tensor quantizers and adds against their fast twins at
 // training-like sizes (small_resnet, batch 64). A benchmark, not a test:
-//   cmake --build build --target octet-bench-quantizers && build/bin/octet-bench-quantizers [reps]
+//   cmake --build build --target octet-bench-quantizers && build/bin/octet-bench-quantizers [--reps N]
 // Each row is the best of `reps` runs. The quantizer and add rows reuse their operands (hot in
 // L3 at the smaller size); the accumulate rows start from fresh copies, as in a training step.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <random>
 #include <string>
@@ -16,6 +15,7 @@
 #include "golden/quantizers_fast.h"
 #include "golden/residual.h"
 #include "golden/residual_fast.h"
+#include "tools/bench/bench_cli.h"
 
 using namespace octet::golden;
 
@@ -55,7 +55,9 @@ void row(const std::string& name, int64_t n, int threads, double ref, double fas
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1) reps = std::atoi(argv[1]);
+  CLI::App app{"octet-bench-quantizers: ns/element of the tensor quantizers and adds, reference vs fast"};
+  app.add_option("--reps", reps, "runs per row (the best is reported)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
   volatile int sink = 0;
   for (int64_t n : {int64_t{64} * 16 * 28 * 28, int64_t{64} * 64 * 7 * 7}) {
     const Tensor<int64_t> x = errors<int64_t>(n, 20, -20, 1);

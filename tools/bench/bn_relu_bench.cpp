@@ -2,7 +2,7 @@
 // golden/activation_fast.h), at small_resnet's shapes for batch 64; prints ns per element
 // (best of --reps runs). Checks the fast results against the reference before timing.
 // A benchmark, not a test:
-//   cmake --build build --target octet-bench-bn-relu && build/bin/octet-bench-bn-relu [reps]
+//   cmake --build build --target octet-bench-bn-relu && build/bin/octet-bench-bn-relu [--reps N]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +13,7 @@
 #include "golden/activation_fast.h"
 #include "golden/batch_norm.h"
 #include "golden/batch_norm_fast.h"
+#include "tools/bench/bench_cli.h"
 
 using namespace octet::golden;
 
@@ -38,7 +39,10 @@ void require(bool ok, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int reps = argc > 1 ? std::atoi(argv[1]) : 7;
+  int reps = 7;
+  CLI::App app{"octet-bench-bn-relu: ns/element of batch norm and ReLU, reference vs fast"};
+  app.add_option("--reps", reps, "runs per row (the best is reported)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
   std::printf("avx2=%d reps=%d, ns/element: reference -> fast (speed-up)\n", bn_relu_fast_uses_avx2(), reps);
   std::mt19937_64 gen(1);
   for (const Shape& shape : {Shape{64, 16, 28, 28}, Shape{64, 32, 14, 14}, Shape{64, 64, 7, 7}}) {

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace octet::tools {
+namespace octet {
 
 inline void write_atomically(const std::string& path, const std::string& text, const char* what) {
   const std::string tmp = path + ".tmp";
@@ -28,4 +28,4 @@ inline void write_atomically(const std::string& path, const std::string& text, c
   }
 }
 
-}  // namespace octet::tools
+}  // namespace octet
