@@ -18,7 +18,7 @@ cd "$tmp"
 "$prefix/bin/octet-train" --mode int8 --epochs 1 --train-limit 32 --test-limit 32 --batch 16 --threads 1 \
   --progress-every 1000 >train.txt 2>&1 || { cat train.txt; echo "installed octet-train failed"; exit 1; }
 rm "$prefix/share/octet/networks/small_resnet.net"
-if "$prefix/bin/octet-train" --mode int8 --epochs 1 --train-limit 32 --test-limit 32 >missing.txt 2>&1; then
+if "$prefix/bin/octet-train" --mode int8 --epochs 1 --train-limit 32 --test-limit 32 --batch 16 --threads 1 >missing.txt 2>&1; then
   echo "octet-train ran without its installed default network"; exit 1
 fi
 grep -F "$prefix/share/octet/networks/small_resnet.net" missing.txt >/dev/null ||
