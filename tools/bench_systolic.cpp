@@ -11,7 +11,7 @@
 
 #include "Vsystolic_array_16x16.h"
 #include "testbench/rtl/array_driver.h"
-#include "tools/bench/bench_cli.h"
+#include "cli_common.h"
 
 int main(int argc, char** argv) {
   using namespace octet::tb;
@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("-k", K, "GEMM reduction depth")->check(CLI::PositiveNumber);
   app.add_option("-n", N, "GEMM columns")->check(CLI::PositiveNumber);
   app.add_option("--reps", reps, "repetitions (best is reported)")->check(CLI::PositiveNumber);
-  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
+  octet::tools::add_version_flag(app, "octet-bench-systolic");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-bench-systolic")) return *status;
 
   ArrayGemm g;
   g.M = M, g.K = K, g.N = N;

@@ -12,7 +12,7 @@
 
 #include "golden/fp32_gemm.h"
 #include "golden/fp32_network.h"
-#include "tools/bench/bench_cli.h"
+#include "cli_common.h"
 
 using namespace octet::golden;
 
@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "worker threads (0: hardware concurrency)")->capture_default_str();
   app.add_option("--seed", seed, "seed of the random data and parameters")->capture_default_str();
   app.add_option("--top", top, "nodes listed, slowest first")->capture_default_str();
-  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
+  octet::tools::add_version_flag(app, "octet-fp32-bench");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-fp32-bench")) return *status;
   try {
     const NetworkDesc net = parse_network_file(path);
     std::mt19937_64 rng(seed);

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "golden/fast_conv.h"
-#include "tools/bench/bench_cli.h"
+#include "cli_common.h"
 
 using namespace octet::golden;
 
@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (the best is reported)");
   app.add_option("--layer", only, "run only the layer whose name starts with this");
   app.add_option("--passes", passes, "which passes to time: f(orward) b(ackward data) w(eight gradient)");
-  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
+  octet::tools::add_version_flag(app, "octet-bench-fast-conv");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-bench-fast-conv")) return *status;
   g_cpu_clock = threads == 1;
   const Layer layers[] = {
       {"conv1 1->16 28", 1, 16, 28, 3, 1, 1},   {"s1 16->16 28", 16, 16, 28, 3, 1, 1},

@@ -15,7 +15,7 @@
 #include "golden/quantizers_fast.h"
 #include "golden/residual.h"
 #include "golden/residual_fast.h"
-#include "tools/bench/bench_cli.h"
+#include "cli_common.h"
 
 using namespace octet::golden;
 
@@ -57,7 +57,8 @@ void row(const std::string& name, int64_t n, int threads, double ref, double fas
 int main(int argc, char** argv) {
   CLI::App app{"octet-bench-quantizers: ns/element of the tensor quantizers and adds, reference vs fast"};
   app.add_option("--reps", reps, "runs per row (the best is reported)")->check(CLI::Range(1, 1000000))->capture_default_str();
-  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
+  octet::tools::add_version_flag(app, "octet-bench-quantizers");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-bench-quantizers")) return *status;
   volatile int sink = 0;
   for (int64_t n : {int64_t{64} * 16 * 28 * 28, int64_t{64} * 64 * 7 * 7}) {
     const Tensor<int64_t> x = errors<int64_t>(n, 20, -20, 1);

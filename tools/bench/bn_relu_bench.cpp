@@ -13,7 +13,7 @@
 #include "golden/activation_fast.h"
 #include "golden/batch_norm.h"
 #include "golden/batch_norm_fast.h"
-#include "tools/bench/bench_cli.h"
+#include "cli_common.h"
 
 using namespace octet::golden;
 
@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   int reps = 7;
   CLI::App app{"octet-bench-bn-relu: ns/element of batch norm and ReLU, reference vs fast"};
   app.add_option("--reps", reps, "runs per row (the best is reported)")->check(CLI::Range(1, 1000000))->capture_default_str();
-  if (const auto status = octet::tools::parse_bench_options(app, argc, argv)) return *status;
+  octet::tools::add_version_flag(app, "octet-bench-bn-relu");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-bench-bn-relu")) return *status;
   std::printf("avx2=%d reps=%d, ns/element: reference -> fast (speed-up)\n", bn_relu_fast_uses_avx2(), reps);
   std::mt19937_64 gen(1);
   for (const Shape& shape : {Shape{64, 16, 28, 28}, Shape{64, 32, 14, 14}, Shape{64, 64, 7, 7}}) {
