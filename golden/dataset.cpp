@@ -9,8 +9,9 @@
 namespace octet::golden {
 
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path, int num_classes) {
-  if (num_classes < 1 || num_classes > 256)
-    throw std::invalid_argument("number of classes must be in 1..256, got " + std::to_string(num_classes));
+  if (num_classes < 1 || num_classes > kMaxClasses)
+    throw std::invalid_argument("number of classes must be in 1.." + std::to_string(kMaxClasses) + ", got " +
+                                std::to_string(num_classes));
   IdxArray img = read_idx(images_path);
   IdxArray lab = read_idx(labels_path);
 
@@ -35,7 +36,7 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   ds.width = img.dims[has_channels ? 3 : 2];
   ds.num_classes = num_classes;
   ds.images = std::move(img.data);
-  ds.labels = std::move(lab.data);
+  ds.labels.assign(lab.data.begin(), lab.data.end());  // IDX bytes widened to Label
   return ds;
 }
 

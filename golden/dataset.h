@@ -9,6 +9,7 @@
 
 #include "golden/counter_rng.h"
 #include "golden/idx.h"  // DataError
+#include "golden/label.h"
 #include "golden/tensor.h"
 
 namespace octet::golden {
@@ -32,14 +33,14 @@ struct Dataset {
   int64_t channels = 0, height = 0, width = 0;
   int num_classes = 0;
   std::vector<uint8_t> images;  // size() × channels × height × width, row-major (NCHW)
-  std::vector<uint8_t> labels;  // size() labels, each < num_classes
+  std::vector<Label> labels;    // size() labels, each < num_classes
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   int64_t image_elements() const { return channels * height * width; }
 };
 
 // Loads N images (an IDX array N×H×W, read as C = 1, or N×C×H×W) and N labels (an
-// IDX vector of N bytes, each < num_classes). Throws DataError on any mismatch.
+// IDX vector of N bytes, each < num_classes <= kMaxClasses). Throws DataError on any mismatch.
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path, int num_classes);
 
 enum class Split { kTrain, kTest };
@@ -68,7 +69,7 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, uint64_t epoch);
 
 struct Batch {
   Tensor<uint8_t> images;       // B×C×H×W, exp = kPixelExp
-  std::vector<uint8_t> labels;  // B
+  std::vector<Label> labels;    // B
 };
 
 // The examples at `indices` (in that order), e.g. a slice of shuffled_order.

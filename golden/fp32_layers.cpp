@@ -418,7 +418,7 @@ void avgpool_backward(const PoolGeom& g, const T* dy, T* dx, int threads) {
 }
 
 template <typename T>
-double softmax_cross_entropy(int N, int classes, const T* logits, const uint8_t* labels, T* dlogits) {
+double softmax_cross_entropy(int N, int classes, const T* logits, const Label* labels, T* dlogits) {
   double total = 0;
   std::vector<double> e(static_cast<size_t>(classes));
   for (int n = 0; n < N; ++n) {
@@ -456,7 +456,7 @@ double softmax_cross_entropy(int N, int classes, const T* logits, const uint8_t*
   template void maxpool_backward<T>(const PoolGeom&, const int32_t*, const T*, T*);                             \
   template void avgpool_forward<T>(const PoolGeom&, const T*, T*, int);                                         \
   template void avgpool_backward<T>(const PoolGeom&, const T*, T*, int);                                        \
-  template double softmax_cross_entropy<T>(int, int, const T*, const uint8_t*, T*);
+  template double softmax_cross_entropy<T>(int, int, const T*, const Label*, T*);
 
 OCTET_FP32_INSTANTIATE(float)
 OCTET_FP32_INSTANTIATE(double)

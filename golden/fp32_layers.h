@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "golden/label.h"
+
 namespace octet::golden::fp32 {
 
 // Runs fn(begin, end, worker) over [0, n) split into at most `threads` contiguous chunks, one per
@@ -81,6 +83,6 @@ void avgpool_backward(const PoolGeom& g, const T* dy, T* dx, int threads);
 // Mean softmax cross-entropy over the batch; dlogits = (softmax - onehot) / N (overwritten, may be
 // null). Labels must be < classes.
 template <typename T>
-double softmax_cross_entropy(int N, int classes, const T* logits, const uint8_t* labels, T* dlogits);
+double softmax_cross_entropy(int N, int classes, const T* logits, const Label* labels, T* dlogits);
 
 }  // namespace octet::golden::fp32

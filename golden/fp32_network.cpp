@@ -189,7 +189,7 @@ void NetworkT<T>::backward(int batch) {
 }
 
 template <typename T>
-T NetworkT<T>::forward_backward(const T* images, const uint8_t* labels, int batch) {
+T NetworkT<T>::forward_backward(const T* images, const Label* labels, int batch) {
   forward(images, batch, true, true);
   for (size_t i = 0; i < desc_.nodes.size(); ++i) {
     if (i == 0 && !input_grad_) continue;
@@ -203,7 +203,7 @@ T NetworkT<T>::forward_backward(const T* images, const uint8_t* labels, int batc
 }
 
 template <typename T>
-T NetworkT<T>::loss(const T* images, const uint8_t* labels, int batch, bool train_mode) {
+T NetworkT<T>::loss(const T* images, const Label* labels, int batch, bool train_mode) {
   forward(images, batch, train_mode, false);
   return static_cast<T>(softmax_cross_entropy<T>(batch, desc_.num_classes(),
                                                  vals_[static_cast<size_t>(desc_.output)].data(), labels, nullptr));

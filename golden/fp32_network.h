@@ -24,7 +24,7 @@ class NetworkT {
   // Training-mode forward (batch statistics; updates the BN running statistics), softmax
   // cross-entropy averaged over the batch, and backward. Returns the mean loss; the parameter
   // gradients are in grads(). images: batch x C x H x W; labels: batch class indices.
-  T forward_backward(const T* images, const uint8_t* labels, int batch);
+  T forward_backward(const T* images, const Label* labels, int batch);
 
   // v = momentum * v + g (+ weight_decay * w for conv and linear weights only); w -= lr * v.
   void sgd_step(T lr, T momentum, T weight_decay);
@@ -34,7 +34,7 @@ class NetworkT {
 
   // Mean loss without side effects (no gradients, no running-statistics update), in training
   // mode (batch statistics) or inference mode.
-  T loss(const T* images, const uint8_t* labels, int batch, bool train_mode);
+  T loss(const T* images, const Label* labels, int batch, bool train_mode);
 
   // Logits (batch x classes) of the last forward pass.
   const std::vector<T>& logits() const { return vals_[static_cast<size_t>(desc_.output)]; }

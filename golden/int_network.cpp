@@ -210,7 +210,7 @@ Tensor<int32_t> IntNetwork::infer(const Tensor<uint8_t>& images) const {
   return std::move(f.values[desc_.output].wide);
 }
 
-IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::vector<uint8_t>& labels, int lr_q,
+IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::vector<Label>& labels, int lr_q,
                                      int gscale_log2) {
   Forward f = run_forward(desc_, options_, images, true, first_param_, weight8_, affine_, bias_, running_);
   const int64_t N = images.shape[0];

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "golden/batch_norm.h"
+#include "golden/label.h"
 #include "golden/network_desc.h"
 #include "golden/optimizer.h"
 #include "golden/quantizers.h"
@@ -46,7 +47,7 @@ class IntNetwork {
 
   // One training step on a batch: forward in training mode, loss error, backward, update.
   // images: {N, C, H, W} uint8 on 2^-8; lr_q on 2^-9; g_scale = 2^gscale_log2.
-  IntStepResult train_step(const Tensor<uint8_t>& images, const std::vector<uint8_t>& labels, int lr_q,
+  IntStepResult train_step(const Tensor<uint8_t>& images, const std::vector<Label>& labels, int lr_q,
                            int gscale_log2);
 
   // Inference with the running batch-norm statistics: the logits, int32 on 2^-14.

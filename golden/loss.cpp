@@ -9,7 +9,7 @@
 
 namespace octet::golden {
 
-SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<uint8_t>& labels) {
+SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<Label>& labels) {
   if (logits.shape.size() != 2) throw std::invalid_argument("softmax_cross_entropy: logits must be {B, classes}");
   const int64_t B = logits.shape[0], C = logits.shape[1];
   if (static_cast<int64_t>(labels.size()) != B) throw std::invalid_argument("softmax_cross_entropy: one label per sample");

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "golden/label.h"
 #include "golden/tensor.h"
 
 namespace octet::golden {
@@ -14,6 +15,6 @@ struct SoftmaxLoss {
 };
 
 // logits: {B, classes} int32 on 2^e_z (e_z <= 7); labels < classes.
-SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<uint8_t>& labels);
+SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<Label>& labels);
 
 }  // namespace octet::golden

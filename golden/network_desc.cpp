@@ -5,11 +5,15 @@
 #include <map>
 #include <sstream>
 
+#include "golden/label.h"
+
 namespace octet::golden {
 
 namespace {
 
 constexpr int kMaxNumber = 65536;  // largest accepted attribute / dimension value
+// The last layer's out channels are the class count: the softmax's bound must cover every accepted value.
+static_assert(kMaxNumber <= kMaxClasses, "class counts beyond the softmax's supported range (label.h)");
 
 struct Line {
   int number = 0;

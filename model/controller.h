@@ -34,7 +34,7 @@ struct FunctionalState {
   int weight_decay_lambda = 13, bn_decay_shift = 3;
   // The batch of the step.
   golden::Tensor<uint8_t> images;
-  std::vector<uint8_t> labels;
+  std::vector<golden::Label> labels;
   int lr_q = 0, gscale_log2 = 0;
 };
 

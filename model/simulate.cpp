@@ -83,7 +83,7 @@ FunctionalBatch functional_batch(const golden::NetworkDesc& desc, int batch, uin
   for (size_t i = 0; i < b.images.data.size(); ++i) b.images.data[i] = static_cast<uint8_t>(golden::random_bits(ik, i) & 0xff);
   const golden::StreamKey lk = golden::make_stream_key(seed, 0, kLabelStream);
   for (int n = 0; n < batch; ++n)
-    b.labels.push_back(static_cast<uint8_t>(golden::random_bits(lk, static_cast<uint64_t>(n)) % static_cast<uint64_t>(desc.num_classes())));
+    b.labels.push_back(static_cast<golden::Label>(golden::random_bits(lk, static_cast<uint64_t>(n)) % static_cast<uint64_t>(desc.num_classes())));
   return b;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/label.h"
 #include "golden/network_desc.h"
 #include "model/accel_config.h"
 #include "model/energy_table.h"
@@ -56,7 +57,7 @@ GemmRun simulate_gemm(int64_t m, int64_t d, int64_t n, const SimOptions& options
 // uniform in [0, classes), from counter-based draws keyed by `seed`.
 struct FunctionalBatch {
   golden::Tensor<uint8_t> images;
-  std::vector<uint8_t> labels;
+  std::vector<golden::Label> labels;
 };
 FunctionalBatch functional_batch(const golden::NetworkDesc& desc, int batch, uint64_t seed);
 

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
     std::vector<float> images(static_cast<size_t>(batch * node_elements(net.input())));
     std::uniform_real_distribution<float> u(0.f, 1.f);
     for (auto& x : images) x = u(rng);
-    std::vector<uint8_t> labels(static_cast<size_t>(batch));
-    for (auto& l : labels) l = static_cast<uint8_t>(rng() % static_cast<uint64_t>(net.num_classes()));
+    std::vector<octet::golden::Label> labels(static_cast<size_t>(batch));
+    for (auto& l : labels) l = static_cast<octet::golden::Label>(rng() % static_cast<uint64_t>(net.num_classes()));
 
     fmt::print("{}: batch {}, {} threads, seed {}, AVX2 kernel {}\n", net.name, batch, model.threads(), seed,
                fp32::gemm_uses_avx2() ? "yes" : "no");

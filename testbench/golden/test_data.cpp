@@ -186,7 +186,7 @@ TEST_F(DataFiles, LoadsImagesAndLabels) {
   EXPECT_EQ(ds.num_classes, 3);
   EXPECT_EQ(ds.image_elements(), 4);
   EXPECT_EQ(ds.images, iota_bytes(12));
-  EXPECT_EQ(ds.labels, (std::vector<uint8_t>{2, 0, 1}));
+  EXPECT_EQ(ds.labels, (std::vector<Label>{2, 0, 1}));
 
   // N×C×H×W images keep their channels.
   const std::string img4 = write_plain("i4.idx", idx_bytes(0x08, {3, 2, 1, 2}, iota_bytes(12)));
@@ -205,6 +205,9 @@ TEST_F(DataFiles, DatasetErrors) {
   expect_data_error([&] { load_idx_dataset(img, lab, 10); }, lab,
                     "label 10 at index 3 is not below the number of classes 10");
   EXPECT_NO_THROW(load_idx_dataset(img, lab, 11));
+  EXPECT_EQ(load_idx_dataset(img, lab, 1000).num_classes, 1000);  // more classes than a byte holds
+  EXPECT_EQ(load_idx_dataset(img, lab, 65536).num_classes, 65536);
+  EXPECT_THROW(load_idx_dataset(img, lab, 65537), std::invalid_argument);
 
   const std::string flat = write_plain("flat.idx", idx_bytes(0x08, {5, 4}, iota_bytes(20)));
   expect_data_error([&] { load_idx_dataset(flat, lab, 11); }, flat,
@@ -237,7 +240,7 @@ TEST_F(DataFiles, TakeFirst) {
   const Dataset two = take_first(ds, 2);
   EXPECT_EQ(two.size(), 2);
   EXPECT_EQ(two.images, iota_bytes(4));
-  EXPECT_EQ(two.labels, (std::vector<uint8_t>{1, 2}));
+  EXPECT_EQ(two.labels, (std::vector<Label>{1, 2}));
   EXPECT_EQ(two.height, 1);
   EXPECT_EQ(two.width, 2);
   EXPECT_EQ(two.num_classes, 3);
@@ -264,7 +267,7 @@ TEST(Batch, LayoutExponentAndLabels) {
   for (int64_t k : idx)
     for (int e = 0; e < 6; ++e) want.push_back(static_cast<uint8_t>(100 + 6 * k + e));
   EXPECT_EQ(b.images.data, want);
-  EXPECT_EQ(b.labels, (std::vector<uint8_t>{1, 3, 1}));
+  EXPECT_EQ(b.labels, (std::vector<Label>{1, 3, 1}));
   // The payload is the raw pixel: p means p / 256.
   EXPECT_DOUBLE_EQ(b.images.as_double(0), 112.0 / 256.0);
 
@@ -417,7 +420,7 @@ TEST(FashionMnist, DebianPackageCountsAndBalance) {
     EXPECT_EQ(ds.num_classes, 10);
     EXPECT_EQ(static_cast<int64_t>(ds.images.size()), s.n * 28 * 28);
     std::array<int64_t, 10> per_class{};
-    for (uint8_t l : ds.labels) ++per_class[l];
+    for (Label l : ds.labels) ++per_class[l];
     for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[static_cast<size_t>(c)], s.n / 10) << "class " << c;
     // Not all-zero images: the pixels span the full byte range.
     EXPECT_EQ(*std::max_element(ds.images.begin(), ds.images.end()), 255);

@@ -301,7 +301,7 @@ TEST(Fp32Layers, SoftmaxCrossEntropyGradientAndValue) {
   auto rng = seeded(701, "softmax-ce");
   const int N = 4, K = 5;
   auto z = uniform<double>(rng, N * K, -3, 3);
-  const std::vector<uint8_t> labels = {0, 4, 2, 2};
+  const std::vector<Label> labels = {0, 4, 2, 2};
   std::vector<double> dz(N * K);
   const double loss = softmax_cross_entropy(N, K, z.data(), labels.data(), dz.data());
   check_gradient("softmax-ce dlogits", z, dz,
@@ -315,12 +315,21 @@ TEST(Fp32Layers, SoftmaxCrossEntropyGradientAndValue) {
   EXPECT_NEAR(loss, expect / N, 1e-12);
   // Uniform logits: log K. Large logits stay finite.
   std::vector<float> big = {1000.f, -1000.f, 0.f};
-  const uint8_t l1 = 1;
+  const Label l1 = 1;
   EXPECT_NEAR(softmax_cross_entropy<float>(1, 3, big.data(), &l1, nullptr), 2000.0, 1e-3);
   std::vector<float> flat(3, 0.f);
   EXPECT_NEAR(softmax_cross_entropy<float>(1, 3, flat.data(), &l1, nullptr), std::log(3.0), 1e-6);
-  const uint8_t bad = 3;
+  const Label bad = 3;
   EXPECT_THROW(softmax_cross_entropy<float>(1, 3, flat.data(), &bad, nullptr), std::invalid_argument);
+}
+
+// Labels beyond 255: with 300 equal logits the gradient is 1/300 everywhere but -299/300 at the label.
+TEST(Fp32Layers, SoftmaxCrossEntropyLabelAbove255) {
+  const std::vector<double> z(300, 0.5);
+  std::vector<double> dz(300);
+  const Label label = 299;
+  EXPECT_NEAR(softmax_cross_entropy<double>(1, 300, z.data(), &label, dz.data()), std::log(300.0), 1e-12);
+  for (int i = 0; i < 300; ++i) EXPECT_NEAR(dz[i], (i == 299 ? -299.0 : 1.0) / 300.0, 1e-15) << i;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +377,7 @@ std::vector<std::vector<T>> random_params(const NetworkDesc& net, uint64_t seed)
 struct Batch {
   int n = 0;
   std::vector<double> images;
-  std::vector<uint8_t> labels;
+  std::vector<Label> labels;
 };
 
 Batch random_batch(const NetworkDesc& net, int n, uint64_t seed) {
@@ -376,7 +385,7 @@ Batch random_batch(const NetworkDesc& net, int n, uint64_t seed) {
   Batch b;
   b.n = n;
   b.images = uniform<double>(rng, static_cast<size_t>(n * node_elements(net.input())), 0, 1);
-  for (int i = 0; i < n; ++i) b.labels.push_back(static_cast<uint8_t>(rng() % static_cast<uint64_t>(net.num_classes())));
+  for (int i = 0; i < n; ++i) b.labels.push_back(static_cast<Label>(rng() % static_cast<uint64_t>(net.num_classes())));
   return b;
 }
 

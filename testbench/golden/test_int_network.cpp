@@ -2,6 +2,7 @@
 // checkpoint-resume equality, checkpoint errors, and a learning check on a toy task.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "golden/int_network.h"
@@ -32,15 +33,15 @@ linear fc  p   out=3
 
 struct Batch {
   Tensor<uint8_t> images;
-  std::vector<uint8_t> labels;
+  std::vector<Label> labels;
 };
 
 // Class k has a bright square in quadrant k (plus noise): learnable, not trivial.
 Batch toy_batch(std::mt19937_64& gen, int n) {
-  Batch b{Tensor<uint8_t>({n, 1, 8, 8}, -8), std::vector<uint8_t>(n)};
+  Batch b{Tensor<uint8_t>({n, 1, 8, 8}, -8), std::vector<Label>(n)};
   for (int i = 0; i < n; ++i) {
     const int label = static_cast<int>(uniform(gen, 0, 2));
-    b.labels[i] = static_cast<uint8_t>(label);
+    b.labels[i] = static_cast<Label>(label);
     for (int y = 0; y < 8; ++y)
       for (int x = 0; x < 8; ++x) {
         const bool lit = (label == 0 && y < 4 && x < 4) || (label == 1 && y < 4 && x >= 4) || (label == 2 && y >= 4);
@@ -157,8 +158,8 @@ TEST(IntNetwork, SmallResnetFastStepsEqualReferenceSteps) {
   for (int step = 0; step < 2; ++step) {
     Tensor<uint8_t> images({n, 1, 28, 28}, -8);
     for (auto& v : images.data) v = static_cast<uint8_t>(uniform(gen, 0, 3) == 0 ? 0 : uniform(gen, 0, 255));
-    std::vector<uint8_t> labels(n);
-    for (auto& l : labels) l = static_cast<uint8_t>(uniform(gen, 0, 9));
+    std::vector<Label> labels(n);
+    for (auto& l : labels) l = static_cast<Label>(uniform(gen, 0, 9));
     const IntStepResult ra = a.train_step(images, labels, 511, 7), rb = b.train_step(images, labels, 511, 7);
     EXPECT_EQ(ra.correct, rb.correct);
     EXPECT_EQ(ra.loss, rb.loss);
@@ -171,4 +172,35 @@ TEST(IntNetwork, SmallResnetFastStepsEqualReferenceSteps) {
   Tensor<uint8_t> probe({2, 1, 28, 28}, -8);
   for (auto& v : probe.data) v = static_cast<uint8_t>(uniform(gen, 0, 255));
   EXPECT_EQ(a.infer(probe).data, b.infer(probe).data);
+}
+
+// More than 256 classes (labels beyond uint8): one step with labels 299 and 256 pushes exactly those
+// two biases up (their error p - 1 < 0) and every other bias down, including 43 and 0, where
+// labels truncated to 8 bits would have landed; inference then yields 300 logits per image.
+TEST(IntNetwork, TrainsAndInfersWithThreeHundredClasses) {
+  const NetworkDesc desc = parse_network_text(R"(network wide
+input  x   1x4x4
+conv   c0  x   out=2 k=3 s=1 p=1
+bnrelu a0  c0
+avgpool p  a0  global
+linear fc  p   out=300
+)", "wide");
+  ASSERT_EQ(desc.num_classes(), 300);
+  IntNetwork net(desc, 7);
+  Tensor<uint8_t> images({2, 1, 4, 4}, -8);
+  for (size_t i = 0; i < images.data.size(); ++i) images.data[i] = static_cast<uint8_t>(i * 37 % 256);
+  const IntStepResult r = net.train_step(images, {299, 256}, 511, 7);
+  EXPECT_TRUE(std::isfinite(r.loss));
+  int bias = -1;
+  for (size_t p = 0; p < net.params().size(); ++p)
+    if (net.params()[p].kind == ParamDesc::kBias) bias = static_cast<int>(p);
+  ASSERT_GE(bias, 0);
+  const auto& b = net.states()[static_cast<size_t>(bias)].master.data;
+  ASSERT_EQ(b.size(), 300u);
+  for (int c = 0; c < 300; ++c) {
+    if (c == 299 || c == 256) EXPECT_GT(b[static_cast<size_t>(c)], 0) << "class " << c;
+    else EXPECT_LT(b[static_cast<size_t>(c)], 0) << "class " << c;
+  }
+  const Tensor<int32_t> logits = net.infer(images);
+  EXPECT_EQ(logits.shape, (Shape{2, 300}));
 }

@@ -111,8 +111,8 @@ TEST(Softmax, ProbabilitiesWithinTheDocumentedBoundAndErrorIsPMinusOneHot) {
     const int64_t B = uniform(gen, 1, 16), C = uniform(gen, 2, 20);
     const int64_t spread = int64_t{1} << uniform(gen, 4, 20);
     const auto z = random_tensor<int32_t>(gen, {B, C}, -spread, spread, -14);
-    std::vector<uint8_t> labels(B);
-    for (auto& l : labels) l = static_cast<uint8_t>(uniform(gen, 0, C - 1));
+    std::vector<Label> labels(B);
+    for (auto& l : labels) l = static_cast<Label>(uniform(gen, 0, C - 1));
     const SoftmaxLoss L = softmax_cross_entropy(z, labels);
     for (int64_t b = 0; b < B; ++b) {
       double zmax = -1e300, denom = 0;
