@@ -14,7 +14,11 @@ struct SoftmaxLoss {
   Tensor<int64_t> error;  // (p - onehot) / B on 2^-23
 };
 
-// logits: {B, classes} int32 on 2^e_z (e_z <= 7); labels < classes.
+// Fraction bits of the unnormalised probabilities p~ beyond the 2^-15 output grid: with at most
+// kMaxClasses = 2^16 terms their roundings (half a unit of 2^-31 each) move the sum by <= 2^-16.
+inline constexpr int kSoftmaxExtraBits = 16;
+
+// logits: {B, classes} int32 on 2^e_z (e_z <= 7), 1 <= classes <= kMaxClasses; labels < classes.
 SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<Label>& labels);
 
 }  // namespace octet::golden
