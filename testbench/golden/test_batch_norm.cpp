@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "golden/batch_norm.h"
+#include "golden/batch_norm_fast.h"
 #include "golden/int_math.h"
 #include "random_tensors.h"
 
@@ -79,6 +80,43 @@ TEST(BatchNorm, StdTieRoundsHalfToEven) {
   EXPECT_EQ(s.mean[0], 154);
   const Tensor<int16_t> g({1}, {128}, -7), b({1}, {0}, -7);
   for (int16_t v : bn_forward(flat, s, g, b).xhat.data) EXPECT_EQ(v, 0);
+}
+
+// x̂'s rounding rule (docs/numerics.md §5.4): rshift of the product with the 24-bit reciprocal ρ,
+// so exact ties of (x - μ)/σ' round half to even only when ρ is exact (σ' a power of two); otherwise
+// the reciprocal's rounding error decides. Hand-computed, μ = 0, a = 0, ties at ±0.5, ±1.5, ±2.5:
+//   σ' = 2^15:      ρ = 2^24 exactly                         -> 0, 2, 2 (half to even)
+//   σ' = 3·2^13:    ρ = rdiv(2^38, 24576) = 11184811 > 2^25/3 -> 1, 2, 3 (away from zero)
+//                   e.g. 96·ρ = 1073741856 > 2^30 = 0.5·2^31
+//   σ' = 25·2^10:   ρ = rdiv(2^38, 25600) = 10737418 < 2^28/25 -> 0, 1, 2 (toward zero)
+//                   e.g. 300·ρ = 3221225400 < 1.5·2^31 = 3221225472
+// Golden and fast twin (rows of 18, past the 4- and 8-lane vector loops) agree on every case.
+TEST(BatchNorm, XhatTiesFollowTheReciprocalNotHalfToEven) {
+  const int64_t sigma[3] = {32768, 24576, 25600};
+  const int32_t centred[3][6] = {{128, 384, 640, -128, -384, -640},
+                                 {96, 288, 480, -96, -288, -480},
+                                 {100, 300, 500, -100, -300, -500}};
+  const int16_t expect[3][6] = {{0, 2, 2, 0, -2, -2}, {1, 2, 3, -1, -2, -3}, {0, 1, 2, 0, -1, -2}};
+  const int64_t W = 18;
+  Tensor<int32_t> x({1, 3, 1, W}, -15);
+  BnStats s;
+  s.count = W;
+  s.input_shift = 0;
+  for (int c = 0; c < 3; ++c) {
+    s.mean.push_back(0);
+    s.sigma.push_back(sigma[c]);
+    for (int64_t i = 0; i < W; ++i) x.data[c * W + i] = centred[c][i % 6];
+  }
+  bn_fill_reciprocals(s);
+  EXPECT_EQ(s.recip, (std::vector<int64_t>{1 << 24, 11184811, 10737418}));
+  const Tensor<int16_t> gamma({3}, {128, 128, 128}, -7), beta({3}, {0, 0, 0}, -7);
+  const BnForward ref = bn_forward(x, s, gamma, beta);
+  const BnForward fast = bn_forward_fast(x, s, gamma, beta);
+  for (int c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < W; ++i) {
+      EXPECT_EQ(ref.xhat.data[c * W + i], expect[c][i % 6]) << "σ' " << sigma[c] << " x " << centred[c][i % 6];
+      EXPECT_EQ(fast.xhat.data[c * W + i], expect[c][i % 6]) << "fast: σ' " << sigma[c] << " x " << centred[c][i % 6];
+    }
 }
 
 TEST(BatchNorm, ForwardMatchesFloatWithinTheReciprocalBound) {
