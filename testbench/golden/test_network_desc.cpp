@@ -216,6 +216,11 @@ TEST(NetworkDesc, MissingFile) {
   }
 }
 
+// The largest class count the softmax supports (kMaxClasses = 2^16, golden/label.h) is accepted.
+TEST(NetworkDesc, AcceptsTheLargestSupportedClassCount) {
+  EXPECT_EQ(parse_network_text(tiny_with(13, "linear fc g out=65536"), "t.net").num_classes(), 65536);
+}
+
 struct ErrorCase {
   const char* what;
   std::string text;
@@ -259,6 +264,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"zero channels", tiny_with(5, "conv c1 x out=0 k=3 p=1"), "t.net:5: field 'out': must be >= 1, got 0"},
         ErrorCase{"zero stride", tiny_with(5, "conv c1 x out=4 k=3 s=0 p=1"), "t.net:5: field 's': must be >= 1, got 0"},
         ErrorCase{"huge number", tiny_with(5, "conv c1 x out=100000 k=3 p=1"), "t.net:5: field 'out': too large: 100000 (at most 65536)"},
+        // The class count: the integer softmax's bound holds up to 2^16 classes (docs/numerics.md §7.1, §10).
+        ErrorCase{"too many classes", tiny_with(13, "linear fc g out=65537"), "t.net:13: field 'out': too large: 65537 (at most 65536)"},
         ErrorCase{"missing out", tiny_with(5, "conv c1 x k=3 p=1"), "t.net:5: field 'out': missing required attribute 'out' for 'conv'"},
         ErrorCase{"missing k", tiny_with(5, "conv c1 x out=4"), "t.net:5: field 'k': missing required attribute 'k' for 'conv'"},
         ErrorCase{"pool missing s", tiny_with(10, "maxpool m1 a2 k=3"), "t.net:10: field 's': missing required attribute 's' for 'maxpool'"},
