@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "golden/quantizers.h"
+#include "golden/trainer.h"
 
 using namespace octet::golden;
 
@@ -61,6 +62,24 @@ TEST(QuantizerCases, AllEqualAndZeroTensors) {
   CqParams p;
   EXPECT_EQ(constant_factor_quantize(z, p).data, (std::vector<int32_t>(4, 0)));
   EXPECT_EQ(constant_factor_quantize(z, p).exp, -14);
+}
+
+// G has s + 1 bits (docs/numerics.md §1, §4.3, [D20]): int8 at the default s = 7, int16 at the
+// largest s a schedule accepts (15). Max 2^20 gives r = 20: 2^20 scales to 2^s and clips to
+// 2^s - 1; (2^s - 1) · 2^(20-s) is exactly 2^s - 1, no randomness involved.
+TEST(QuantizerCases, GradientWidthIsScalePlusOneBitsUpToTheScheduleLimit) {
+  for (int s : {7, 15}) {
+    CqParams p;
+    p.log2_scale = s;
+    p.key = make_stream_key(1, 1, 1);
+    const int64_t top = (int64_t{1} << s) - 1;
+    const auto q = constant_factor_quantize(vec({1 << 20, -(1 << 20), top << (20 - s)}, 0), p);
+    EXPECT_EQ(q.data, (std::vector<int32_t>{static_cast<int32_t>(top), static_cast<int32_t>(-top), static_cast<int32_t>(top)}))
+        << "s=" << s;
+  }
+  EXPECT_EQ(parse_schedule("0:26:15:0.1")[0].gscale_log2, 15);
+  EXPECT_ANY_THROW(parse_schedule("0:26:16:0.1"));
+  EXPECT_ANY_THROW(parse_schedule("0:26:0:0.1"));
 }
 
 TEST(QuantizerCases, ConstantFactorExactAndClipped) {
