@@ -3,6 +3,8 @@
 // and seed, for any array shape and buffer sizes (the tiling is the model's own).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "golden/network_desc.h"
 #include "model/golden_backends.h"
 #include "model/gemm_plan.h"
@@ -98,6 +100,23 @@ TEST(ModelFunctional, SmallResnetBatch2On4x8MatchesGolden) {
   c.array_cols = 8;
   c.ifmap_sram_kib = c.filter_sram_kib = c.accum_sram_kib = 2;
   expect_identical(simulate_network_step(desc, functional(c, 2, 5)));
+}
+
+// More than 256 classes: labels beyond uint8 reach the model's loss exactly as the golden's (a
+// label truncated to 8 bits on either side changes the end-of-step state).
+TEST(ModelFunctional, ThreeHundredClassesMatchGolden) {
+  const golden::NetworkDesc desc = golden::parse_network_text(R"(network wide
+input   x   1x4x4
+conv    c0  x out=2 k=3 s=1 p=1
+bnrelu  b0  c0
+avgpool g   b0 global
+linear  fc  g out=300
+)", "wide");
+  const int batch = 8;
+  const uint64_t seed = 1;
+  const FunctionalBatch b = functional_batch(desc, batch, seed);
+  ASSERT_GT(*std::max_element(b.labels.begin(), b.labels.end()), 255) << "the batch must hold a label beyond uint8";
+  expect_identical(simulate_network_step(desc, functional(test::fast_memory_config(4, 4), batch, seed)));
 }
 
 // A backend that corrupts one value of one tile: the model's check must catch it.
