@@ -303,6 +303,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
 }
 
 // ---- checkpoints ----------------------------------------------------------------------
+// A malformed checkpoint is bad input (InputError: the programs exit with status 2).
 
 namespace {
 constexpr char kMagic[8] = {'O', 'C', 'T', 'C', 'K', 'P', 'T', '1'};
@@ -319,17 +320,17 @@ void put_vec(std::ostream& out, const std::vector<T, A>& v) {
 template <typename T>
 T get(std::istream& in, const std::string& origin) {
   T v{};
-  if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error(origin + ": checkpoint is truncated");
+  if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw InputError(origin + ": checkpoint is truncated");
   return v;
 }
 template <typename T, typename A>
 void get_vec(std::istream& in, std::vector<T, A>& v, const std::string& origin, const std::string& what) {
   const auto n = get<uint64_t>(in, origin);
   if (n != v.size())
-    throw std::runtime_error(origin + ": checkpoint field '" + what + "' has " + std::to_string(n) + " elements, the network " +
+    throw InputError(origin + ": checkpoint field '" + what + "' has " + std::to_string(n) + " elements, the network " +
                              std::to_string(v.size()));
   if (!in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T))))
-    throw std::runtime_error(origin + ": checkpoint is truncated in '" + what + "'");
+    throw InputError(origin + ": checkpoint is truncated in '" + what + "'");
 }
 }  // namespace
 
@@ -354,19 +355,19 @@ void IntNetwork::save(std::ostream& out) const {
 void IntNetwork::load(std::istream& in, const std::string& origin) {
   char magic[8];
   if (!in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
-    throw std::runtime_error(origin + ": not an Octet checkpoint (bad magic)");
+    throw InputError(origin + ": not an Octet checkpoint (bad magic)");
   const auto name_len = get<uint64_t>(in, origin);
-  if (name_len > 4096) throw std::runtime_error(origin + ": checkpoint field 'network' is corrupt");
+  if (name_len > 4096) throw InputError(origin + ": checkpoint field 'network' is corrupt");
   std::string name(name_len, '\0');
   in.read(name.data(), static_cast<std::streamsize>(name_len));
   if (name != desc_.name)
-    throw std::runtime_error(origin + ": checkpoint field 'network' is '" + name + "', expected '" + desc_.name + "'");
+    throw InputError(origin + ": checkpoint field 'network' is '" + name + "', expected '" + desc_.name + "'");
   // Read into copies so that a failed load leaves this network untouched.
   IntNetwork copy = *this;
   copy.seed_ = get<uint64_t>(in, origin);
   copy.step_ = get<uint64_t>(in, origin);
   if (get<uint64_t>(in, origin) != states_.size())
-    throw std::runtime_error(origin + ": checkpoint field 'parameters' does not match the network");
+    throw InputError(origin + ": checkpoint field 'parameters' does not match the network");
   for (size_t p = 0; p < copy.states_.size(); ++p) {
     get_vec(in, copy.states_[p].master.data, origin, params_[p].name + ".master");
     get_vec(in, copy.states_[p].momentum.data, origin, params_[p].name + ".momentum");

@@ -42,6 +42,8 @@ std::array<bool, kNumActions> apply_table_text(const std::string& text, const st
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail(origin, "(file)", fmt::format("not valid JSON (byte {})", e.byte));
+  } catch (const nlohmann::json::out_of_range&) {  // a number beyond double, e.g. 1e400 (found by fuzzing)
+    fail(origin, "(file)", "a number is out of range (larger than a double can hold)");
   }
   if (!doc.is_object()) fail(origin, "(file)", "expected a JSON object with an 'actions' member");
   for (const auto& [key, value] : doc.items()) {
@@ -95,9 +97,13 @@ EnergyTable load_energy_table(const std::string& path, EnergyTable base) {
   if (!in) fail(path, "(file)", fmt::format("cannot open: {}", std::strerror(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
+  return load_energy_table_text(ss.str(), path, std::move(base));
+}
+
+EnergyTable load_energy_table_text(const std::string& text, const std::string& origin, EnergyTable base) {
   EnergyTable table = std::move(base);
-  apply_table_text(ss.str(), path, table);
-  table.origin = path;
+  apply_table_text(text, origin, table);
+  table.origin = origin;
   return table;
 }
 
