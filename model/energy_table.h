@@ -48,6 +48,9 @@ EnergyTable default_energy_table();
 // Loads a JSON table; keys it lacks keep the values of `base`; an unknown key or a
 // negative / non-numeric value is EnergyError("<file>: field '<key>': ...").
 EnergyTable load_energy_table(const std::string& path, EnergyTable base = default_energy_table());
+// The same from the file's text; `origin` names it in messages (the fuzz harness calls this).
+EnergyTable load_energy_table_text(const std::string& text, const std::string& origin,
+                                   EnergyTable base = default_energy_table());
 
 // Counters of actions, one per unit or layer.
 struct ActionCounts {

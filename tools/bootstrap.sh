@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
   dataset-fashion-mnist
   yosys python3-matplotlib
+  clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer harnesses of the parsers
 )
 
 missing=()
