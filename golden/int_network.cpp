@@ -303,81 +303,66 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
 }
 
 // ---- checkpoints ----------------------------------------------------------------------
-// A malformed checkpoint is bad input (InputError: the programs exit with status 2).
+// Format and checks: golden/checkpoint.h, docs/checkpoint-format.md. A malformed or mismatched
+// checkpoint is a CheckpointError (an InputError: the programs exit with status 2).
 
-namespace {
-constexpr char kMagic[8] = {'O', 'C', 'T', 'C', 'K', 'P', 'T', '1'};
-
-template <typename T>
-void put(std::ostream& out, T v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <typename T, typename A>
-void put_vec(std::ostream& out, const std::vector<T, A>& v) {
-  put<uint64_t>(out, v.size());
-  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
-}
-template <typename T>
-T get(std::istream& in, const std::string& origin) {
-  T v{};
-  if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw InputError(origin + ": checkpoint is truncated");
-  return v;
-}
-template <typename T, typename A>
-void get_vec(std::istream& in, std::vector<T, A>& v, const std::string& origin, const std::string& what) {
-  const auto n = get<uint64_t>(in, origin);
-  if (n != v.size())
-    throw InputError(origin + ": checkpoint field '" + what + "' has " + std::to_string(n) + " elements, the network " +
-                             std::to_string(v.size()));
-  if (!in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T))))
-    throw InputError(origin + ": checkpoint is truncated in '" + what + "'");
-}
-}  // namespace
-
-void IntNetwork::save(std::ostream& out) const {
-  out.write(kMagic, sizeof kMagic);
-  put<uint64_t>(out, desc_.name.size());
-  out.write(desc_.name.data(), static_cast<std::streamsize>(desc_.name.size()));
-  put<uint64_t>(out, seed_);
-  put<uint64_t>(out, step_);
-  put<uint64_t>(out, states_.size());
+void IntNetwork::save(std::ostream& out, const RunConfig& config) const {
+  CheckpointContents c;
+  c.config = config;
+  c.network_name = desc_.name;
+  c.network_digest = network_digest(desc_);
+  c.seed = seed_;
+  c.step = step_;
   for (const ParamState& s : states_) {
-    put_vec(out, s.master.data);
-    put_vec(out, s.momentum.data);
+    c.masters.emplace_back(s.master.data.begin(), s.master.data.end());
+    c.momenta.emplace_back(s.momentum.data.begin(), s.momentum.data.end());
   }
   for (const BnRunning& r : running_) {
-    put_vec(out, r.mean_acc);
-    put_vec(out, r.sigma_acc);
+    c.running_mean.push_back(r.mean_acc);
+    c.running_sigma.push_back(r.sigma_acc);
   }
+  c.state_digest = state_digest();
+  const std::string bytes = encode_checkpoint(c);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("checkpoint: write failed");
 }
 
-void IntNetwork::load(std::istream& in, const std::string& origin) {
-  char magic[8];
-  if (!in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
-    throw InputError(origin + ": not an Octet checkpoint (bad magic)");
-  const auto name_len = get<uint64_t>(in, origin);
-  if (name_len > 4096) throw InputError(origin + ": checkpoint field 'network' is corrupt");
-  std::string name(name_len, '\0');
-  in.read(name.data(), static_cast<std::streamsize>(name_len));
-  if (name != desc_.name)
-    throw InputError(origin + ": checkpoint field 'network' is '" + name + "', expected '" + desc_.name + "'");
-  // Read into copies so that a failed load leaves this network untouched.
+RunConfig IntNetwork::load(std::istream& in, const std::string& origin) {
+  CheckpointContents c = read_checkpoint(in, origin);
+  const auto fail = [&](const std::string& field, const std::string& what) {
+    throw CheckpointError(origin + ": field '" + field + "': " + what);
+  };
+  if (c.network_name != desc_.name)
+    fail("network", "checkpoint is of network '" + printable(c.network_name) + "', this one is '" + desc_.name + "'");
+  if (c.network_digest != network_digest(desc_))
+    fail("network_digest", "the checkpoint's network '" + desc_.name + "' has another structure than " + desc_.origin);
+  if (c.masters.size() != states_.size())
+    fail("parameters", std::to_string(c.masters.size()) + " tensors, the network has " + std::to_string(states_.size()));
+  if (c.running_mean.size() != running_.size())
+    fail("running", std::to_string(c.running_mean.size()) + " nodes, the network has " + std::to_string(running_.size()));
+  // Restore into a copy so that a failed load leaves this network untouched.
   IntNetwork copy = *this;
-  copy.seed_ = get<uint64_t>(in, origin);
-  copy.step_ = get<uint64_t>(in, origin);
-  if (get<uint64_t>(in, origin) != states_.size())
-    throw InputError(origin + ": checkpoint field 'parameters' does not match the network");
-  for (size_t p = 0; p < copy.states_.size(); ++p) {
-    get_vec(in, copy.states_[p].master.data, origin, params_[p].name + ".master");
-    get_vec(in, copy.states_[p].momentum.data, origin, params_[p].name + ".momentum");
+  copy.seed_ = c.seed;
+  copy.step_ = c.step;
+  for (size_t p = 0; p < states_.size(); ++p) {
+    if (c.masters[p].size() != states_[p].master.data.size())
+      fail(params_[p].name, std::to_string(c.masters[p].size()) + " elements, the network has " +
+                                std::to_string(states_[p].master.data.size()));
+    copy.states_[p].master.data.assign(c.masters[p].begin(), c.masters[p].end());
+    copy.states_[p].momentum.data.assign(c.momenta[p].begin(), c.momenta[p].end());
   }
-  for (size_t i = 0; i < copy.running_.size(); ++i) {
-    get_vec(in, copy.running_[i].mean_acc, origin, desc_.nodes[i].name + ".running_mean");
-    get_vec(in, copy.running_[i].sigma_acc, origin, desc_.nodes[i].name + ".running_sigma");
+  for (size_t i = 0; i < running_.size(); ++i) {
+    if (c.running_mean[i].size() != running_[i].mean_acc.size())
+      fail(desc_.nodes[i].name + ".running", std::to_string(c.running_mean[i].size()) + " channels, the network has " +
+                                                 std::to_string(running_[i].mean_acc.size()));
+    copy.running_[i].mean_acc = std::move(c.running_mean[i]);
+    copy.running_[i].sigma_acc = std::move(c.running_sigma[i]);
   }
+  if (copy.state_digest() != c.state_digest)
+    fail("state_digest", "the restored state does not match the digest stored with it");
   copy.derive_working_copies();
   *this = std::move(copy);
+  return std::move(c.config);
 }
 
 uint64_t IntNetwork::state_digest() const { return training_state_digest(seed_, step_, states_, running_); }

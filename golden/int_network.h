@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "golden/batch_norm.h"
+#include "golden/checkpoint.h"
 #include "golden/label.h"
 #include "golden/network_desc.h"
 #include "golden/optimizer.h"
@@ -62,9 +63,13 @@ class IntNetwork {
   uint64_t step() const { return step_; }
   uint64_t seed() const { return seed_; }
 
-  // Checkpoints: every bit of training state (masters, momenta, running statistics, step).
-  void save(std::ostream& out) const;
-  void load(std::istream& in, const std::string& origin);
+  // Checkpoints (golden/checkpoint.h, docs/checkpoint-format.md): every bit of training state
+  // (masters, momenta, running statistics, seed, step) with the run's `config` and digests.
+  void save(std::ostream& out, const RunConfig& config = {}) const;
+  // Reads and verifies a whole checkpoint (format, checksum, this network's name, description
+  // digest and sizes, the state digest recomputed after restoring) and returns its run config
+  // for the caller to compare. Throws CheckpointError; on any error the network is untouched.
+  RunConfig load(std::istream& in, const std::string& origin);
 
   // A 64-bit digest of the whole training state, for determinism checks and logs.
   uint64_t state_digest() const;
