@@ -40,15 +40,18 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   return ds;
 }
 
-Dataset load_fashion_mnist(const std::string& dir, Split split) {
+std::string fashion_mnist_file(const std::string& dir, Split split, bool labels) {
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
-  const auto file = [&](const std::string& name) {
-    // Prefer the .gz the Debian package ships; fall back to an unpacked copy.
-    const std::filesystem::path base = std::filesystem::path(dir) / (prefix + name);
-    const std::filesystem::path gz = base.string() + ".gz";
-    return (!std::filesystem::exists(gz) && std::filesystem::exists(base) ? base : gz).string();
-  };
-  return load_idx_dataset(file("-images-idx3-ubyte"), file("-labels-idx1-ubyte"), kFashionMnistClasses);
+  // Prefer the .gz the Debian package ships; fall back to an unpacked copy.
+  const std::filesystem::path base =
+      std::filesystem::path(dir) / (prefix + (labels ? "-labels-idx1-ubyte" : "-images-idx3-ubyte"));
+  const std::filesystem::path gz = base.string() + ".gz";
+  return (!std::filesystem::exists(gz) && std::filesystem::exists(base) ? base : gz).string();
+}
+
+Dataset load_fashion_mnist(const std::string& dir, Split split) {
+  return load_idx_dataset(fashion_mnist_file(dir, split, false), fashion_mnist_file(dir, split, true),
+                          kFashionMnistClasses);
 }
 
 Dataset take_first(const Dataset& ds, int64_t n) {

@@ -48,6 +48,8 @@ enum class Split { kTrain, kTest };
 // Fashion-MNIST from `dir` (train: 60000 images, test: 10000; 1×28×28; 10 classes).
 // Takes each file as <name>.gz, or uncompressed as <name> if only that exists.
 Dataset load_fashion_mnist(const std::string& dir, Split split);
+// The path load_fashion_mnist reads for a split's images or labels.
+std::string fashion_mnist_file(const std::string& dir, Split split, bool labels);
 inline Dataset load_fashion_mnist(Split split) { return load_fashion_mnist(kDefaultFashionMnistDir, split); }
 
 // The first n examples (0 <= n <= ds.size(), else std::invalid_argument).

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 
+#include "golden/memory_estimate.h"
+
 namespace octet::golden {
 namespace {
 
@@ -91,9 +93,12 @@ std::string format_dims(const std::vector<uint32_t>& dims) {
   return s;
 }
 
-IdxArray read_idx(const std::string& path) {
+namespace {
+
+// Opens `path` and reads its header into out.dims; returns the announced byte count.
+uint64_t read_header(GzFile& file, const std::string& path, uint64_t max_bytes, IdxArray& out) {
   errno = 0;
-  GzFile file(gzopen(path.c_str(), "rb"));
+  file.reset(gzopen(path.c_str(), "rb"));
   if (!file) fail(path, std::string("cannot open: ") + (errno ? std::strerror(errno) : "gzopen failed"));
   gzFile f = file.get();
 
@@ -122,7 +127,6 @@ IdxArray read_idx(const std::string& path) {
     fail(path, "truncated: magic announces " + std::to_string(ndims) + " dimensions (" +
                    std::to_string(4 * ndims) + " bytes), file has " + std::to_string(header.size()) +
                    gzip_note(f, path));
-  IdxArray out;
   uint64_t count = 1;
   bool overflow = false;
   for (unsigned d = 0; d < ndims; ++d) {
@@ -133,6 +137,28 @@ IdxArray read_idx(const std::string& path) {
     count *= dim;
   }
   if (overflow) fail(path, "bad header: dimensions " + format_dims(out.dims) + " overflow 64 bits");
+  if (max_bytes == 0) max_bytes = static_cast<uint64_t>(physical_memory_bytes());
+  if (max_bytes > 0 && count > max_bytes)
+    fail(path, "bad header: dimensions " + format_dims(out.dims) + " = " + std::to_string(count) +
+                   " data bytes, more than the limit of " + std::to_string(max_bytes) + " (" +
+                   format_bytes(static_cast<int64_t>(std::min<uint64_t>(max_bytes, INT64_MAX))) + ")");
+  return count;
+}
+
+}  // namespace
+
+IdxArray read_idx_header(const std::string& path, uint64_t max_bytes) {
+  GzFile file;
+  IdxArray out;
+  read_header(file, path, max_bytes, out);
+  return out;
+}
+
+IdxArray read_idx(const std::string& path, uint64_t max_bytes) {
+  GzFile file;
+  IdxArray out;
+  const uint64_t count = read_header(file, path, max_bytes, out);
+  gzFile f = file.get();
 
   // Data: exactly `count` bytes, then end of file.
   const uint64_t got = read_up_to(f, path, count, out.data);

@@ -31,8 +31,14 @@ struct IdxArray {
 
 // Reads a whole IDX file of unsigned bytes. Throws DataError if the file cannot be
 // opened, is not IDX, holds another element type, is truncated, has bytes after
-// the data, or its gzip stream is corrupt.
-IdxArray read_idx(const std::string& path);
+// the data, or its gzip stream is corrupt; and, before reading any data, if the header
+// announces more than `max_bytes` of data (0: this machine's physical memory), so that a
+// forged header or a gzip bomb is an error instead of an allocation failure.
+IdxArray read_idx(const std::string& path, uint64_t max_bytes = 0);
+
+// Only the header: the dimensions (data left empty). Same DataErrors for the header, and the
+// same bound on the announced size.
+IdxArray read_idx_header(const std::string& path, uint64_t max_bytes = 0);
 
 // "60000×28×28", for messages.
 std::string format_dims(const std::vector<uint32_t>& dims);
