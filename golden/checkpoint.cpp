@@ -1,6 +1,7 @@
 #include "golden/checkpoint.h"
 
 #include <cstring>
+#include <stdexcept>
 #include <istream>
 #include <iterator>
 
@@ -248,6 +249,18 @@ void check_run_config(const RunConfig& saved, const RunConfig& expected, const s
       if (find(expected, name) == nullptr)
         throw CheckpointError(origin + ": field '" + printable(name) + "': unknown to this program (checkpoint has " +
                               printable(value, 120) + ")");
+}
+
+int resume_epoch(uint64_t step, int64_t steps_per_epoch, int max_epochs, const std::string& origin) {
+  if (steps_per_epoch < 1 || max_epochs < 0) throw std::invalid_argument("resume_epoch: no steps per epoch");
+  const auto spe = static_cast<uint64_t>(steps_per_epoch);
+  if (step % spe != 0)
+    throw CheckpointError(origin + ": field 'step': " + std::to_string(step) + " is not at an epoch boundary (" +
+                          std::to_string(spe) + " steps per epoch)");
+  if (step / spe > static_cast<uint64_t>(max_epochs))
+    throw CheckpointError(origin + ": field 'step': " + std::to_string(step) + " is the end of epoch " +
+                          std::to_string(step / spe) + ", beyond --epochs " + std::to_string(max_epochs));
+  return static_cast<int>(step / spe);
 }
 
 }  // namespace octet::golden

@@ -61,6 +61,11 @@ uint64_t network_digest(const NetworkDesc& desc);
 // a field in `saved` that `expected` does not have is refused too.
 void check_run_config(const RunConfig& saved, const RunConfig& expected, const std::string& origin, bool complete);
 
+// The 0-based epoch a run resumes at from a checkpoint taken at `step`: a whole number of epochs
+// of `steps_per_epoch` (>= 1) steps, at most `max_epochs`. Throws CheckpointError "origin: field
+// 'step': ..." otherwise (a huge step counter must not become a negative or endless epoch).
+int resume_epoch(uint64_t step, int64_t steps_per_epoch, int max_epochs, const std::string& origin);
+
 // FNV-1a, 64 bits: the checkpoint's checksum (any change of one byte changes it).
 uint64_t fnv1a64(std::string_view bytes);
 

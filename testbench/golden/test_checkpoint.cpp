@@ -213,3 +213,26 @@ TEST(Checkpoint, EveryRandomCorruptionIsRefused) {
     }
   }
 }
+
+TEST(Checkpoint, ResumeEpochIsAWholeEpochWithinTheRun) {
+  EXPECT_EQ(resume_epoch(0, 10, 3, "ck.bin"), 0);
+  EXPECT_EQ(resume_epoch(30, 10, 3, "ck.bin"), 3);  // the run is complete: nothing left to train
+  EXPECT_EQ(resume_epoch(20, 10, 3, "ck.bin"), 2);
+  const auto message = [](uint64_t step, int64_t spe, int epochs) {
+    try {
+      resume_epoch(step, spe, epochs, "ck.bin");
+    } catch (const CheckpointError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message(25, 10, 3), "ck.bin: field 'step': 25 is not at an epoch boundary (10 steps per epoch)");
+  EXPECT_EQ(message(40, 10, 3), "ck.bin: field 'step': 40 is the end of epoch 4, beyond --epochs 3");
+  // A huge counter: 2^63 steps at 1 or 2^31 steps per epoch is no int epoch (it once became
+  // epoch -2147483648 and trained forever).
+  EXPECT_EQ(message(uint64_t{1} << 63, 1, 1000),
+            "ck.bin: field 'step': 9223372036854775808 is the end of epoch 9223372036854775808, beyond --epochs 1000");
+  EXPECT_EQ(message(uint64_t{1} << 62, int64_t{1} << 31, 1000),
+            "ck.bin: field 'step': 4611686018427387904 is the end of epoch 2147483648, beyond --epochs 1000");
+  EXPECT_THROW(resume_epoch(0, 0, 3, "ck.bin"), std::invalid_argument);
+}
