@@ -4,7 +4,7 @@
 #     accelerator (16x16 array): cycles, utilisation, memory traffic and energy per layer and
 #     pass, integer vs FP32 baseline; report also in build/demo-sim.{json,csv,png};
 #  2. octet-train: a short full-integer WAGEUBN training run beside its FP32 twin on Debian's
-#     Fashion-MNIST (log in build/demo-train.json).
+#     Fashion-MNIST (log in build/demo-train.json, curves in build/demo-train.png).
 # Extra arguments go to octet-train (e.g. --epochs 10 --train-limit 0 for the full run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
