@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <malloc.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -347,7 +348,9 @@ int main(int argc, char** argv) {
           fmt::format("{} {} {} {}", shell_quote(python), shell_quote(script), shell_quote(json), shell_quote(plot_path))
               .c_str());
       if (log_path.empty()) std::remove(json.c_str());
-      if (rc != 0) fmt::print(stderr, "{}: warning: {} exited with status {}; no plot\n", kProgram, script, rc);
+      if (rc != 0)
+        fmt::print(stderr, "{}: warning: {} exited with status {}; no plot\n", kProgram, script,
+                   WIFEXITED(rc) ? WEXITSTATUS(rc) : rc);
     }
     return 0;
   });
