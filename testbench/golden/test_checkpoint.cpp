@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <sstream>
 
@@ -193,8 +194,10 @@ TEST(Checkpoint, Version1FilesAreRefusedByName) {
 TEST(Checkpoint, EveryRandomCorruptionIsRefused) {
   const NetworkDesc desc = parse_network_text(kSmallNet, "small.net");
   const std::string good = saved_bytes(IntNetwork(desc, 7));
-  const unsigned seed = std::random_device{}();
-  std::printf("corruption seed=%u (%zu-byte checkpoint)\n", seed, good.size());
+  // A new seed each run (OCTET_SEED=<n> repeats one).
+  const char* env = std::getenv("OCTET_SEED");
+  const auto seed = env ? static_cast<unsigned>(std::strtoul(env, nullptr, 10)) : std::random_device{}();
+  std::printf("corruption seed=%u (%zu-byte checkpoint; OCTET_SEED=%u repeats it)\n", seed, good.size(), seed);
   std::mt19937_64 gen(seed);
   const IntNetwork fresh(desc, 9);
   IntNetwork net = fresh;
