@@ -5,6 +5,8 @@
 #include <map>
 #include <sstream>
 
+#include "golden/checked_math.h"
+#include "golden/input_file.h"
 #include "golden/label.h"
 
 namespace octet::golden {
@@ -66,17 +68,17 @@ class Parser {
   void check_name(int line, const std::string& field, const std::string& s) const {
     if (s == "global") fail(line, field, "name 'global' is reserved");
     if (!valid_name(s))
-      fail(line, field, "invalid name '" + s + "' (letters, digits and '_', not starting with a digit)");
+      fail(line, field, "invalid name '" + printable(s) + "' (letters, digits and '_', not starting with a digit)");
   }
 
   // A decimal number 0..kMaxNumber, digits only.
   int number(int line, const std::string& field, const std::string& s, int min) const {
     const bool digits = !s.empty() && s.size() <= 9 &&
                         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits) fail(line, field, "bad number '" + s + "' (expected a non-negative decimal integer)");
+    if (!digits) fail(line, field, "bad number '" + printable(s) + "' (expected a non-negative decimal integer)");
     const long v = std::stol(s);
-    if (v < min) fail(line, field, "must be >= " + std::to_string(min) + ", got " + s);
-    if (v > kMaxNumber) fail(line, field, "too large: " + s + " (at most " + std::to_string(kMaxNumber) + ")");
+    if (v < min) fail(line, field, "must be >= " + std::to_string(min) + ", got " + printable(s));
+    if (v > kMaxNumber) fail(line, field, "too large: " + printable(s) + " (at most " + std::to_string(kMaxNumber) + ")");
     return static_cast<int>(v);
   }
 
@@ -104,11 +106,11 @@ class Parser {
     // Header.
     const Line& head = lines.front();
     if (head.tokens[0] != "network")
-      fail(head.number, "network", "the first line must be 'network <name>', got '" + head.tokens[0] + "'");
+      fail(head.number, "network", "the first line must be 'network <name>', got '" + printable(head.tokens[0]) + "'");
     if (head.tokens.size() < 2) fail(head.number, "network", "missing network name");
     check_name(head.number, "network", head.tokens[1]);
     if (head.tokens.size() > 2)
-      fail(head.number, "network", "unexpected token '" + head.tokens[2] + "' after the network name");
+      fail(head.number, "network", "unexpected token '" + printable(head.tokens[2]) + "' after the network name");
     net.name = head.tokens[1];
 
     // Where every name is first defined, to tell "defined later" from "undefined".
@@ -124,6 +126,7 @@ class Parser {
              "'linear' must be the last node (the network output), but line " + std::to_string(L.number) +
                  " follows it");
       net.nodes.push_back(parse_node(L, net, index_of, first_def_line));
+      check_sizes(net);
       index_of.emplace(net.nodes.back().name, static_cast<int>(net.nodes.size()) - 1);
     }
     if (net.nodes.empty()) fail(head.number, "op", "no nodes: expected an 'input' node after the network line");
@@ -157,7 +160,7 @@ class Parser {
     else if (op == "avgpool") n.kind = OpKind::kAvgPool;
     else if (op == "add") n.kind = OpKind::kAdd;
     else if (op == "network") fail(ln, "op", "'network' may appear only on the first line");
-    else fail(ln, "op", "unknown op '" + op + "' (expected input, conv, linear, bnrelu, maxpool, avgpool or add)");
+    else fail(ln, "op", "unknown op '" + printable(op) + "' (expected input, conv, linear, bnrelu, maxpool, avgpool or add)");
 
     if (L.tokens.size() < 2) fail(ln, "name", "missing node name");
     n.name = L.tokens[1];
@@ -173,11 +176,11 @@ class Parser {
         fail(ln, "op", "a second 'input' node (the first is on line " + std::to_string(net.nodes.front().line) + ")");
       if (L.tokens.size() < 3) fail(ln, "shape", "missing input shape CxHxW");
       n.out_shape = parse_shape(ln, L.tokens[2]);
-      if (L.tokens.size() > 3) fail(ln, "shape", "unexpected token '" + L.tokens[3] + "' after the shape");
+      if (L.tokens.size() > 3) fail(ln, "shape", "unexpected token '" + printable(L.tokens[3]) + "' after the shape");
       n.value_kind = ValueKind::kActivation;
       return n;
     }
-    if (net.nodes.empty()) fail(ln, "op", "the first node must be 'input', got '" + op + "'");
+    if (net.nodes.empty()) fail(ln, "op", "the first node must be 'input', got '" + printable(op) + "'");
 
     // Inputs, attributes and flags, in any order.
     std::vector<std::string> allowed;
@@ -207,7 +210,7 @@ class Parser {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(ln, key, "unknown attribute '" + key + "' for '" + op + "' (allowed: " + (list.empty() ? "none" : list) + ")");
+        fail(ln, printable(key), "unknown attribute '" + printable(key) + "' for '" + op + "' (allowed: " + (list.empty() ? "none" : list) + ")");
       }
       if (attrs.count(key)) fail(ln, key, "duplicate attribute");
       attrs[key] = number(ln, key, value, key == "p" ? 0 : 1);
@@ -222,13 +225,13 @@ class Parser {
     for (const std::string& in : input_names) {
       auto it = index_of.find(in);
       if (it == index_of.end()) {
-        if (in == n.name) fail(ln, "inputs", "node '" + in + "' reads itself");
+        if (in == n.name) fail(ln, "inputs", "node '" + printable(in) + "' reads itself");
         auto later = first_def_line.find(in);
         if (later != first_def_line.end() && later->second > ln)
           fail(ln, "inputs",
-               "input '" + in + "' is defined later, on line " + std::to_string(later->second) +
+               "input '" + printable(in) + "' is defined later, on line " + std::to_string(later->second) +
                    " (inputs must be defined on earlier lines)");
-        fail(ln, "inputs", "undefined input '" + in + "'");
+        fail(ln, "inputs", "undefined input '" + printable(in) + "'");
       }
       n.inputs.push_back(it->second);
     }
@@ -314,6 +317,30 @@ class Parser {
     return n;
   }
 
+  // Every count a program derives from the description (output elements, parameters, MACs
+  // per sample, and their totals over the network) must fit in int64: each dimension is at
+  // most kMaxNumber = 2^16, so a product of four or more of them can wrap. Programs then
+  // multiply by the batch (count_macs_forward) and bound memory and work themselves.
+  void check_sizes(const NetworkDesc& net) {
+    const NodeDesc& n = net.nodes.back();
+    const auto where = [&](const std::string& field) { return origin_ + ":" + std::to_string(n.line) + ": field '" + field + "'"; };
+    const int64_t elements = checked_mul<DescError>(
+        checked_mul<DescError>(n.out_shape[0], n.out_shape[1], where("shape")), n.out_shape[2], where("shape"));
+    int64_t params = 0, macs = 0;
+    if (n.kind == OpKind::kConv) {
+      const int64_t ci = net.nodes[static_cast<size_t>(n.inputs[0])].out_shape[0];
+      const int64_t fan_in = checked_mul<DescError>(ci, int64_t{n.kernel} * n.kernel, where("k"));
+      params = checked_mul<DescError>(fan_in, n.out_channels, where("out"));
+      macs = checked_mul<DescError>(elements, fan_in, where("out"));
+    } else if (n.kind == OpKind::kLinear) {
+      const int64_t in = node_elements(net.nodes[static_cast<size_t>(n.inputs[0])]);
+      params = checked_mul<DescError>(in, n.out_channels, where("out"));
+      macs = params;
+    }
+    total_params_ = checked_add<DescError>(total_params_, params, where("out") + " (parameters of the network so far)");
+    total_macs_ = checked_add<DescError>(total_macs_, macs, where("out") + " (MACs per sample of the network so far)");
+  }
+
   Shape parse_shape(int ln, const std::string& s) const {
     Shape shape;
     bool ok = true;
@@ -331,11 +358,12 @@ class Parser {
          std::all_of(shape.begin(), shape.end(), [](int64_t d) { return d >= 1 && d <= kMaxNumber; });
     if (!ok)
       fail(ln, "shape",
-           "bad shape '" + s + "' (expected CxHxW, each 1.." + std::to_string(kMaxNumber) + ", e.g. 1x28x28)");
+           "bad shape '" + printable(s) + "' (expected CxHxW, each 1.." + std::to_string(kMaxNumber) + ", e.g. 1x28x28)");
     return shape;
   }
 
   std::string origin_;
+  int64_t total_params_ = 0, total_macs_ = 0;
 };
 
 }  // namespace
@@ -363,11 +391,7 @@ const char* value_kind_name(ValueKind kind) {
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DescError(path + ": cannot open network file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_input_file<DescError>(path, path + ":0: field 'file'");
 }
 
 NetworkDesc parse_network_file(const std::string& path) { return parse_network_text(read_text_file(path), path); }
@@ -404,23 +428,28 @@ std::vector<ParamDesc> network_params(const NetworkDesc& desc) {
   return params;
 }
 
+// The parser has checked that these sums fit (check_sizes); the checks here cover a
+// description built by hand, and the batch.
 int64_t count_params(const NetworkDesc& desc) {
   int64_t total = 0;
-  for (const ParamDesc& p : network_params(desc)) total += p.size();
+  for (const ParamDesc& p : network_params(desc)) total = checked_add<DescError>(total, p.size(), desc.origin + ": field 'parameters'");
   return total;
 }
 
 int64_t count_macs_forward(const NetworkDesc& desc, int batch) {
+  const std::string where = desc.origin + ": field 'MACs'";
   int64_t macs = 0;
   for (const NodeDesc& n : desc.nodes) {
     if (n.kind == OpKind::kConv) {
       const int64_t ci = desc.nodes[static_cast<size_t>(n.inputs[0])].out_shape[0];
-      macs += node_elements(n) * ci * n.kernel * n.kernel;
+      const int64_t fan_in = checked_mul<DescError>(ci, int64_t{n.kernel} * n.kernel, where);
+      macs = checked_add<DescError>(macs, checked_mul<DescError>(node_elements(n), fan_in, where), where);
     } else if (n.kind == OpKind::kLinear) {
-      macs += static_cast<int64_t>(n.out_channels) * node_elements(desc.nodes[static_cast<size_t>(n.inputs[0])]);
+      const int64_t in = node_elements(desc.nodes[static_cast<size_t>(n.inputs[0])]);
+      macs = checked_add<DescError>(macs, checked_mul<DescError>(n.out_channels, in, where), where);
     }
   }
-  return macs * batch;
+  return checked_mul<DescError>(macs, batch, desc.origin + ": field 'batch'");
 }
 
 }  // namespace octet::golden

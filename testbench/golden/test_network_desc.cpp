@@ -212,7 +212,63 @@ TEST(NetworkDesc, MissingFile) {
     parse_network_file("/nonexistent/x.net");
     FAIL() << "no error";
   } catch (const DescError& e) {
-    EXPECT_STREQ(e.what(), "/nonexistent/x.net: cannot open network file");
+    EXPECT_STREQ(e.what(), "/nonexistent/x.net:0: field 'file': cannot open: No such file or directory");
+  }
+}
+
+// A directory reads as an empty file through std::ifstream: it must be named as what it is.
+TEST(NetworkDesc, DirectoryIsNotADescription) {
+  try {
+    parse_network_file(kNetworks);
+    FAIL() << "no error";
+  } catch (const DescError& e) {
+    EXPECT_EQ(std::string(e.what()), kNetworks + ":0: field 'file': is a directory, not a file");
+  }
+}
+
+// Tokens are echoed through octet::printable: bytes outside printable ASCII as \xNN (a NUL
+// does not cut the message, Latin-1 or binary garbage does not reach the terminal raw), and
+// a long token is cut with its length.
+TEST(NetworkDesc, ErrorsEchoTokensPrintably) {
+  EXPECT_EQ(error_of(tiny_with(6, "bnrelu a\xe9" "1 c1")),
+            "t.net:6: field 'name': invalid name 'a\\xE91' (letters, digits and '_', not starting with a digit)");
+  EXPECT_EQ(error_of(tiny_with(6, std::string("re\0lu a1 c1", 11))),
+            "t.net:6: field 'op': unknown op 're\\x00lu' (expected input, conv, linear, bnrelu, maxpool, avgpool or add)");
+  EXPECT_EQ(error_of(tiny_with(5, "conv c1 x out=4 k=" + std::string(100000, '7') + " p=1")),
+            "t.net:5: field 'k': bad number '" + std::string(48, '7') +
+                "... (100000 bytes)' (expected a non-negative decimal integer)");
+  EXPECT_EQ(error_of(tiny_with(4, "input x \x01\x02\xff")),
+            "t.net:4: field 'shape': bad shape '\\x01\\x02\\xFF' (expected CxHxW, each 1..65536, e.g. 1x28x28)");
+}
+
+// Every dimension is at most 2^16, so parameter and MAC counts of four or more dimensions can
+// leave int64; they used to wrap (octet-netinfo printed weights 0, MACs 0). 2^48 = 65536^3.
+TEST(NetworkDesc, CountsThatLeaveInt64AreRefusedAtTheirLine) {
+  EXPECT_EQ(error_of("network t\ninput x 65536x65536x65536\nlinear fc x out=65536\n"),
+            "t.net:3: field 'out': 281474976710656 x 65536 does not fit in 64 bits");
+  // Conv: 2^48 outputs x fan-in 2^16 MACs per sample.
+  EXPECT_EQ(error_of("network t\ninput x 65536x65536x65536\nconv c x out=65536 k=1\nbnrelu a c\nlinear fc a out=2\n"),
+            "t.net:3: field 'out': 281474976710656 x 65536 does not fit in 64 bits");
+  // Each layer fits, their sum does not: 2^62 + 2^62 MACs per sample.
+  EXPECT_EQ(error_of("network t\ninput x 65536x65536x16384\nconv c x out=65536 k=1\nbnrelu a c\n"
+                     "conv d a out=65536 k=1\nbnrelu b d\nlinear fc b out=2\n"),
+            "t.net:5: field 'out' (MACs per sample of the network so far): 4611686018427387904 + 4611686018427387904 "
+            "does not fit in 64 bits");
+}
+
+// Largest counts that fit are exact, and the batch multiplication is checked too.
+TEST(NetworkDesc, MacCountsAreExactUpToInt64AndTheBatchIsChecked) {
+  const NetworkDesc net = parse_network_text("network t\ninput x 1x65536x65536\nconv c x out=65536 k=1\n"
+                                             "bnrelu a c\nlinear fc a out=1\n", "t.net");
+  // conv: 2^32 outputs per channel x 2^16 channels x fan-in 1; linear: 2^48 inputs x 1 output.
+  const int64_t per_sample = (int64_t{1} << 48) + (int64_t{1} << 48);
+  EXPECT_EQ(count_macs_forward(net, 1), per_sample);
+  EXPECT_EQ(count_macs_forward(net, 8192), per_sample * 8192);  // 2^62
+  try {
+    count_macs_forward(net, 16384);  // 2^63
+    FAIL() << "no error";
+  } catch (const DescError& e) {
+    EXPECT_STREQ(e.what(), "t.net: field 'batch': 562949953421312 x 16384 does not fit in 64 bits");
   }
 }
 
