@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "golden/input_file.h"
 #include "model/energy_horowitz45_json.h"
 
 namespace octet::model {
@@ -23,6 +24,12 @@ constexpr std::array<const char*, kNumActions> kActionNames = {
 
 // Top-level members a table file may have besides "actions": documentation only.
 constexpr std::array<const char*, 4> kDocMembers = {"table", "unit", "references", "notes"};
+
+// A sane range for picojoules per action (docs/energy-model.md): a DRAM byte is about 100 pJ,
+// so 1e6 pJ (a microjoule) per action is far beyond any real action, and the energy of a step
+// (counts up to ~1e15 x pJ) stays finite in double; 1e308 used to become inf in the CSV and
+// null in the JSON.
+constexpr double kMaxPicojoules = 1e6;
 
 [[noreturn]] void fail(const std::string& origin, const std::string& field, const std::string& msg) {
   throw EnergyError(fmt::format("{}: field '{}': {}", origin, field, msg));
@@ -44,13 +51,15 @@ std::array<bool, kNumActions> apply_table_text(const std::string& text, const st
     fail(origin, "(file)", fmt::format("not valid JSON (byte {})", e.byte));
   } catch (const nlohmann::json::out_of_range&) {  // a number beyond double, e.g. 1e400 (found by fuzzing)
     fail(origin, "(file)", "a number is out of range (larger than a double can hold)");
+  } catch (const nlohmann::json::exception& e) {  // any other library error: its message names no file
+    fail(origin, "(file)", fmt::format("not a usable JSON document ({})", printable(e.what(), 120)));
   }
   if (!doc.is_object()) fail(origin, "(file)", "expected a JSON object with an 'actions' member");
   for (const auto& [key, value] : doc.items()) {
     if (key == "actions") continue;
     bool doc_member = false;
     for (const char* m : kDocMembers) doc_member |= key == m;
-    if (!doc_member) fail(origin, key, "unknown member (expected actions, table, unit, references, notes)");
+    if (!doc_member) fail(origin, printable(key), "unknown member (expected actions, table, unit, references, notes)");
   }
   std::array<bool, kNumActions> set{};
   if (!doc.contains("actions")) fail(origin, "actions", "missing");
@@ -58,17 +67,19 @@ std::array<bool, kNumActions> apply_table_text(const std::string& text, const st
   if (!actions.is_object()) fail(origin, "actions", "expected an object of action: picojoules");
   for (const auto& [key, value] : actions.items()) {
     const int i = action_index(key);
-    if (i < 0) fail(origin, key, "unknown action (docs/energy-model.md lists them)");
+    if (i < 0) fail(origin, printable(key), "unknown action (docs/energy-model.md lists them)");
     const nlohmann::json* pj = &value;
     if (value.is_object()) {
       for (const auto& [member, unused] : value.items())
-        if (member != "pj" && member != "source") fail(origin, key, fmt::format("unknown member '{}' (pj, source)", member));
+        if (member != "pj" && member != "source") fail(origin, key, fmt::format("unknown member '{}' (pj, source)", printable(member)));
       if (!value.contains("pj")) fail(origin, key, "missing 'pj'");
       pj = &value["pj"];
     }
-    if (!pj->is_number()) fail(origin, key, fmt::format("expected a number of picojoules, got {}", pj->dump()));
+    const auto shown = [&] { return printable(pj->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)); };
+    if (!pj->is_number()) fail(origin, key, fmt::format("expected a number of picojoules, got {}", shown()));
     const double v = pj->get<double>();
-    if (!std::isfinite(v) || v < 0) fail(origin, key, fmt::format("must be a non-negative number, got {}", pj->dump()));
+    if (!(v >= 0 && v <= kMaxPicojoules))
+      fail(origin, key, fmt::format("must be a number of picojoules in 0..{:g}, got {}", kMaxPicojoules, shown()));
     table.pj[static_cast<size_t>(i)] = v;
     set[static_cast<size_t>(i)] = true;
   }
@@ -93,11 +104,7 @@ EnergyTable default_energy_table() {
 }
 
 EnergyTable load_energy_table(const std::string& path, EnergyTable base) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "(file)", fmt::format("cannot open: {}", std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_energy_table_text(ss.str(), path, std::move(base));
+  return load_energy_table_text(read_input_file<EnergyError>(path, path + ": field '(file)'"), path, std::move(base));
 }
 
 EnergyTable load_energy_table_text(const std::string& text, const std::string& origin, EnergyTable base) {

@@ -216,7 +216,10 @@ std::string report_csv_text(const StepReport& report) {
 }
 
 void write_report_json(const StepReport& report, const std::string& path) {
-  octet::write_atomically(path, report_json(report).dump(1) + "\n", "the JSON report");
+  // Names are checked at parse time, but a path (the workload's origin) may hold any bytes: a
+  // byte that is not UTF-8 is written as U+FFFD instead of failing the report after the run.
+  octet::write_atomically(path, report_json(report).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                          "the JSON report");
 }
 
 void write_report_csv(const StepReport& report, const std::string& path) {

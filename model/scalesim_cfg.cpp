@@ -8,12 +8,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "golden/input_file.h"
 #include "model/text_fields.h"
 #include "model/topology.h"
 
 namespace octet::model {
 
 namespace {
+
+constexpr int64_t kMaxArraySide = 4096;
+constexpr double kMinBandwidth = 1.0 / 64, kMaxBandwidth = 1 << 20;
 
 [[noreturn]] void fail(const std::string& origin, int line, std::string_view field, const std::string& msg) {
   throw TopologyError(fmt::format("{}:{}: field '{}': {}", origin, line, field, msg));
@@ -22,7 +26,7 @@ namespace {
 int64_t positive_int(const std::string& origin, int line, std::string_view key, std::string_view value,
                      int64_t max) {
   const auto v = text::parse_int(value);
-  if (!v) fail(origin, line, key, fmt::format("'{}' is not an integer", value));
+  if (!v) fail(origin, line, key, fmt::format("'{}' is not an integer", printable(value)));
   if (*v <= 0) fail(origin, line, key, fmt::format("must be positive, got {}", *v));
   if (*v > max) fail(origin, line, key, fmt::format("{} is larger than {}", *v, max));
   return *v;
@@ -39,50 +43,56 @@ AccelConfig parse_scalesim_cfg_text(const std::string& text, const std::string& 
     const std::string_view l = text::trim(lines[i]);
     if (l.empty() || l.front() == '#' || l.front() == ';') continue;
     if (l.front() == '[') {
-      if (l.back() != ']') fail(origin, line, "section", fmt::format("'{}' lacks its closing ']'", l));
+      if (l.back() != ']') fail(origin, line, "section", fmt::format("'{}' lacks its closing ']'", printable(l)));
       section = std::string(text::trim(l.substr(1, l.size() - 2)));
       continue;
     }
     const size_t sep = l.find_first_of("=:");
     if (sep == std::string_view::npos)
-      fail(origin, line, l, "expected 'key = value', 'key: value' or '[section]'");
+      fail(origin, line, printable(l), "expected 'key = value', 'key: value' or '[section]'");
     const std::string_view key_raw = text::trim(l.substr(0, sep));
     const std::string_view value = text::trim(l.substr(sep + 1));
     if (key_raw.empty()) fail(origin, line, "key", "empty key");
-    if (section.empty()) fail(origin, line, key_raw, "key before any [section]");
+    if (section.empty()) fail(origin, line, printable(key_raw), "key before any [section]");
     const std::string key = text::lower(key_raw);
     if (section == "general") {
       if (key == "run_name") {
         if (value.empty()) fail(origin, line, key_raw, "empty run name");
+        for (const char c : value)  // the name reaches the reports (JSON, CSV) and the terminal
+          if (c < 0x20 || c > 0x7e) fail(origin, line, key_raw, fmt::format("'{}' is not printable ASCII", printable(value)));
         cfg.name = std::string(value);
       }
     } else if (section == "architecture_presets") {
-      // 1 << 16 PEs per side and 1 << 30 KiB bound nonsense, not real designs.
-      if (key == "arrayheight") cfg.array_rows = static_cast<int>(positive_int(origin, line, key_raw, value, 1 << 16));
-      else if (key == "arraywidth") cfg.array_cols = static_cast<int>(positive_int(origin, line, key_raw, value, 1 << 16));
+      // 4096 PEs per side (as --array) and 1 << 30 KiB bound nonsense, not real designs.
+      if (key == "arrayheight") cfg.array_rows = static_cast<int>(positive_int(origin, line, key_raw, value, kMaxArraySide));
+      else if (key == "arraywidth") cfg.array_cols = static_cast<int>(positive_int(origin, line, key_raw, value, kMaxArraySide));
       else if (key == "ifmapsramszkb") cfg.ifmap_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 30);
       else if (key == "filtersramszkb") cfg.filter_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 30);
       else if (key == "ofmapsramszkb") cfg.accum_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 30);
       else if (key == "dataflow") {
         const std::string df = text::lower(value);
         if (df != "os" && df != "ws" && df != "is")
-          fail(origin, line, key_raw, fmt::format("unknown dataflow '{}' (SCALE-Sim has os, ws, is)", value));
+          fail(origin, line, key_raw, fmt::format("unknown dataflow '{}' (SCALE-Sim has os, ws, is)", printable(value)));
         if (df != "os")
           fail(origin, line, key_raw,
                fmt::format("dataflow '{}' is not modelled: only os (output stationary, the RTL's dataflow) is", value));
         cfg.dataflow = "os";
       } else if (key == "bandwidth") {
         // SCALE-Sim's words per cycle; its default word is one byte, as Octet's operands are.
+        // Bounded so that transfer times stay meaningful: 1e-300 made every transfer take
+        // more cycles than int64 holds (negative stalls, fewer cycles than the default).
         const auto bw = text::parse_number(value);
-        if (!bw) fail(origin, line, key_raw, fmt::format("'{}' is not a number", value));
-        if (*bw <= 0) fail(origin, line, key_raw, fmt::format("must be positive, got {}", value));
+        if (!bw) fail(origin, line, key_raw, fmt::format("'{}' is not a number", printable(value)));
+        if (!(*bw >= kMinBandwidth && *bw <= kMaxBandwidth))
+          fail(origin, line, key_raw,
+               fmt::format("{} is outside {}..{} bytes per cycle", printable(value), kMinBandwidth, kMaxBandwidth));
         cfg.dram_bytes_per_cycle = *bw;
       }
     } else if (section == "run_presets") {
       if (key == "interfacebandwidth") {
         const std::string mode = text::lower(value);
         if (mode != "calc" && mode != "user")
-          fail(origin, line, key_raw, fmt::format("'{}' is neither CALC nor USER", value));
+          fail(origin, line, key_raw, fmt::format("'{}' is neither CALC nor USER", printable(value)));
       }
     }
   }
@@ -90,11 +100,7 @@ AccelConfig parse_scalesim_cfg_text(const std::string& text, const std::string& 
 }
 
 AccelConfig parse_scalesim_cfg(const std::string& path, AccelConfig base) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, 0, "file", fmt::format("cannot open: {}", std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_scalesim_cfg_text(ss.str(), path, std::move(base));
+  return parse_scalesim_cfg_text(read_input_file<TopologyError>(path, path + ":0: field 'file'"), path, std::move(base));
 }
 
 }  // namespace octet::model

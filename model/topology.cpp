@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "golden/checked_math.h"
+#include "golden/input_file.h"
 #include "model/text_fields.h"
 
 namespace octet::model {
@@ -25,6 +27,7 @@ constexpr size_t kConvRequired = 8;  // the stride-width column is optional
 constexpr std::array<const char*, 4> kGemmColumns = {"Layer Name", "M", "N", "K"};
 // Large enough for any real layer, small enough that products of sizes fit in int64.
 constexpr int64_t kMaxSize = int64_t{1} << 31;
+constexpr size_t kMaxNameChars = 256;
 
 [[noreturn]] void fail(const std::string& origin, int line, std::string_view field, const std::string& msg) {
   throw TopologyError(fmt::format("{}:{}: field '{}': {}", origin, line, field, msg));
@@ -40,21 +43,33 @@ class RowReader {
            fmt::format("missing column (row has {} of {} columns)", cells_.size(), required));
     if (cells_.size() > max_cols)
       fail(origin_, line_, fmt::format("column {}", max_cols + 1),
-           fmt::format("unexpected extra column '{}' (at most {} columns)", cells_[max_cols], max_cols));
+           fmt::format("unexpected extra column '{}' (at most {} columns)", printable(cells_[max_cols]), max_cols));
   }
   size_t size() const { return cells_.size(); }
   std::string name(size_t i) const {
-    if (cells_[i].empty()) fail(origin_, line_, names_[i], "empty layer name");
-    return std::string(cells_[i]);
+    const std::string_view name = cells_[i];
+    if (name.empty()) fail(origin_, line_, names_[i], "empty layer name");
+    // Names reach terminals, CSV and JSON reports: printable ASCII only (a Latin-1 byte is
+    // not UTF-8 and made the JSON report fail after the run).
+    for (const char c : name)
+      if (c < 0x20 || c > 0x7e)
+        fail(origin_, line_, names_[i], fmt::format("'{}' is not printable ASCII", printable(name)));
+    if (name.size() > kMaxNameChars)
+      fail(origin_, line_, names_[i], fmt::format("'{}' is longer than {} characters", printable(name), kMaxNameChars));
+    return std::string(name);
   }
   int64_t positive(size_t i) const {
     const auto v = text::parse_int(cells_[i]);
-    if (!v) fail(origin_, line_, names_[i], fmt::format("'{}' is not an integer", cells_[i]));
+    if (!v) fail(origin_, line_, names_[i], fmt::format("'{}' is not an integer", printable(cells_[i])));
     if (*v <= 0) fail(origin_, line_, names_[i], fmt::format("must be positive, got {}", *v));
     if (*v > kMaxSize) fail(origin_, line_, names_[i], fmt::format("{} is larger than {}", *v, kMaxSize));
     return *v;
   }
   [[noreturn]] void error(size_t i, const std::string& msg) const { fail(origin_, line_, names_[i], msg); }
+  // a * b for the sizes of column i; an error naming that column if it leaves int64.
+  int64_t mul(int64_t a, int64_t b, size_t i) const {
+    return checked_mul<TopologyError>(a, b, fmt::format("{}:{}: field '{}'", origin_, line_, names_[i]));
+  }
 
  private:
   const std::string& origin_;
@@ -78,6 +93,13 @@ ConvLayerSpec parse_conv_row(const RowReader& r, int line) {
   if (s.filter_w > s.ifmap_w) r.error(4, fmt::format("{} is larger than IFMAP Width {}", s.filter_w, s.ifmap_w));
   s.depthwise = s.name.find("DP") != std::string::npos;
   s.line = line;
+  // The model multiplies these (tensor sizes, MACs of the three training GEMMs): every such
+  // product must fit in int64. The batch and the run's budget are checked by the program.
+  const int64_t ofmap = r.mul(s.ofmap_h(), s.ofmap_w(), 2);
+  r.mul(r.mul(s.ifmap_h, s.ifmap_w, 2), s.channels, 5);
+  const int64_t filter = r.mul(r.mul(s.filter_h, s.filter_w, 4), s.depthwise ? 1 : s.channels, 5);
+  r.mul(r.mul(ofmap, filter, 4), s.depthwise ? s.channels : s.num_filter, s.depthwise ? 5 : 6);
+  r.mul(filter, s.num_filter, 6);
   return s;
 }
 
@@ -88,6 +110,7 @@ GemmLayerSpec parse_gemm_row(const RowReader& r, int line) {
   s.n = r.positive(2);
   s.k = r.positive(3);
   s.line = line;
+  r.mul(r.mul(s.m, s.n, 2), s.k, 3);  // MACs (see parse_conv_row)
   return s;
 }
 
@@ -104,7 +127,7 @@ std::string format_from_header(const std::string& origin, int line, std::string_
   if (second == "m") return "gemm";
   if (second.find("ifmap") != std::string::npos) return "conv";
   fail(origin, line, "header",
-       fmt::format("cannot tell conv from gemm format from '{}'; give the format (conv or gemm)", header));
+       fmt::format("cannot tell conv from gemm format from '{}'; give the format (conv or gemm)", printable(header)));
 }
 
 }  // namespace
@@ -112,7 +135,7 @@ std::string format_from_header(const std::string& origin, int line, std::string_
 Topology parse_scalesim_topology_text(const std::string& text, const std::string& origin,
                                       const std::string& format) {
   if (format != "auto" && format != "conv" && format != "gemm")
-    fail(origin, 0, "format", fmt::format("unknown topology format '{}' (conv, gemm or auto)", format));
+    fail(origin, 0, "format", fmt::format("unknown topology format '{}' (conv, gemm or auto)", printable(format)));
   Topology topo;
   topo.origin = origin;
   const auto lines = text::split_lines(text);
@@ -139,11 +162,7 @@ Topology parse_scalesim_topology_text(const std::string& text, const std::string
 }
 
 Topology parse_scalesim_topology(const std::string& path, const std::string& format) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, 0, "file", fmt::format("cannot open: {}", std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_scalesim_topology_text(ss.str(), path, format);
+  return parse_scalesim_topology_text(read_input_file<TopologyError>(path, path + ":0: field 'file'"), path, format);
 }
 
 }  // namespace octet::model

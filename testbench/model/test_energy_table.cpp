@@ -95,7 +95,7 @@ TEST(EnergyTableErrors, EachNamesFileAndField) {
   const std::string d = dir.file("");
   EXPECT_EQ(err("a.json", R"({"actions": {"dram_bytes": 1}})"),
             d + "a.json: field 'dram_bytes': unknown action (docs/energy-model.md lists them)");
-  EXPECT_EQ(err("b.json", R"({"actions": {"shift": -1}})"), d + "b.json: field 'shift': must be a non-negative number, got -1");
+  EXPECT_EQ(err("b.json", R"({"actions": {"shift": -1}})"), d + "b.json: field 'shift': must be a number of picojoules in 0..1e+06, got -1");
   EXPECT_EQ(err("c.json", R"({"actions": {"rng": "3"}})"),
             d + "c.json: field 'rng': expected a number of picojoules, got \"3\"");
   EXPECT_EQ(err("d.json", R"({"actions": {"rng": {"source": "x"}}})"), d + "d.json: field 'rng': missing 'pj'");
@@ -108,6 +108,27 @@ TEST(EnergyTableErrors, EachNamesFileAndField) {
   EXPECT_EQ(err("i.json", R"({"actions": {"rng": 1,}})"), d + "i.json: field '(file)': not valid JSON (byte 23)");
   EXPECT_EQ(err("j.json", "[1]"), d + "j.json: field '(file)': expected a JSON object with an 'actions' member");
   EXPECT_EQ(load_error(d + "missing.json"), d + "missing.json: field '(file)': cannot open: No such file or directory");
+}
+
+// 1e400 is beyond double: the JSON library's own message named no file. 1e308 used to pass
+// and become inf in the CSV and null in the JSON. Values are bounded to 0..1e6 pJ.
+TEST(EnergyTableErrors, ValuesAreFiniteAndBounded) {
+  TempDir dir("energy_bounds");
+  const auto err = [&dir](const std::string& name, const std::string& text) {
+    return load_error(dir.write(name, text));
+  };
+  const std::string d = dir.file("");
+  const std::string huge = err("a.json", R"({"actions": {"dram_byte": 1e400}})");
+  EXPECT_EQ(huge, d + "a.json: field '(file)': a number is out of range (larger than a double can hold)");
+  EXPECT_EQ(huge.find('\n'), std::string::npos) << huge;
+  EXPECT_EQ(err("b.json", R"({"actions": {"dram_byte": 1e308}})"),
+            d + "b.json: field 'dram_byte': must be a number of picojoules in 0..1e+06, got 1e+308");
+  EXPECT_EQ(err("c.json", R"({"actions": {"dram_byte": 1000001}})"),
+            d + "c.json: field 'dram_byte': must be a number of picojoules in 0..1e+06, got 1000001");
+  EXPECT_EQ(load_energy_table(dir.write("d.json", R"({"actions": {"dram_byte": 1e6}})"))[Action::kDramByte], 1e6);
+  EXPECT_EQ(err("e.json", "{\"actions\": {\"r\\u0001\": 1}}"),
+            d + "e.json: field 'r\\x01': unknown action (docs/energy-model.md lists them)");
+  EXPECT_EQ(load_error("/tmp"), "/tmp: field '(file)': is a directory, not a file");
 }
 
 TEST(EnergyPj, SumsCountsTimesPicojoules) {

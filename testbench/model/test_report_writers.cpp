@@ -135,6 +135,19 @@ TEST(ReportWriters, TableHasEveryRowTotalsAndThePassSummary) {
   EXPECT_EQ(find("step:"), "step: 770 cycles (0.001 ms at 1000 MHz), 4960 MACs, array utilisation 40.3%");
 }
 
+// A Latin-1 byte (not UTF-8) in a name or path used to make the JSON report fail after the
+// run (exit 1); it is written as U+FFFD.
+TEST(ReportWriters, JsonSurvivesBytesThatAreNotUtf8) {
+  TempDir dir("writers_latin1");
+  StepReport r = hand_report();
+  r.workload_origin = "caf\xe9.csv";
+  r.records.at(0).layer = "l\xe9";
+  write_report_json(r, dir.file("r.json"));
+  const nlohmann::json j = nlohmann::json::parse(octet::testing::read_file(dir.file("r.json")));
+  EXPECT_EQ(j.dump().find("caf\xef\xbf\xbd.csv") != std::string::npos, true) << j.dump();
+  EXPECT_EQ(j["totals"]["cycles"], 770);
+}
+
 TEST(ReportWriters, FilesAreWrittenWholeOrNotAtAll) {
   TempDir dir("writers");
   const StepReport r = hand_report();

@@ -6,6 +6,8 @@
 
 using namespace octet::model;
 
+using namespace std::string_literals;
+
 namespace {
 
 // As SCALE-Sim v2 ships them (configs/scale.cfg shape), with extra keys we do not model.
@@ -81,11 +83,11 @@ TEST(ScaleSimCfgErrors, BadValues) {
   EXPECT_EQ(error_of("[architecture_presets]\nArrayHeight: 0\n"), "c.cfg:2: field 'ArrayHeight': must be positive, got 0");
   EXPECT_EQ(error_of("[architecture_presets]\n\nArrayWidth: 8x\n"), "c.cfg:3: field 'ArrayWidth': '8x' is not an integer");
   EXPECT_EQ(error_of("[architecture_presets]\nArrayWidth: 100000\n"),
-            "c.cfg:2: field 'ArrayWidth': 100000 is larger than 65536");
+            "c.cfg:2: field 'ArrayWidth': 100000 is larger than 4096");
   EXPECT_EQ(error_of("[architecture_presets]\nIfmapSramSzkB: -1\n"),
             "c.cfg:2: field 'IfmapSramSzkB': must be positive, got -1");
   EXPECT_EQ(error_of("[architecture_presets]\nBandwidth: fast\n"), "c.cfg:2: field 'Bandwidth': 'fast' is not a number");
-  EXPECT_EQ(error_of("[architecture_presets]\nBandwidth: 0\n"), "c.cfg:2: field 'Bandwidth': must be positive, got 0");
+  EXPECT_EQ(error_of("[architecture_presets]\nBandwidth: 0\n"), "c.cfg:2: field 'Bandwidth': 0 is outside 0.015625..1048576 bytes per cycle");
   EXPECT_EQ(error_of("[run_presets]\nInterfaceBandwidth: MAX\n"),
             "c.cfg:2: field 'InterfaceBandwidth': 'MAX' is neither CALC nor USER");
   EXPECT_EQ(error_of("[general]\nrun_name =\n"), "c.cfg:2: field 'run_name': empty run name");
@@ -96,6 +98,39 @@ TEST(ScaleSimCfgErrors, BadLines) {
   EXPECT_EQ(error_of("[general\n"), "c.cfg:1: field 'section': '[general' lacks its closing ']'");
   EXPECT_EQ(error_of("[general]\njust words\n"),
             "c.cfg:2: field 'just words': expected 'key = value', 'key: value' or '[section]'");
+}
+
+// Bandwidth 1e-300 made transfers take more cycles than int64 holds (negative stalls, fewer
+// cycles than the default); the accepted range is 1/64 .. 2^20 bytes per cycle.
+TEST(ScaleSimCfgErrors, BandwidthIsBounded) {
+  EXPECT_EQ(error_of("[architecture_presets]\nBandwidth: 1e-300\n"),
+            "c.cfg:2: field 'Bandwidth': 1e-300 is outside 0.015625..1048576 bytes per cycle");
+  EXPECT_EQ(error_of("[architecture_presets]\nBandwidth: 2000000\n"),
+            "c.cfg:2: field 'Bandwidth': 2000000 is outside 0.015625..1048576 bytes per cycle");
+  EXPECT_EQ(error_of("[architecture_presets]\nBandwidth: -4\n"),
+            "c.cfg:2: field 'Bandwidth': -4 is outside 0.015625..1048576 bytes per cycle");
+  EXPECT_EQ(parse_scalesim_cfg_text("[architecture_presets]\nBandwidth: 0.015625\n", "c.cfg").dram_bytes_per_cycle, 1.0 / 64);
+  EXPECT_EQ(parse_scalesim_cfg_text("[architecture_presets]\nBandwidth: 1048576\n", "c.cfg").dram_bytes_per_cycle, 1 << 20);
+  EXPECT_EQ(error_of("[architecture_presets]\nArrayHeight: 4097\n"), "c.cfg:2: field 'ArrayHeight': 4097 is larger than 4096");
+}
+
+TEST(ScaleSimCfgErrors, TokensAreEchoedPrintably) {
+  EXPECT_EQ(error_of("[architecture_presets]\nArrayWidth: 8\x01\xfe\n"),
+            "c.cfg:2: field 'ArrayWidth': '8\\x01\\xFE' is not an integer");
+  EXPECT_EQ(error_of("[architecture_presets]\nArrayWidth: 8\0 9\n"s),
+            "c.cfg:2: field 'ArrayWidth': '8\\x00 9' is not an integer");
+  EXPECT_EQ(error_of("[general]\nrun_name = caf\xe9\n"), "c.cfg:2: field 'run_name': 'caf\\xE9' is not printable ASCII");
+  EXPECT_EQ(error_of("[general]\n\x80\x81\n"), "c.cfg:2: field '\\x80\\x81': expected 'key = value', 'key: value' or '[section]'");
+}
+
+// A directory used to be accepted as an empty config.
+TEST(ScaleSimCfgErrors, DirectoryIsNotAConfig) {
+  try {
+    parse_scalesim_cfg("/tmp");
+    FAIL() << "no error";
+  } catch (const TopologyError& e) {
+    EXPECT_EQ(std::string(e.what()), "/tmp:0: field 'file': is a directory, not a file");
+  }
 }
 
 TEST(ScaleSimCfgErrors, MissingFile) {

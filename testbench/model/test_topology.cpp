@@ -11,6 +11,8 @@
 
 using namespace octet::model;
 
+using namespace std::string_literals;
+
 namespace {
 
 const std::string kConvHeader =
@@ -149,6 +151,48 @@ TEST(TopologyErrors, MissingFile) {
   } catch (const TopologyError& e) {
     EXPECT_EQ(std::string(e.what()), "/nonexistent/octet/x.csv:0: field 'file': cannot open: No such file or directory");
   }
+}
+
+// A directory used to read as an empty file ("no layer rows after the header").
+TEST(TopologyErrors, DirectoryIsNamedAsOne) {
+  try {
+    parse_scalesim_topology("/tmp");
+    FAIL() << "no error";
+  } catch (const TopologyError& e) {
+    EXPECT_EQ(std::string(e.what()), "/tmp:0: field 'file': is a directory, not a file");
+  }
+}
+
+// Bytes outside printable ASCII are echoed as \xNN, a NUL does not cut the line, a 100 kB
+// number is cut with its length; layer names are printable ASCII (they reach JSON reports).
+TEST(TopologyErrors, TokensAreEchoedPrintablyAndNamesArePrintableAscii) {
+  EXPECT_EQ(conv_row_error("a, 8, 8, 3, 3, \x01\xff\x1b[2J, 4, 1,"),
+            "t.csv:2: field 'Channels': '\\x01\\xFF\\x1B[2J' is not an integer");
+  EXPECT_EQ(conv_row_error("a, 8, 8, 3, 3, 4\0, 4, 1,"s),
+            "t.csv:2: field 'Channels': '4\\x00' is not an integer");
+  EXPECT_EQ(conv_row_error("a, 8, 8, 3, 3, " + std::string(100000, '9') + ", 4, 1,"),
+            "t.csv:2: field 'Channels': '" + std::string(48, '9') + "... (100000 bytes)' is not an integer");
+  EXPECT_EQ(conv_row_error("caf\xe9, 8, 8, 3, 3, 4, 4, 1,"),
+            "t.csv:2: field 'Layer name': 'caf\\xE9' is not printable ASCII");
+  EXPECT_EQ(conv_row_error(std::string(300, 'n') + ", 8, 8, 3, 3, 4, 4, 1,"),
+            "t.csv:2: field 'Layer name': '" + std::string(48, 'n') + "... (300 bytes)' is longer than 256 characters");
+  EXPECT_EQ(conv_row_error(std::string(256, 'n') + ", 8, 8, 3, 3, 4, 4, 1,"), "(no error)");
+}
+
+// Every size is at most 2^31, so products of three or more leave int64 unless checked; the
+// model multiplies them (tensor sizes, MACs). Each row is refused at its line.
+TEST(TopologyErrors, ProductsThatLeaveInt64AreRefused) {
+  const std::string big = "2147483648";
+  // ifmap 2^31 x 2^31 x channels 4: 2^62 x 4.
+  EXPECT_EQ(conv_row_error("a, " + big + ", " + big + ", 1, 1, 4, 1, 1,"),
+            "t.csv:2: field 'Channels': 4611686018427387904 x 4 does not fit in 64 bits");
+  // MACs: ofmap 2^31 x 2^31, filter 1 x 1 x 2, 2 filters.
+  EXPECT_EQ(conv_row_error("a, " + big + ", " + big + ", 1, 1, 1, 2, 1,"),
+            "t.csv:2: field 'Num Filter': 4611686018427387904 x 2 does not fit in 64 bits");
+  EXPECT_EQ(error_of("Layer Name, M, N, K,\nfc, " + big + ", " + big + ", 2,\n"),
+            "t.csv:2: field 'K': 4611686018427387904 x 2 does not fit in 64 bits");
+  // The largest products that fit are accepted: 2^31 x 2^31 x 1 = 2^62.
+  EXPECT_EQ(error_of("Layer Name, M, N, K,\nfc, " + big + ", " + big + ", 1,\n"), "(no error)");
 }
 
 // Random corruptions of valid rows (seeded, printed): the parser either accepts a row whose
