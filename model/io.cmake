@@ -28,6 +28,7 @@ add_library(octet_model_io STATIC
   energy_table.cpp
   report_writers.cpp
   step_report.cpp  # names and totals of step_report.h (shared by the model and the writers)
+  gemm_plan.cpp    # the controller's tiling, also used by octet-sim's run estimate (plain C++)
 )
 add_library(octet::model_io ALIAS octet_model_io)
 target_include_directories(octet_model_io PUBLIC ${PROJECT_SOURCE_DIR} PRIVATE ${OCTET_GENERATED_DIR})

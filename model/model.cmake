@@ -2,7 +2,6 @@
 add_library(octet_model STATIC
   accelerator.cpp
   controller.cpp
-  gemm_plan.cpp
   golden_backends.cpp
   ledger.cpp
   lowering.cpp

@@ -63,12 +63,13 @@ AccelConfig parse_scalesim_cfg_text(const std::string& text, const std::string& 
         cfg.name = std::string(value);
       }
     } else if (section == "architecture_presets") {
-      // 4096 PEs per side (as --array) and 1 << 30 KiB bound nonsense, not real designs.
+      // 4096 PEs per side (as --array) and 1 GiB per buffer bound nonsense, not real designs
+      // (and keep the tiling's products of buffer sizes within int64, model/gemm_plan.cpp).
       if (key == "arrayheight") cfg.array_rows = static_cast<int>(positive_int(origin, line, key_raw, value, kMaxArraySide));
       else if (key == "arraywidth") cfg.array_cols = static_cast<int>(positive_int(origin, line, key_raw, value, kMaxArraySide));
-      else if (key == "ifmapsramszkb") cfg.ifmap_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 30);
-      else if (key == "filtersramszkb") cfg.filter_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 30);
-      else if (key == "ofmapsramszkb") cfg.accum_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 30);
+      else if (key == "ifmapsramszkb") cfg.ifmap_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 20);
+      else if (key == "filtersramszkb") cfg.filter_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 20);
+      else if (key == "ofmapsramszkb") cfg.accum_sram_kib = positive_int(origin, line, key_raw, value, int64_t{1} << 20);
       else if (key == "dataflow") {
         const std::string df = text::lower(value);
         if (df != "os" && df != "ws" && df != "is")

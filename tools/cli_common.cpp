@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <new>
 
+#include <unistd.h>
+
 #include "golden/input_error.h"
 
 namespace octet::tools {
@@ -13,6 +15,12 @@ std::string version_line(const std::string& program) { return program + " " + OC
 
 void add_version_flag(CLI::App& app, const std::string& program) {
   app.set_version_flag("--version", version_line(program), "print the program's version and exit");
+}
+
+double default_max_memory_gib() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 4.0;
+  return static_cast<double>(pages) * static_cast<double>(page) / 2 / double(1 << 30);
 }
 
 std::string one_line(std::string text) {

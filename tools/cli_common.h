@@ -26,6 +26,9 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, cons
 // "program: internal error: what" and give 1. Messages are folded to one line.
 int run_guarded(const std::string& program, const std::function<int()>& body);
 
+// Half the machine's physical memory, in GiB: the default of the --max-memory options.
+double default_max_memory_gib();
+
 // `text` with line breaks replaced by "; " (CLI11 and some library messages span lines).
 std::string one_line(std::string text);
 

@@ -10,9 +10,10 @@
 #include <map>
 #include <random>
 
+#include "cli_common.h"
+#include "golden/checked_math.h"
 #include "golden/fp32_gemm.h"
 #include "golden/fp32_network.h"
-#include "cli_common.h"
 
 using namespace octet::golden;
 
@@ -24,13 +25,36 @@ int main(int argc, char** argv) {
   app.add_option("file", path, "network description (.net)")->required();
   app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--steps", steps, "timed steps (after one warm-up step)")->capture_default_str()->check(CLI::Range(1, 100000));
-  app.add_option("--threads", threads, "worker threads (0: hardware concurrency)")->capture_default_str();
-  app.add_option("--seed", seed, "seed of the random data and parameters")->capture_default_str();
-  app.add_option("--top", top, "nodes listed, slowest first")->capture_default_str();
+  app.add_option("--threads", threads, "worker threads (0: hardware concurrency)")->capture_default_str()->check(CLI::Range(0, 256));
+  app.add_option("--seed", seed, "seed of the random data and parameters")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--top", top, "nodes listed, slowest first")->capture_default_str()->check(CLI::Range(0, 1 << 20));
+  double max_memory_gib = 0;
+  app.add_option("--max-memory", max_memory_gib, "refuse a network estimated to need more memory than this many GiB "
+                                                 "(default: half the physical memory)")
+      ->check(CLI::Range(0.001, 1e6));
   octet::tools::add_version_flag(app, "octet-fp32-bench");
   if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-fp32-bench")) return *status;
-  try {
+  return octet::tools::run_guarded("octet-fp32-bench", [&] {
     const NetworkDesc net = parse_network_file(path);
+    // Before allocating: floats for the parameters (value, gradient, momentum) and for every
+    // node's output and error at this batch, plus the batch itself (an upper bound).
+    const std::string where = path + ": field '--max-memory'";
+    const int64_t floats = octet::checked_add<octet::InputError>(
+        octet::checked_mul<octet::InputError>(count_params(net), 3, where),
+        octet::checked_mul<octet::InputError>(
+            [&] {
+              int64_t e = 0;
+              for (const NodeDesc& n : net.nodes) e = octet::checked_add<octet::InputError>(e, node_elements(n), where);
+              return e;
+            }(),
+            int64_t{3} * batch, where),
+        where);
+    const double need_gib = static_cast<double>(floats) * 4 / double(1 << 30);
+    const double limit = max_memory_gib > 0 ? max_memory_gib : octet::tools::default_max_memory_gib();
+    if (need_gib > limit)
+      throw octet::InputError(fmt::format("{}: the network needs about {:.1f} GiB at batch {}, more than the limit of "
+                                          "{:.1f} GiB (raise it with --max-memory, or use a smaller batch)",
+                                          where, need_gib, batch, limit));
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.f, 1.f);
     std::vector<std::vector<float>> params;
@@ -83,12 +107,6 @@ int main(int argc, char** argv) {
       fmt::print("  {:<14} {:<8} fwd {:7.2f} ms  bwd {:7.2f} ms\n", net.nodes[n].name, op_name(net.nodes[n].kind),
                  model.forward_seconds()[n] / steps * 1e3, model.backward_seconds()[n] / steps * 1e3);
     }
-  } catch (const DescError& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "octet-fp32-bench: %s\n", e.what());
-    return 2;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-netinfo")) return *status;
   return octet::tools::run_guarded("octet-netinfo", [&] {
     const NetworkDesc net = parse_network_file(path);
+    // Every count before any output: a count that leaves int64 is an error with nothing printed.
+    const int64_t total_params = count_params(net), macs = count_macs_forward(net, batch);
     if (nodes) {
       for (const NodeDesc& n : net.nodes) {
         std::string ins;
@@ -50,9 +52,9 @@ int main(int argc, char** argv) {
       (p.kind == ParamDesc::kWeight ? weights : p.kind == ParamDesc::kBias ? bias : bn) += p.size();
     fmt::print("network {} ({}): {} nodes, input {}, {} classes\n", net.name, path, net.nodes.size(),
                shape_str(net.input().out_shape), net.num_classes());
-    fmt::print("parameters: {} in {} tensors (weights {}, BN gamma/beta {}, biases {})\n", count_params(net),
+    fmt::print("parameters: {} in {} tensors (weights {}, BN gamma/beta {}, biases {})\n", total_params,
                plist.size(), weights, bn, bias);
-    fmt::print("forward MACs at batch {}: {}\n", batch, count_macs_forward(net, batch));
+    fmt::print("forward MACs at batch {}: {}\n", batch, macs);
     return 0;
   });
 }

@@ -6,10 +6,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_common.h"
+#include "golden/input_error.h"
+#include "golden/input_file.h"
 #include "golden/quantizers.h"
 #include "golden/write_atomically.h"
 
@@ -40,12 +44,17 @@ Tensor<int64_t> embedded_tensor(int64_t n, uint64_t seed) {
   return t;
 }
 
+// Payloads are bounded so that every quantizer's arithmetic (scale, shifts, squares of
+// errors) stays exact in int64 and double: |payload| < 2^40, as a 48-bit accumulator's.
+constexpr int64_t kMaxPayload = (int64_t{1} << 40) - 1;
+// Exponents are bounded so that payload * 2^exp and the output exponents stay in int range
+// and double (2^-300 .. 2^300): --exp 2147483647 wrapped the exponent arithmetic.
+constexpr int kMaxExp = 300;
+
 Tensor<int64_t> read_payloads(const std::string& file, int exp) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open input file", file));
+  const std::string text = octet::read_input_file<octet::InputError>(file, file + ":0: field '--input'");
   std::vector<int64_t> v;
   std::string tok;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::istringstream ss(text);
   while (ss >> tok) {
     size_t used = 0;
@@ -55,11 +64,12 @@ Tensor<int64_t> read_payloads(const std::string& file, int exp) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != tok.size())
-      throw std::runtime_error(fmt::format("{}: element {}: '{}' is not an integer payload", file, v.size() + 1, tok));
+    if (used != tok.size() || x > kMaxPayload || x < -kMaxPayload)
+      throw octet::InputError(fmt::format("{}: field 'element {}': '{}' is not an integer payload in -(2^40-1)..2^40-1",
+                                          file, v.size() + 1, octet::printable(tok)));
     v.push_back(x);
   }
-  if (v.empty()) throw std::runtime_error(fmt::format("{}: no payloads in file", file));
+  if (v.empty()) throw octet::InputError(fmt::format("{}: field '--input': no payloads in file", file));
   const auto n = static_cast<int64_t>(v.size());
   return Tensor<int64_t>({n}, std::move(v), exp);
 }
@@ -96,20 +106,24 @@ int main(int argc, char** argv) {
   int64_t elements = 100000;
   std::string input, json_out;
   app.add_option("--bits", bits, "bit-width k of the quantizers")->capture_default_str();
-  app.add_option("--gscale-log2", gscale_log2, "log2 of the gradient scale of CQ")->capture_default_str();
-  app.add_option("--seed", seed, "seed of the embedded tensor and of stochastic rounding")->capture_default_str();
+  app.add_option("--gscale-log2", gscale_log2, "log2 of the gradient scale of CQ")->capture_default_str()->check(CLI::Range(0, 15));
+  app.add_option("--seed", seed, "seed of the embedded tensor and of stochastic rounding")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--elements", elements, "size of the embedded tensor")->capture_default_str()->check(CLI::Range(1, 100000000));
   app.add_option("--input", input, "whitespace-separated integer payloads instead of the embedded tensor");
-  app.add_option("--exp", exp, "exponent of the input payloads (value = payload * 2^exp)")->capture_default_str();
+  app.add_option("--exp", exp, "exponent of the input payloads (value = payload * 2^exp)")
+      ->capture_default_str()
+      ->check(CLI::Range(-kMaxExp, kMaxExp));
   app.add_option("--json", json_out, "also write the report as JSON to this file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-
-  try {
-    check_bits("--bits", bits, kMaxFlagBits);
+  octet::tools::add_version_flag(app, "octet-quantize");
+  if (const auto status = octet::tools::parse_command_line(app, argc, argv, "octet-quantize")) return *status;
+  return octet::tools::run_guarded("octet-quantize", [&] {
+    try {
+      check_bits("--bits", bits, kMaxFlagBits);
+    } catch (const std::invalid_argument& e) {
+      throw octet::InputError(e.what());
+    }
+    if (!json_out.empty() && std::filesystem::is_directory(json_out))
+      throw octet::InputError(fmt::format("{}: field '--json': is a directory", octet::printable(json_out, 200)));
     const Tensor<int64_t> x = input.empty() ? embedded_tensor(elements, seed) : read_payloads(input, exp);
     const int r = tensor_scale_log2(x.data.data(), x.size());
     CqParams cq;
@@ -145,9 +159,6 @@ int main(int argc, char** argv) {
       octet::write_atomically(json_out, j.dump(2) + "\n", "the JSON report");
       fmt::print("wrote {}\n", json_out);
     }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "octet-quantize: error: {}\n", e.what());
-    return 2;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -15,6 +15,7 @@
 #include "model/report_writers.h"
 #include "model/simulate.h"
 #include "sim/rtl_backends.h"
+#include "tools/cli_common.h"
 #include "tools/default_network.h"
 #include "tools/sim_cli.h"
 
@@ -32,34 +33,22 @@ int main(int argc, char** argv) {
   return sc_elab_and_sim(argc, argv);
 }
 
-int sc_main(int argc, char** argv) {
-  CLI::App app{"octet-sim: cycles, utilisation, memory traffic and energy of one training step on the Octet accelerator model"};
-  tools::SimCliArgs args;
-  tools::add_sim_options(app, args);
-  // One line per error, as for every other bad input (CLI11's default adds a second line).
-  app.failure_message([](const CLI::App*, const CLI::Error& e) { return std::string(e.what()) + "\n"; });
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+namespace {
+
+int simulate(const tools::SimCliArgs& args) {
   const std::string plot_script = octet::data_path("tools/plot_sim_report.py");
-  tools::SimPlan plan;
-  try {
-    plan = tools::plan_simulation(args, kDefaultNetworkNet, plot_script);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  }
+  // Every input parsed, every output path checked and the run estimated before any work.
+  tools::SimPlan plan = tools::plan_simulation(args, kDefaultNetworkNet, plot_script);
   if (plan.options.cosim) {
     // The RTL units compute values: co-simulation runs in functional mode, on a network.
+    if (!plan.network)
+      throw tools::CliError(fmt::format("{}: field '--cosim': needs a network description (a topology has no values)",
+                                        printable(args.topology, 200)));
+    plan.options.functional = true;
     try {
-      if (!plan.network) throw std::invalid_argument("--cosim: needs a network description (a topology has no values)");
-      plan.options.functional = true;
       plan.options.backends = sim::make_rtl_backends(plan.options.config);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s\n", e.what());
-      return 2;
+    } catch (const std::invalid_argument& e) {  // a configuration the verilated units were not built for
+      throw tools::CliError(e.what());
     }
   }
   if (!args.quiet) {
@@ -76,15 +65,10 @@ int sc_main(int argc, char** argv) {
                  tty && done != total ? "" : "\n");
     };
   }
-  model::StepReport report;
   const auto start = std::chrono::steady_clock::now();
-  try {
-    report = plan.network ? model::simulate_network_step(*plan.network, plan.options)
-                          : model::simulate_topology_step(*plan.topology, plan.options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "octet-sim: %s\n", e.what());
-    return 1;
-  }
+  // Anything the simulation throws is an internal error (exit status 1): its inputs are checked.
+  model::StepReport report = plan.network ? model::simulate_network_step(*plan.network, plan.options)
+                                          : model::simulate_topology_step(*plan.topology, plan.options);
   if (report.wall_seconds == 0)
     report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet) fmt::print("{}simulated in {:.2f} s\n", model::report_table_text(report), report.wall_seconds);
@@ -93,20 +77,16 @@ int sc_main(int argc, char** argv) {
                report.cycle_checks - report.cycle_mismatches, report.cycle_checks,
                report.first_cycle_mismatch.empty() ? "" : " (first difference: " + report.first_cycle_mismatch + ")",
                sim::cosim_summary());
-  try {
-    if (!args.json.empty()) model::write_report_json(report, args.json);
-    if (!args.csv.empty()) model::write_report_csv(report, args.csv);
-    if (!args.plot.empty()) {
-      // The script reads the JSON report; without --json it gets a temporary one.
-      const std::string json = args.json.empty() ? args.plot + ".report.json.tmp" : args.json;
-      if (args.json.empty()) model::write_report_json(report, json);
-      const std::string err = tools::run_plot_script(plan.python, plot_script, json, args.plot);
-      if (args.json.empty()) std::remove(json.c_str());
-      if (!err.empty()) throw std::runtime_error(err);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 1;
+  // Each report is written through a temporary and a rename (never half-written).
+  if (!args.json.empty()) model::write_report_json(report, args.json);
+  if (!args.csv.empty()) model::write_report_csv(report, args.csv);
+  if (!args.plot.empty()) {
+    // The script reads the JSON report; without --json it gets a temporary one.
+    const std::string json = args.json.empty() ? args.plot + ".report.json.tmp" : args.json;
+    if (args.json.empty()) model::write_report_json(report, json);
+    const std::string err = tools::run_plot_script(plan.python, plot_script, json, args.plot);
+    if (args.json.empty()) std::remove(json.c_str());
+    if (!err.empty()) throw std::runtime_error(err);
   }
   // A failed check is a failed run (the reports above say where it differs).
   if (!report.functional_mismatch.empty() || report.cycle_mismatches > 0) {
@@ -116,4 +96,15 @@ int sc_main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  CLI::App app{"octet-sim: cycles, utilisation, memory traffic and energy of one training step on the Octet accelerator model"};
+  tools::SimCliArgs args;
+  tools::add_sim_options(app, args);
+  tools::add_version_flag(app, "octet-sim");
+  if (const auto status = tools::parse_command_line(app, argc, argv, "octet-sim")) return *status;
+  return tools::run_guarded("octet-sim", [&] { return simulate(args); });
 }

@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,11 +25,19 @@ std::string shell_quote(const std::string& s) {
 
 // An output path is usable if its temporary can be created (then removed again), so a run
 // that would fail to write its report stops before simulating.
+// A directory or a device is refused: the temporary beside it can be created, but the final
+// rename would fail after the run (a directory) or replace the device node (run as root).
 void check_writable(const std::string& path, const char* option) {
+  const std::string shown = printable(path, 200);
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(status)) throw CliError(fmt::format("{}: field '{}': is a directory", shown, option));
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw CliError(fmt::format("{}: field '{}': exists and is not a regular file", shown, option));
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw CliError(fmt::format("{}: field '{}': cannot write here", path, option));
+    if (!out) throw CliError(fmt::format("{}: field '{}': cannot write here: {}", shown, option, std::strerror(errno)));
   }
   std::remove(tmp.c_str());
 }
@@ -47,17 +58,21 @@ void add_sim_options(CLI::App& app, SimCliArgs& a) {
   app.add_option("--energy", a.energy, "energy table JSON overriding actions of the embedded one");
   app.add_flag("--functional", a.functional, "compute every value and check the step against the golden model");
   app.add_flag("--cosim", a.cosim, "bind the Verilator-compiled RTL units in place of their SystemC twins");
-  app.add_option("--seed", a.seed, "seed of the initial weights, batch and stochastic rounding")->capture_default_str();
+  app.add_option("--seed", a.seed, "seed of the initial weights, batch and stochastic rounding")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--threads", a.threads, "host threads for the golden kernels")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--json", a.json, "write the report as JSON");
   app.add_option("--csv", a.csv, "write the report as CSV (one row per layer and pass)");
   app.add_option("--plot", a.plot, "write a PNG of cycles and energy per layer (python3-matplotlib)");
   app.add_flag("--quiet", a.quiet, "no progress lines and no table on the terminal");
+  app.add_option("--max-memory", a.max_memory_gib,
+                 fmt::format("refuse a run estimated to need more memory than this many GiB (default: half the "
+                             "physical memory, {:.1f})", default_max_memory_gib()))
+      ->check(CLI::Range(0.001, 1e6));
 }
 
 std::pair<int, int> parse_array_size(const std::string& text) {
   const auto bad = [&text] {
-    return CliError(fmt::format("--array: field 'array': '{}' is not ROWSxCOLS with sides 1..4096 (e.g. 16x16)", text));
+    return CliError(fmt::format("--array: field 'array': '{}' is not ROWSxCOLS with sides 1..4096 (e.g. 16x16)", printable(text)));
   };
   const size_t x = text.find_first_of("xX");
   if (x == std::string::npos) throw bad();
@@ -75,7 +90,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   if (!a.topology.empty()) {
     if (a.functional)
       throw CliError(fmt::format("{}: field '--functional': values are computed for network descriptions only",
-                                 a.topology));
+                                 printable(a.topology, 200)));
     plan.topology = model::parse_scalesim_topology(a.topology, a.topology_format);
   } else if (!a.network.empty()) {
     plan.network = golden::parse_network_file(a.network);
@@ -91,6 +106,13 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   o.threads = a.threads;
   o.functional = a.functional;
   o.cosim = a.cosim;
+  // Before any output check: the estimate uses only the parsed inputs and options.
+  model::SimOptions budget_options = o;
+  budget_options.functional = o.functional || (o.cosim && plan.network);  // co-simulation computes values
+  plan.estimate = plan.network ? estimate_network_run(*plan.network, budget_options)
+                               : estimate_topology_run(*plan.topology, budget_options);
+  check_run_budget(plan.estimate, a.max_memory_gib > 0 ? a.max_memory_gib : default_max_memory_gib(),
+                   plan.network ? plan.network->origin : plan.topology->origin);
   if (!a.json.empty()) check_writable(a.json, "--json");
   if (!a.csv.empty()) check_writable(a.csv, "--csv");
   if (!a.plot.empty()) {

@@ -15,6 +15,7 @@
 #include "golden/network_desc.h"
 #include "model/simulate.h"
 #include "model/topology.h"
+#include "tools/sim_budget.h"
 
 namespace octet::tools {
 
@@ -29,6 +30,7 @@ struct SimCliArgs {
   uint64_t seed = 1;
   int threads = 2;
   bool functional = false, cosim = false, quiet = false;
+  double max_memory_gib = 0;            // 0: default_max_memory_gib() (tools/sim_budget.h)
   std::string json, csv, plot;          // outputs
 };
 
@@ -46,9 +48,10 @@ struct SimPlan {
   std::optional<model::Topology> topology;
   model::SimOptions options;
   std::string python;  // interpreter with matplotlib, when --plot is given
+  RunEstimate estimate;  // what the run will cost (checked against the limits)
 };
 
-// Parses every input and checks every output path. Throws CliError, golden::DescError,
+// Parses every input, checks every output path, and estimates the run against its limits. Throws CliError, golden::DescError,
 // model::TopologyError or model::EnergyError (each a one-line message) on bad input.
 // `embedded_network` is the text of the default network (networks/small_resnet.net).
 // `plot_script` is tools/plot_sim_report.py (checked only with --plot).

@@ -14,15 +14,20 @@ if(TARGET octet-sim)
   add_test(NAME octet_sim_bad_topology_exits_2
            COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/bad.json && $<TARGET_FILE:octet-sim> --topology /dev/null --json ${_out}/bad.json 2>&1; echo rc=$?; ls ${_out}/bad.json* 2>/dev/null")
   set_tests_properties(octet_sim_bad_topology_exits_2 PROPERTIES LABELS unit
-                       PASS_REGULAR_EXPRESSION "^/dev/null:0: field 'Layer name': no layer rows after the header\nrc=2\n$")
+                       PASS_REGULAR_EXPRESSION "^octet-sim: error: /dev/null:0: field 'Layer name': no layer rows after the header\nrc=2\n$")
   add_test(NAME octet_sim_bad_option_exits_2
            COMMAND sh -c "$<TARGET_FILE:octet-sim> --array 16by16 2>&1; echo rc=$?")
   set_tests_properties(octet_sim_bad_option_exits_2 PROPERTIES LABELS unit
-                       PASS_REGULAR_EXPRESSION "^--array: field 'array': '16by16' is not ROWSxCOLS[^\n]*\nrc=2\n$")
+                       PASS_REGULAR_EXPRESSION "^octet-sim: error: --array: field 'array': '16by16' is not ROWSxCOLS[^\n]*\nrc=2\n$")
   add_test(NAME octet_sim_default_writes_reports
            COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/d.json ${_out}/d.csv && $<TARGET_FILE:octet-sim> --quiet --json ${_out}/d.json --csv ${_out}/d.csv && grep -c octet-sim-report/1 ${_out}/d.json && head -1 ${_out}/d.csv")
   set_tests_properties(octet_sim_default_writes_reports PROPERTIES LABELS unit
                        PASS_REGULAR_EXPRESSION "^1\nlayer,kind,pass,macs,")
+  # ~90 malformed or extreme inputs across octet-sim, octet-netinfo, octet-quantize and
+  # octet-fp32-bench: exit 2, one line on stderr, nothing on stdout, no output file.
+  add_test(NAME octet_cli_bad_inputs_exit_2
+           COMMAND sh ${PROJECT_SOURCE_DIR}/testbench/cli/bad_inputs.sh $<TARGET_FILE_DIR:octet-sim>)
+  set_tests_properties(octet_cli_bad_inputs_exit_2 PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "[0-9]+ passed, 0 failed")
   # --functional: the end-of-step state is checked against golden::IntNetwork and reported.
   add_test(NAME octet_sim_functional_matches_golden
            COMMAND sh -c "mkdir -p ${_out} && $<TARGET_FILE:octet-sim> --functional --batch 2 --array 4x4 --threads 1 >${_out}/functional.txt 2>/dev/null; echo rc=$?; grep ^functional: ${_out}/functional.txt")

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <sys/stat.h>
+
 #include "model/report_writers.h"
 #include "testbench/model/hand_report.h"
 #include "testbench/model/temp_dir.h"
@@ -121,10 +123,58 @@ TEST(SimCli, BadInputsAreOneLineErrorsNamingFileAndField) {
   EXPECT_EQ(plan_error(parse("--array 16")),
             "--array: field 'array': '16' is not ROWSxCOLS with sides 1..4096 (e.g. 16x16)");
   const std::string out = dir.file("missing_dir/r.json");
-  EXPECT_EQ(plan_error(parse("--json " + out)), out + ": field '--json': cannot write here");
+  EXPECT_EQ(plan_error(parse("--json " + out)), out + ": field '--json': cannot write here: No such file or directory");
   const std::string out_csv = dir.file("missing_dir/r.csv");
-  EXPECT_EQ(plan_error(parse("--csv " + out_csv)), out_csv + ": field '--csv': cannot write here");
+  EXPECT_EQ(plan_error(parse("--csv " + out_csv)), out_csv + ": field '--csv': cannot write here: No such file or directory");
   EXPECT_EQ(dir.listing(), "a.cfg e.json n.net t.csv ");  // the checks leave nothing behind
+}
+
+// A directory as --json used to pass the check (its temporary beside it could be created) and
+// fail after the simulation; a device would be replaced by the rename.
+TEST(SimCli, OutputsThatAreDirectoriesOrDevicesAreRefusedBeforeWork) {
+  TempDir dir("cli_out_kinds");
+  const std::string d = dir.file("");
+  EXPECT_EQ(plan_error(parse("--json " + d)), d + ": field '--json': is a directory");
+  // A FIFO stands for a device (not /dev/null itself: a regression would replace it, as root).
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(plan_error(parse("--csv " + fifo)), fifo + ": field '--csv': exists and is not a regular file");
+  EXPECT_EQ(dir.listing(), "fifo ");
+}
+
+// Blocks of the three training GEMMs of one 16384 x 16384 x 4096 GEMM row on the default
+// 16x16 array with 256 KiB buffers (hand-computed from model/gemm_plan.cpp): forward
+// 512 x 512 blocks of one chunk; weight gradient (D = 16384) 256 x 1024 single-tile blocks of
+// two chunks; data gradient 1024 x 256 x 2. The run (about 5 GiB at 4 KiB per block) is
+// refused under a 1 GiB limit before anything is simulated, and accepted under 6 GiB.
+TEST(SimCli, RunsOverTheMemoryLimitAreRefusedBeforeWork) {
+  TempDir dir("cli_budget");
+  const std::string csv = dir.write("g.csv", "Layer Name, M, N, K,\nfc, 16384, 16384, 4096,\n");
+  const int64_t blocks = 512 * 512 + 256 * 1024 * 2 + 1024 * 256 * 2;
+  const tools::SimPlan p = tools::plan_simulation(parse("--topology " + csv + " --max-memory 6"), kDefaultNetworkNet, kScript);
+  EXPECT_EQ(p.estimate.blocks, blocks);
+  EXPECT_EQ(p.estimate.memory_bytes, tools::kBaseMemoryBytes + blocks * tools::kBytesPerBlock);
+  EXPECT_EQ(plan_error(parse("--topology " + csv + " --max-memory 1 --json " + dir.file("r.json"))),
+            csv + ": field '--max-memory': the run needs about 5.1 GiB (1310720 array blocks), more than the limit of "
+                  "1.0 GiB (raise it with --max-memory, or use a smaller batch or a larger array)");
+  EXPECT_EQ(dir.listing(), "g.csv ");
+  // The batch multiplies the rows: 64 x 2^31 x 2^31 output pixels leave int64 in the estimate.
+  const std::string big = dir.write("b.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                                             "Channels, Num Filter, Strides,\na, 2147483648, 2147483648, 1, 1, 1, 1, 1,\n");
+  EXPECT_EQ(plan_error(parse("--topology " + big + " --batch 64")),
+            big + ": field 'MACs': 64 x 4611686018427387904 does not fit in 64 bits");
+}
+
+// Functional mode computes every MAC (twice: model and golden reference); a step over 2^40
+// MACs is refused. 4096 x 4096 outputs x 64 channels x 9 taps x batch 64 x 6 = 3.7e12.
+TEST(SimCli, FunctionalWorkIsBounded) {
+  TempDir dir("cli_work");
+  const std::string net =
+      dir.write("w.net", "network w\ninput x 1x4096x4096\nconv c x out=64 k=3 p=1\nbnrelu a c\nlinear fc a out=2\n");
+  const std::string e = plan_error(parse("--network " + net + " --functional --batch 64 --max-memory 100000"));
+  EXPECT_EQ(e.rfind(net + ": field '--functional': the step computes ", 0), 0u) << e;
+  EXPECT_EQ(tools::plan_simulation(parse("--network " + net + " --batch 64 --max-memory 100000"), kDefaultNetworkNet,
+                                   kScript).estimate.functional_macs, 0);
 }
 
 TEST(SimCli, OutputChecksLeaveNothingBehind) {
