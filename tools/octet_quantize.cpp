@@ -148,6 +148,8 @@ int main(int argc, char** argv) {
                cq.out_exp, gscale_log2, cq.out_exp);
     if (!json_out.empty()) {
       nlohmann::json j;
+      j["format"] = "octet-quantize-report";
+      j["version"] = 1;
       j["elements"] = x.size();
       j["input_exp"] = x.exp;
       j["scale_log2"] = r;

@@ -109,7 +109,8 @@ def main():
         opt.step()
         seen += args.batch
     dt = time.perf_counter() - start
-    result = {"framework": "pytorch", "version": torch.__version__, "threads": args.threads, "batch": args.batch,
+    result = {"format": "octet-pytorch-speed", "version": 1, "framework": "pytorch", "torch": torch.__version__,
+              "threads": args.threads, "batch": args.batch,
               "steps": args.steps, "images_per_second": seen / dt}
     print(json.dumps(result))
     if args.json:

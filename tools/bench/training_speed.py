@@ -27,7 +27,7 @@ def octet_row(binary, mode, args):
                "--progress-every", "1000000", "--log", log]
         print("+", " ".join(cmd), file=sys.stderr, flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        rec = json.load(open(log))[0]
+        rec = json.load(open(log))["epochs"][0]  # octet-train-log version 2
     return {"engine": f"octet-train {mode}", "images": args.images, "images_per_second": rec["images_per_second"],
             "seconds": rec["seconds"]}
 
@@ -46,7 +46,7 @@ def torch_row(args):
         print("+", " ".join(cmd), file=sys.stderr, flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rec = json.load(open(out))
-    return {"engine": f"pytorch {rec['version']} fp32", "images": steps * args.batch,
+    return {"engine": f"pytorch {rec['torch']} fp32", "images": steps * args.batch,
             "images_per_second": rec["images_per_second"], "seconds": steps * args.batch / rec["images_per_second"]}
 
 
@@ -74,7 +74,7 @@ def main():
         rel = f"{r['images_per_second'] / ref:.2f}x" if ref else "-"
         print(f"{r['engine']:<26}{r['images']:>8}{r['seconds']:>10.2f}{r['images_per_second']:>10.1f}{rel:>12}")
     if args.json:
-        json.dump({"network": args.network, "threads": args.threads, "batch": args.batch, "rows": rows},
+        json.dump({"format": "octet-training-speed", "version": 1, "network": args.network, "threads": args.threads, "batch": args.batch, "rows": rows},
                   open(args.json, "w"), indent=2)
 
 
