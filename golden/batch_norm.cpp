@@ -151,7 +151,10 @@ BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, c
     for (int64_t n = 0; n < v.batch; ++n)
       for (int64_t j = 0; j < v.inner; ++j) {
         const int64_t i = v.index(n, c, j);
-        const int64_t u = shift_left_checked(dy.data[i], 22) - shift_left_checked(mb, 14) - int64_t{xhat.data[i]} * mg;
+        // U is int64 (contract §6.3): computed in int128, an overflow is an error, not a wrap.
+        const int64_t u = narrow_checked(static_cast<int128>(shift_left_checked(dy.data[i], 22)) -
+                                             shift_left_checked(mb, 14) - static_cast<int128>(xhat.data[i]) * mg,
+                                         "BN U");
         out.dx.data[i] =
             narrow_checked(shift_right_round_half_even(static_cast<int128>(u) * cg, s.recip_shift[c] + 22), "BN dx");
       }

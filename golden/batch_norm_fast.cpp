@@ -407,9 +407,10 @@ void backward_channel_exact(const int32_t* dy, const int16_t* xhat, const uint8_
                             const BwdChannel& k, int64_t* dx) {
   for (int64_t n = 0; n < v.batch; ++n)
     for (int64_t j = 0, i = n * v.stride; j < v.inner; ++j, ++i) {
-      const uint64_t d22 = static_cast<uint64_t>(shift_left_checked(masked<kMask>(dy, mask, i), 22));
-      const int64_t u = static_cast<int64_t>(d22 - static_cast<uint64_t>(k.mb14) -
-                                             static_cast<uint64_t>(int64_t{xhat[i]}) * static_cast<uint64_t>(k.mg));
+      // As the reference: U in int128, an error if it leaves int64.
+      const int64_t u = narrow_checked(static_cast<int128>(masked<kMask>(dy, mask, i)) * (int64_t{1} << 22) - k.mb14 -
+                                           static_cast<int128>(xhat[i]) * k.mg,
+                                       "BN U");
       dx[i] = narrow_checked(shift_right_round_half_even(static_cast<int128>(u) * k.cg, k.s), "BN dx");
     }
 }
@@ -447,8 +448,9 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
     k.mb14 = shift_left_checked(mb, 14);
     k.s = s.recip_shift[c] + 22;
     const int128 max_u = (static_cast<int128>(sums.max_dy) << 22) + abs128(k.mb14) + sums.max_xhat * abs128(k.mg);
-    const bool fits =
-        k.s >= 1 && k.s <= kMaxFastShift && max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
+    // (max_u bounds U in int64 even when cγ = 0; otherwise the exact path finds any U overflow.)
+    const bool fits = k.s >= 1 && k.s <= kMaxFastShift && max_u <= std::numeric_limits<int64_t>::max() &&
+                      max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
     const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
     if (!fits)
       backward_channel_exact<kMask>(d0, x0, m0, v, k, dx0);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace octet::golden {
 
@@ -30,7 +31,9 @@ inline T shift_right_rhe_impl(T x, int s, int width) {
   if (s == 0) return x;
   if (s >= width) return 0;  // |x| <= 2^(width-1) <= 2^(s-1): at most a tie, which rounds to even 0
   const T floor_q = x >> s;  // arithmetic shift: floor division by 2^s
-  const T rem = x & ((static_cast<T>(1) << s) - 1);
+  // The mask 2^s - 1 in the unsigned type: for s = width-1, 2^s does not fit T.
+  using U = std::make_unsigned_t<T>;
+  const T rem = static_cast<T>(static_cast<U>(x) & ((U{1} << s) - 1));
   const T half = static_cast<T>(1) << (s - 1);
   return (rem > half || (rem == half && (floor_q & 1))) ? floor_q + 1 : floor_q;
 }

@@ -1,7 +1,9 @@
 #include "golden/quantizers.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "golden/int_math.h"
 #include "golden/parallel.h"
@@ -61,10 +63,18 @@ int tensor_scale_log2(const int64_t* x, int64_t n) {
   return m == 0 ? 0 : round_log2(m);
 }
 
+int output_exponent(const char* quantizer, int64_t exp) {
+  if (exp < std::numeric_limits<int>::min() || exp > std::numeric_limits<int>::max())
+    throw std::overflow_error(std::string(quantizer) + ": output exponent " + std::to_string(exp) + " outside int");
+  return static_cast<int>(exp);
+}
+
 int64_t requantize_element(int64_t x, int in_exp, int out_exp, int64_t lo, int64_t hi) {
   // Rounding is symmetric (half to even), so round the magnitude and restore the sign.
   const auto cap = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  const int64_t q = with_sign(x, scale_magnitude_rhe(magnitude(x), in_exp - out_exp, cap));
+  // The difference of two ints needs int64; beyond ±128 every magnitude saturates or rounds to 0 alike.
+  const auto shift = static_cast<int>(std::clamp<int64_t>(int64_t{in_exp} - out_exp, -128, 128));
+  const int64_t q = with_sign(x, scale_magnitude_rhe(magnitude(x), shift, cap));
   return saturate(q, lo, hi);
 }
 
@@ -141,7 +151,7 @@ Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k, int threads) {
   check_bits("shift_quantize", k);
   check_input("shift_quantize", x);
   const int r = tensor_scale_log2(x.data.data(), x.size());
-  Tensor<int32_t> out(x.shape, x.exp + r - (k - 1));
+  Tensor<int32_t> out(x.shape, output_exponent("shift_quantize", int64_t{x.exp} + r - (k - 1)));
   for_each_element(x.size(), threads,
                    [&](int64_t i) { out.data[i] = static_cast<int32_t>(shift_quantize_element(x.data[i], r, k)); });
   return out;
@@ -164,7 +174,7 @@ Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k, int threads) {
   check_bits("flag_quantize", k, kMaxFlagBits);
   check_input("flag_quantize", x);
   const int r = tensor_scale_log2(x.data.data(), x.size());
-  Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1));
+  Tensor<int32_t> out(x.shape, output_exponent("flag_quantize", int64_t{x.exp} + r - 2 * (k - 1)));
   for_each_element(x.size(), threads,
                    [&](int64_t i) { out.data[i] = static_cast<int32_t>(flag_quantize_element(x.data[i], r, k)); });
   return out;

@@ -19,6 +19,9 @@ inline constexpr int kMaxFlagBits = 16;  // the E2 payload in fine units must fi
 
 void check_bits(const char* quantizer, int k, int max_bits = kMaxBits);
 
+// A quantizer's output exponent computed in int64; std::overflow_error if it leaves int.
+int output_exponent(const char* quantizer, int64_t exp);
+
 // ---- scale -------------------------------------------------------------------------
 // r = round(log2 max|x|) over payloads; 0 for an all-zero tensor (contract §4.0).
 int tensor_scale_log2(const int64_t* x, int64_t n);

@@ -208,7 +208,7 @@ Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads
   const int workers = element_workers(n, threads);
   const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
-  Tensor<int32_t> out(x.shape, x.exp + r - (k - 1), Uninitialized{});
+  Tensor<int32_t> out(x.shape, output_exponent("shift_quantize", int64_t{x.exp} + r - (k - 1)), Uninitialized{});
   const int shift = (k - 1) - r;  // the payload is |x| * 2^shift
   const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;
   const int64_t* in = x.data.data();
@@ -232,7 +232,7 @@ Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads)
   const int workers = element_workers(n, threads);
   const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
-  Tensor<int32_t> out(x.shape, x.exp + r - 2 * (k - 1), Uninitialized{});
+  Tensor<int32_t> out(x.shape, output_exponent("flag_quantize", int64_t{x.exp} + r - 2 * (k - 1)), Uninitialized{});
   const int coarse_shift = r - (k - 1);
   const int fine_shift = coarse_shift - (k - 1);
   const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;

@@ -66,7 +66,7 @@ inline int64_t shape_elements(const Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d <= 0) throw std::invalid_argument("tensor shape has a dimension <= 0");
-    n *= d;
+    if (__builtin_mul_overflow(n, d, &n)) throw std::invalid_argument("tensor shape has more than 2^63 - 1 elements");
   }
   return n;
 }

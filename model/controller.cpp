@@ -1,7 +1,9 @@
 #include "model/controller.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
+#include <string>
 
 #include "golden/activation.h"
 #include "golden/int_network.h"
@@ -67,6 +69,18 @@ struct Io {
   }
 };
 int64_t now_cycles() { return time_to_cycles(sc_core::sc_time_stamp()); }
+
+// A product of a topology row's sizes, refused (std::overflow_error naming the row) if it leaves int64.
+int64_t row_product(const std::string& row, std::initializer_list<int64_t> factors) {
+  int64_t p = 1;
+  for (int64_t f : factors)
+    if (__builtin_mul_overflow(p, f, &p))
+      throw std::overflow_error("topology row '" + row + "': its sizes multiply beyond 64 bits");
+  return p;
+}
+// The schedule counts at most 16 actions or bytes per MAC; every other count of a row (elements,
+// weights) is at most its MAC count. So once this product fits, none of them can wrap.
+void check_row_macs(const std::string& row, const GemmShape& g) { row_product(row, {g.m, g.d, g.n, g.groups, 16}); }
 
 struct NodeValue {
   Tensor<uint8_t> act;
@@ -711,15 +725,20 @@ struct Controller::Impl {
     std::vector<Layer> layers;
     for (const ConvLayerSpec& c : t.conv) {
       const int64_t oh = c.ofmap_h(), ow = c.ofmap_w();
-      Layer l{c.name, "conv", {}, N * c.ifmap_h * c.ifmap_w * c.channels};
+      Layer l{c.name, "conv", {}, row_product(c.name, {N, c.ifmap_h, c.ifmap_w, c.channels})};
+      const int64_t m = row_product(c.name, {N, oh, ow});
       if (c.depthwise)
-        l.fwd = GemmShape{N * oh * ow, c.filter_h * c.filter_w, 1, c.channels, kActBytes, 1};
+        l.fwd = GemmShape{m, row_product(c.name, {c.filter_h, c.filter_w}), 1, c.channels, kActBytes, 1};
       else
-        l.fwd = GemmShape{N * oh * ow, c.filter_h * c.filter_w * c.channels, c.num_filter, 1, kActBytes, 1};
+        l.fwd = GemmShape{m, row_product(c.name, {c.filter_h, c.filter_w, c.channels}), c.num_filter, 1, kActBytes, 1};
       l.fwd.x_reuse = window_reuse(c.filter_h, c.filter_w, c.stride_h, c.stride_w);
+      check_row_macs(c.name, l.fwd);
       layers.push_back(l);
     }
-    for (const GemmLayerSpec& g : t.gemm) layers.push_back(Layer{g.name, "gemm", GemmShape{g.m, g.k, g.n, 1, kActBytes, 1}, g.m * g.k});
+    for (const GemmLayerSpec& g : t.gemm) {
+      layers.push_back(Layer{g.name, "gemm", GemmShape{g.m, g.k, g.n, 1, kActBytes, 1}, row_product(g.name, {g.m, g.k})});
+      check_row_macs(g.name, layers.back().fwd);
+    }
     const int total = static_cast<int>(layers.size());
     for (int i = 0; i < total; ++i) {
       const Layer& l = layers[static_cast<size_t>(i)];

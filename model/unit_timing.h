@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 namespace octet::model::timing {
 
@@ -70,9 +72,16 @@ inline constexpr int64_t optimizer_cycles(int64_t n, int64_t lanes) { return cei
 
 // ---- DRAM -----------------------------------------------------------------------------
 // A transfer holds the channel for ceil(bytes / bandwidth) cycles; its data is usable
-// `latency` cycles after the channel is released.
+// `latency` cycles after the channel is released. The model's clock (SystemC time in ps,
+// 64 bits: 2^54 ns) cannot time a transfer of 2^53 cycles or more: refused, not wrapped.
+inline constexpr double kMaxTransferCycles = 9007199254740992.0;  // 2^53
 inline int64_t dram_channel_cycles(int64_t bytes, double bytes_per_cycle) {
-  return bytes <= 0 ? 0 : static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
+  if (bytes <= 0) return 0;
+  const double cycles = std::ceil(static_cast<double>(bytes) / bytes_per_cycle);
+  if (!(cycles < kMaxTransferCycles))  // also infinity and NaN
+    throw std::overflow_error("DRAM: a transfer of " + std::to_string(bytes) + " bytes at " +
+                              std::to_string(bytes_per_cycle) + " bytes/cycle takes 2^53 cycles or more");
+  return static_cast<int64_t>(cycles);
 }
 
 }  // namespace octet::model::timing

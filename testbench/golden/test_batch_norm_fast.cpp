@@ -154,8 +154,10 @@ TEST(BatchNormFast, BranchFreeRoundingMatchesTheReferenceExhaustively) {
       ASSERT_EQ(shift_right_rhe_branch_free(v, s), shift_right_round_half_even(v, s)) << v << " >> " << s;
     for (int k = 0; k < 2000; ++k) {
       const int64_t base = uniform(gen, std::numeric_limits<int64_t>::min() >> s, top >> s) * (int64_t{1} << s);
-      const int64_t v = base + (k % 2 ? int64_t{1} << (s - 1) : 0) + uniform(gen, -1, 1);
-      if (v > top) continue;
+      // In int128: the sum can leave int64 at either end (base = INT64_MIN, or s = 1 near the top).
+      const int128 wide = static_cast<int128>(base) + (k % 2 ? int64_t{1} << (s - 1) : 0) + uniform(gen, -1, 1);
+      if (wide > top || wide < std::numeric_limits<int64_t>::min()) continue;
+      const auto v = static_cast<int64_t>(wide);
       ASSERT_EQ(shift_right_rhe_branch_free(v, s), shift_right_round_half_even(v, s)) << v << " >> " << s;
     }
   }
@@ -336,6 +338,30 @@ TEST(BatchNormFast, BackwardWithAMeanGradientBeyondInt32) {
     for (bool avx2 : modes) {
       bn_relu_fast_set_avx2(avx2);
       expect_same(bn_backward_fast(dy, xhat, gamma, s), ref, "trial " + std::to_string(trial));
+    }
+  }
+}
+
+TEST(BatchNormFast, BackwardUBeyondInt64IsAnErrorInBoth) {
+  // One channel, two rows of dy = 2^31 - 1 and x̂ = -2^15, N = 1: mg = rdiv(dγ_raw·2^8, 1) ≈ -2^56,
+  // so x̂·mg ≈ 2^71 and U leaves int64, an error by the contract (§6.3), not a wrap. With γ = 0
+  // (cγ = 0) the wrapped U would vanish from dx: the error must not depend on it.
+  const Tensor<int32_t> dy({2, 1}, std::vector<int32_t>{kMax32, kMax32}, -20);
+  const Tensor<int16_t> xhat({2, 1}, std::vector<int16_t>{-32768, -32768}, -7);
+  const std::vector<uint8_t> keep(2, 1);
+  BnStats s;
+  s.count = 1;
+  s.input_shift = 1;
+  s.mean = {0};
+  s.sigma = {1};
+  bn_fill_reciprocals(s);
+  for (int16_t g : {1, 0}) {
+    const Tensor<int16_t> gamma({1}, std::vector<int16_t>{g}, -7);
+    EXPECT_THROW(bn_backward(dy, xhat, gamma, s), std::overflow_error) << "gamma " << g;
+    for (bool avx2 : simd_modes()) {
+      bn_relu_fast_set_avx2(avx2);
+      EXPECT_THROW(bn_backward_fast(dy, xhat, gamma, s), std::overflow_error) << "gamma " << g << " avx2 " << avx2;
+      EXPECT_THROW(bn_relu_backward_fast(dy, keep, xhat, gamma, s), std::overflow_error) << "gamma " << g;
     }
   }
 }

@@ -86,6 +86,26 @@ TEST(IntMath, ShiftRightHandCases) {
   EXPECT_THROW(shift_right_round_half_even(int64_t{1}, -1), std::invalid_argument);
 }
 
+TEST(IntMath, ShiftRightByWidthMinusOne) {
+  // s = width-1, where the remainder mask 2^s - 1 does not fit the signed type (caught by UBSan).
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+  const int64_t half = int64_t{1} << 62;  // 0.5 at s = 63
+  EXPECT_EQ(shift_right_round_half_even(kMin, 63), -1);         // exactly -1
+  EXPECT_EQ(shift_right_round_half_even(kMax, 63), 1);          // 1 - 2^-63
+  EXPECT_EQ(shift_right_round_half_even(half, 63), 0);          // 0.5 -> 0
+  EXPECT_EQ(shift_right_round_half_even(half + 1, 63), 1);      // just above 0.5
+  EXPECT_EQ(shift_right_round_half_even(-half, 63), 0);         // -0.5 -> 0
+  EXPECT_EQ(shift_right_round_half_even(-half - 1, 63), -1);    // just below -0.5
+  EXPECT_EQ(shift_right_round_half_even(kMin + half, 63), 0);   // -0.5 -> 0, from below
+  EXPECT_EQ(shift_right_round_half_even(kMin + half - 1, 63), -1);
+  const int128 half128 = static_cast<int128>(1) << 126;  // 0.5 at s = 127
+  const int128 min128 = -half128 - half128;              // -2^127
+  EXPECT_TRUE(shift_right_round_half_even(min128, 127) == -1);
+  EXPECT_TRUE(shift_right_round_half_even(half128, 127) == 0);
+  EXPECT_TRUE(shift_right_round_half_even(half128 + 1, 127) == 1);
+  EXPECT_TRUE(shift_right_round_half_even(-half128 - 1, 127) == -1);
+}
+
 TEST(IntMath, ShiftLeftIsCheckedNeverWraps) {
   EXPECT_EQ(shift_left_checked(3, 4), 48);
   EXPECT_EQ(shift_left_checked(-3, 60), -3 * (int64_t{1} << 60));

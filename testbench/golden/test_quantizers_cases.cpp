@@ -2,7 +2,10 @@
 // a power of two, a negative max, and rejected parameters.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "golden/quantizers.h"
+#include "golden/quantizers_fast.h"
 #include "golden/trainer.h"
 
 using namespace octet::golden;
@@ -156,4 +159,23 @@ TEST(QuantizerCases, ExtremePayloadsDoNotWrap) {
   // A huge left shift saturates at the clip instead of wrapping.
   EXPECT_EQ(direct_quantize(vec({hi, lo}, 40), 8, Clip::kStorage).data,
             (std::vector<int32_t>{std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()}));
+}
+
+TEST(QuantizerCases, ExponentsAtTheEndsOfIntDoNotWrap) {
+  // in_exp - out_exp leaves int (it wrapped before): 1 at 2^INT_MAX on the grid 2^INT_MIN saturates,
+  // and 2^62 at 2^INT_MIN on the grid 2^INT_MAX rounds to 0.
+  EXPECT_EQ(requantize_element(1, INT_MAX, INT_MIN, -127, 127), 127);
+  EXPECT_EQ(requantize_element(-1, INT_MAX, INT_MIN, -127, 127), -127);
+  EXPECT_EQ(requantize_element(int64_t{1} << 62, INT_MIN, INT_MAX, -127, 127), 0);
+  EXPECT_EQ(direct_quantize(vec({1, -1, 0}, INT_MAX), 8, Clip::kSymmetric).data, (std::vector<int32_t>{127, -127, 0}));
+  // An output exponent outside int cannot be represented: refused, by the reference and the fast kernels.
+  const auto big = vec({int64_t{1} << 20}, INT_MAX);  // exponent INT_MAX + 20 - 7
+  const auto small = vec({1}, INT_MIN);                // exponent INT_MIN + 0 - 14 (flag, k = 8)
+  EXPECT_THROW(shift_quantize(big, 8), std::overflow_error);
+  EXPECT_THROW(shift_quantize_fast(big, 8), std::overflow_error);
+  EXPECT_THROW(flag_quantize(small, 8), std::overflow_error);
+  EXPECT_THROW(flag_quantize_fast(small, 8), std::overflow_error);
+  // At the edge itself the exponent is exact.
+  EXPECT_EQ(shift_quantize(vec({1 << 7}, INT_MAX), 8).exp, INT_MAX);  // r = 7: INT_MAX + 7 - 7
+  EXPECT_EQ(flag_quantize(vec({1 << 14}, INT_MIN), 8).exp, INT_MIN);  // r = 14: INT_MIN + 14 - 14
 }

@@ -293,5 +293,34 @@ TEST(ModelTiming, QuantizerPassesTakeTheirFormulas) {
   EXPECT_EQ(bwd.cycles, timing::sq_two_pass_cycles(64, 4));
 }
 
+// Counts the schedule forms from a row (here the input elements 2^93, or a GEMM's 2^93 MACs while
+// M x K = 2^62 fits) that leave int64 are refused before anything runs, not wrapped.
+TEST(ModelTiming, ConvRowBeyondInt64IsRefused) {
+  Topology topo;
+  topo.origin = "hand";
+  const int64_t big = int64_t{1} << 31;
+  topo.conv.push_back(ConvLayerSpec{"huge", big, big, 1, 1, big, 1, 1, 1, false, 2});
+  EXPECT_THROW(simulate_topology_step(topo, options(fast_memory_config(4, 4))), std::overflow_error);
+}
+TEST(ModelTiming, GemmRowBeyondInt64IsRefused) {
+  Topology topo;
+  topo.origin = "hand";
+  const int64_t big = int64_t{1} << 31;
+  topo.gemm.push_back(GemmLayerSpec{"huge", big, big, big, 2});
+  EXPECT_THROW(simulate_topology_step(topo, options(fast_memory_config(4, 4))), std::overflow_error);
+}
+
+// A DRAM transfer longer than the model's clock can time (2^53 cycles) is an error; a bandwidth of
+// 1e-300 bytes/cycle used to come out as negative stall cycles.
+TEST(ModelTiming, DramTransferBeyondTheClockIsRefused) {
+  EXPECT_EQ(timing::dram_channel_cycles(1000, 16.0), 63);
+  EXPECT_EQ(timing::dram_channel_cycles((int64_t{1} << 53) - 1, 1.0), (int64_t{1} << 53) - 1);
+  EXPECT_THROW(timing::dram_channel_cycles(int64_t{1} << 53, 1.0), std::overflow_error);
+  EXPECT_THROW(timing::dram_channel_cycles(1000, 1e-300), std::overflow_error);
+  AccelConfig c = fast_memory_config(4, 4);
+  c.dram_bytes_per_cycle = 1e-300;
+  EXPECT_THROW(simulate_gemm(8, 8, 8, options(c)), std::overflow_error);
+}
+
 }  // namespace
 }  // namespace octet::model
