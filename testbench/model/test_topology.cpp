@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -197,12 +196,28 @@ TEST(TopologyErrors, ProductsThatLeaveInt64AreRefused) {
 
 // Random corruptions of valid rows (seeded, printed): the parser either accepts a row whose
 // sizes are all valid, or throws one TopologyError line "t.csv:<line>: field '<f>': <msg>".
+// Matches ^t\.csv:[0-9]+: field '[^'\n]+': [^\n]+$ (by hand: GCC 12 warns inside std::regex under
+// the sanitizers, -Wmaybe-uninitialized in libstdc++'s regex automaton).
+static bool is_one_line_error(const std::string& m) {
+  const std::string file = "t.csv:", field = ": field '", sep = "': ";
+  if (m.rfind(file, 0) != 0) return false;
+  size_t i = file.size();
+  const size_t digits = i;
+  while (i < m.size() && m[i] >= '0' && m[i] <= '9') ++i;
+  if (i == digits || m.compare(i, field.size(), field) != 0) return false;
+  i += field.size();
+  const size_t name = i;
+  while (i < m.size() && m[i] != '\'' && m[i] != '\n') ++i;
+  if (i == name || m.compare(i, sep.size(), sep) != 0) return false;
+  i += sep.size();
+  return i < m.size() && m.find('\n', i) == std::string::npos;
+}
+
 TEST(TopologyErrors, RandomCorruptionsAreAcceptedValidOrOneLineErrors) {
   const uint64_t seed = 20261127;
   std::mt19937_64 rng(seed);
   SCOPED_TRACE("seed " + std::to_string(seed));
   const std::vector<std::string> tokens = {"", "0", "-3", "x", "1.5", "99999999999", " 7 ", "3", "1", "64", "DP_a", ",", "\t"};
-  const std::regex one_line(R"(^t\.csv:[0-9]+: field '[^'\n]+': [^\n]+$)");
   int accepted = 0, rejected = 0;
   for (int trial = 0; trial < 3000; ++trial) {
     std::vector<std::string> cells = {"L", "8", "8", "3", "3", "4", "4", "1"};
@@ -231,7 +246,7 @@ TEST(TopologyErrors, RandomCorruptionsAreAcceptedValidOrOneLineErrors) {
       EXPECT_GE(s.ofmap_h(), 1) << row;
       ++accepted;
     } catch (const TopologyError& e) {
-      EXPECT_TRUE(std::regex_match(std::string(e.what()), one_line)) << row << " -> " << e.what();
+      EXPECT_TRUE(is_one_line_error(e.what())) << row << " -> " << e.what();
       ++rejected;
     }
   }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The sanitizer run (CI): configures build-sanitize/ with -DOCTET_SANITIZE=ON (AddressSanitizer and
+# UndefinedBehaviorSanitizer on our C++, cmake/sanitize.cmake), builds it and runs the golden, model
+# and co-simulation suites (labels unit and cosim; not rtl, not slow). Any sanitizer report fails its
+# test; the exit status is non-zero if the build or any test fails.
+# Extra arguments go to ctest (e.g. -R test_golden_ to run a subset).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-sanitize"
+jobs=$(nproc)
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DOCTET_SANITIZE=ON >/dev/null
+cmake --build "$build" -j"$jobs"
+# Not here: the model tests whose simulation ends in an exception. ASan (GCC 12) loses the stack
+# bounds once SystemC's QuickThreads coroutines have run, and unwinding then gives a false
+# stack-buffer-overflow in its own sigaltstack check; no ASAN_OPTIONS setting avoids it. They run
+# in the default suite.
+exclude='ModelTiming\.(ConvRowBeyondInt64IsRefused|GemmRowBeyondInt64IsRefused|DramTransferBeyondTheClockIsRefused)'
+ctest --test-dir "$build" -L 'unit|cosim' -LE slow -E "$exclude" --output-on-failure -j"$jobs" "$@"
