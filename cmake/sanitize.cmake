@@ -2,12 +2,8 @@
 # built with AddressSanitizer and UndefinedBehaviorSanitizer; any undefined behaviour aborts the
 # test. The Verilator-generated models and runtime are not instrumented (octet_no_sanitize):
 # they are most of the compile time, are not our code, and link fine into instrumented programs.
-# Tests see the macro OCTET_SANITIZE and shorten their longest random sweeps (the sanitized run
-# is budgeted in CI); -O1 -g1 keeps the reports readable and the compile short.
+# Code sees the macro OCTET_SANITIZE. -O1 -g1 keeps the reports readable and the compile short.
 option(OCTET_SANITIZE "Build with -fsanitize=address,undefined (tools/sanitize.sh)" OFF)
-
-# Environment of the tests whose programs run SystemC processes (model, cosim, octet-sim).
-set(OCTET_SYSTEMC_TEST_ENV SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1)
 
 if(OCTET_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1 -g1)
