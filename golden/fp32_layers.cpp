@@ -4,29 +4,24 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "golden/fp32_gemm.h"
+#include "golden/parallel.h"
 
 namespace octet::golden::fp32 {
 
-void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int64_t, int)>& fn) {
-  if (n <= 0) return;
-  const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n)));
-  if (workers == 1) {
-    fn(0, n, 0);
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(workers - 1));
-  for (int t = 1; t < workers; ++t)
-    pool.emplace_back([&, t] { fn(n * t / workers, n * (t + 1) / workers, t); });
-  fn(0, n / workers, 0);
-  for (auto& th : pool) th.join();
-}
-
 namespace {
+
+// Runs fn(begin, end, chunk) over [0, n) split into at most `threads` contiguous chunks on the
+// project's worker pool (golden/parallel.h). The chunk index selects per-chunk scratch; the split
+// is a pure function of (n, threads).
+template <typename F>
+void parallel_chunks(int64_t n, int threads, F fn) {
+  if (n <= 0) return;
+  const int workers = static_cast<int>(std::clamp<int64_t>(threads, 1, n));
+  for_each_chunk(n, workers, [&](int64_t chunk, int64_t begin, int64_t end) { fn(begin, end, static_cast<int>(chunk)); });
+}
 
 constexpr int64_t kParallelMinElements = 32768;  // below this, elementwise layers stay on one thread
 
@@ -104,7 +99,7 @@ template <typename T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, T* y, int threads) {
   const int P = g.Ho() * g.Wo(), K = g.Ci * g.k * g.k;
   const size_t in_sz = static_cast<size_t>(g.Ci) * g.H * g.W, out_sz = static_cast<size_t>(g.Co) * P;
-  parallel_for(g.N, threads, [&](int64_t b, int64_t e, int) {
+  parallel_chunks(g.N, threads, [&](int64_t b, int64_t e, int) {
     std::vector<T> col;
     if (!is_pointwise(g)) col.resize(static_cast<size_t>(K) * P);
     for (int64_t n = b; n < e; ++n) {
@@ -126,7 +121,7 @@ void conv2d_backward(const ConvGeom& g, const T* x, const T* w, const T* dy, T* 
   const size_t w_sz = static_cast<size_t>(g.Co) * K;
   const int workers = std::max(1, std::min(threads, g.N));
   std::vector<std::vector<T>> partial(static_cast<size_t>(workers));
-  parallel_for(g.N, workers, [&](int64_t b, int64_t e, int t) {
+  parallel_chunks(g.N, workers, [&](int64_t b, int64_t e, int t) {
     std::vector<T> col, dcol;
     const bool pw = is_pointwise(g);
     if (!pw) {
@@ -209,7 +204,7 @@ template <typename T>
 void batchnorm_train_forward(int N, int C, int HW, const T* x, const T* gamma, const T* beta, T* y, T* mean,
                              T* sigma, bool relu, int threads) {
   const double count = static_cast<double>(N) * HW;
-  parallel_for(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
+  parallel_chunks(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
     for (int64_t c = cb; c < ce; ++c) {
       double s1 = 0;
       for (int n = 0; n < N; ++n) s1 += row_sum(x + (static_cast<size_t>(n) * C + c) * HW, HW);
@@ -242,7 +237,7 @@ void batchnorm_train_forward(int N, int C, int HW, const T* x, const T* gamma, c
 template <typename T>
 void batchnorm_infer_forward(int N, int C, int HW, const T* x, const T* gamma, const T* beta, const T* run_mean,
                              const T* run_scale, T* y, bool relu, int threads) {
-  parallel_for(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
+  parallel_chunks(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
     for (int64_t c = cb; c < ce; ++c) {
       const T m = run_mean[c], inv = static_cast<T>(1.0 / static_cast<double>(run_scale[c]));
       const T ga = gamma[c], be = beta[c];
@@ -269,7 +264,7 @@ template <typename T>
 void batchnorm_backward(int N, int C, int HW, const T* x, const T* gamma, const T* mean, const T* sigma,
                         const T* dy, const T* relu_out, T* dx, T* dgamma, T* dbeta, int threads) {
   const double count = static_cast<double>(N) * HW;
-  parallel_for(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
+  parallel_chunks(C, elementwise_threads(int64_t{N} * C * HW, threads), [&](int64_t cb, int64_t ce, int) {
     std::vector<T> d(static_cast<size_t>(HW));
     // The error at the BN output, masked by the fused ReLU when there is one.
     const auto masked = [&](size_t off) {
@@ -348,7 +343,7 @@ template <typename T>
 void maxpool_forward(const PoolGeom& g, const T* x, T* y, int32_t* argmax, int threads) {
   const int Ho = g.Ho(), Wo = g.Wo();
   const int64_t planes = int64_t{g.N} * g.C;
-  parallel_for(planes, elementwise_threads(planes * g.H * g.W, threads), [&](int64_t pb, int64_t pe, int) {
+  parallel_chunks(planes, elementwise_threads(planes * g.H * g.W, threads), [&](int64_t pb, int64_t pe, int) {
     for (int64_t pl = pb; pl < pe; ++pl) {
       const T* xp = x + pl * g.H * g.W;
       T* yp = y + pl * Ho * Wo;
@@ -382,7 +377,7 @@ template <typename T>
 void avgpool_forward(const PoolGeom& g, const T* x, T* y, int threads) {
   const int Ho = g.Ho(), Wo = g.Wo();
   const int64_t planes = int64_t{g.N} * g.C;
-  parallel_for(planes, elementwise_threads(planes * g.H * g.W, threads), [&](int64_t pb, int64_t pe, int) {
+  parallel_chunks(planes, elementwise_threads(planes * g.H * g.W, threads), [&](int64_t pb, int64_t pe, int) {
     for (int64_t pl = pb; pl < pe; ++pl) {
       const T* xp = x + pl * g.H * g.W;
       T* yp = y + pl * Ho * Wo;
@@ -402,7 +397,7 @@ template <typename T>
 void avgpool_backward(const PoolGeom& g, const T* dy, T* dx, int threads) {
   const int Ho = g.Ho(), Wo = g.Wo();
   const int64_t planes = int64_t{g.N} * g.C;
-  parallel_for(planes, elementwise_threads(planes * g.H * g.W, threads), [&](int64_t pb, int64_t pe, int) {
+  parallel_chunks(planes, elementwise_threads(planes * g.H * g.W, threads), [&](int64_t pb, int64_t pe, int) {
     for (int64_t pl = pb; pl < pe; ++pl) {
       T* xp = dx + pl * g.H * g.W;
       const T* yp = dy + pl * Ho * Wo;

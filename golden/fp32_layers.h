@@ -5,15 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
 #include "golden/label.h"
 
 namespace octet::golden::fp32 {
-
-// Runs fn(begin, end, worker) over [0, n) split into at most `threads` contiguous chunks, one per
-// worker (worker 0 runs on the calling thread). Chunking is a pure function of (n, threads).
-void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int64_t, int)>& fn);
 
 // Batch-norm epsilon added to sigma (x^ = (x - mu) / (sigma + eps)) and running-average momentum.
 inline constexpr double kBnEps = 1.0 / 32768.0;              // 2^-15
