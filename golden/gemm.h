@@ -9,11 +9,12 @@
 
 #include "golden/quantizers.h"
 #include "golden/tensor.h"
+#include "octet_params.h"
 
 namespace octet::golden {
 
-// The systolic array's accumulator width (rtl/octet_pkg.sv AccW) and the E2 code width.
-inline constexpr int kAccBits = 48;
+// The systolic array's accumulator width (params.def AccW) and the E2 code width.
+inline constexpr int kAccBits = params::kAccW;
 inline constexpr int kE2Bits = 8;
 
 // Forward: Y{M,N} = A{M,K} * W{K,N}; exponent a.exp + w.exp.

@@ -15,6 +15,7 @@
 #include "golden/optimizer.h"
 #include "golden/quantizers.h"
 #include "golden/tensor.h"
+#include "octet_params.h"
 
 namespace octet::golden {
 
@@ -31,7 +32,7 @@ uint64_t training_state_digest(uint64_t seed, uint64_t step, const std::vector<P
                                const std::vector<BnRunning>& running);
 
 struct IntTrainOptions {
-  int weight_decay_lambda = 13;  // decay W8 * 2^-(7+λ); < 0 disables (docs/numerics.md §7.5)
+  int weight_decay_lambda = params::kDefaultWeightDecayLog2;  // decay W8 * 2^-(7+λ); < 0 disables (docs/numerics.md §7.5)
   int bn_decay_shift = kBnDecayShift;
   int threads = 1;                 // worker threads of the fast kernels (results do not depend on it)
   bool reference_kernels = false;  // run the plain loop nests instead of the fast kernels

@@ -10,14 +10,15 @@
 #include <vector>
 
 #include "golden/dataset.h"
+#include "octet_params.h"
 
 namespace octet::golden {
 
 // One phase of the schedule, in force from `first_epoch` until the next phase.
 struct SchedulePhase {
   int first_epoch = 0;
-  int lr_q = 26;          // integer learning rate on 2^-9
-  int gscale_log2 = 7;    // integer gradient scale 2^s
+  int lr_q = params::kDefaultLrQ;                // integer learning rate on 2^-9
+  int gscale_log2 = params::kDefaultGScaleLog2;  // integer gradient scale 2^s
   double fp32_lr = 0.05;  // the FP32 twin's learning rate
 };
 

@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "golden/batch_norm.h"
 #include "golden/network_desc.h"
 #include "model/gemm_plan.h"
+#include "octet_params.h"
 #include "model/ledger.h"
 #include "model/simulate.h"
 #include "model/units.h"
@@ -31,7 +33,7 @@ struct FunctionalState {
   std::vector<golden::Tensor<int16_t>> affine;  // per parameter (gamma / beta)
   std::vector<golden::Tensor<int32_t>> bias;    // per parameter (bias)
   uint64_t seed = 0, step = 0;
-  int weight_decay_lambda = 13, bn_decay_shift = 3;
+  int weight_decay_lambda = params::kDefaultWeightDecayLog2, bn_decay_shift = golden::kBnDecayShift;
   // The batch of the step.
   golden::Tensor<uint8_t> images;
   std::vector<golden::Label> labels;

@@ -6,10 +6,12 @@
 #include <cstdint>
 
 #include "model/accel_config.h"
+#include "octet_params.h"
 
 namespace octet::model {
 
-inline constexpr int64_t kAccumBytes = 6;  // AccW = 48-bit partial sums in the accumulator SRAM
+inline constexpr int64_t kAccumBytes = params::kAccW / 8;  // AccW-bit partial sums in the accumulator SRAM
+static_assert(params::kAccW % 8 == 0, "the accumulator SRAM holds whole bytes per partial sum");
 
 struct GemmShape {
   int64_t m = 0, d = 0, n = 0;

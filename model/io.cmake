@@ -31,5 +31,5 @@ add_library(octet_model_io STATIC
   gemm_plan.cpp    # the controller's tiling, also used by octet-sim's run estimate (plain C++)
 )
 add_library(octet::model_io ALIAS octet_model_io)
-target_include_directories(octet_model_io PUBLIC ${PROJECT_SOURCE_DIR} PRIVATE ${OCTET_GENERATED_DIR})
+target_include_directories(octet_model_io PUBLIC ${PROJECT_SOURCE_DIR} ${OCTET_PARAMS_INCLUDE_DIR} PRIVATE ${OCTET_GENERATED_DIR})
 target_link_libraries(octet_model_io PUBLIC fmt::fmt nlohmann_json::nlohmann_json)

@@ -14,6 +14,7 @@
 #include "model/step_report.h"
 #include "model/topology.h"
 #include "model/unit_backends.h"
+#include "octet_params.h"
 
 namespace octet::model {
 
@@ -30,10 +31,10 @@ struct SimOptions {
   std::function<void(const std::string&, int, int)> progress;
   // Added by the model core: the computation behind each unit (null members: the golden
   // reference; sim/ binds the RTL here), and the step's hyper-parameters in functional mode
-  // (defaults as golden::TrainConfig: lr = 26 * 2^-9, gradient scale 2^7).
+  // (defaults as golden::SchedulePhase, params.def).
   UnitBackends backends;
-  int lr_q = 26;
-  int gscale_log2 = 7;
+  int lr_q = params::kDefaultLrQ;
+  int gscale_log2 = params::kDefaultGScaleLog2;
 };
 
 // A training step of a golden network description (docs/network-format.md).

@@ -9,8 +9,8 @@ package octet_pkg;
   localparam int unsigned FlagShift = 7;   // E2 coarse unit = 2^7 fine units (k - 1)
 
   // Accumulator: wide enough for the longest reduction of ResNet-50 training at
-  // batch 64 (docs/architecture.md gives the bound).
-  localparam int unsigned AccW = 48;
+  // batch 64 (docs/architecture.md gives the bound). Value in params.def.
+  localparam int unsigned AccW = octet_params::AccW;
 
   // ---- Shift-quantizer unit (issue 5, docs/architecture.md "Shift-quantizer unit") ----------
   // Kept in its own block so that other units' additions merge cleanly.
@@ -57,9 +57,9 @@ package octet_pkg;
   // Processing-element operands (rtl/pe.sv): a 9-bit signed value covers both the
   // unsigned 8-bit activations and the signed 8-bit weights / E2 codes, plus one
   // `coarse` flag per operand (E2 coarse code: value counts 2^FlagShift fine units).
-  localparam int unsigned OpSignedW = ActW + 1;  // an unsigned activation as a signed value
-  localparam int unsigned OpW =
-      (OpSignedW >= WgtW && OpSignedW >= ErrW) ? OpSignedW : (WgtW >= ErrW ? WgtW : ErrW);  // 9
+  // Value in params.def: ActW + 1 (an unsigned activation as a signed value), which also holds
+  // WgtW- and ErrW-bit signed values.
+  localparam int unsigned OpW = octet_params::OpW;
   // Widest exact product: 9 x 9 signed bits, shifted by FlagShift per coarse operand.
   localparam int unsigned ProdW = 2 * OpW + 2 * FlagShift;
 

@@ -73,7 +73,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
     const int64_t v = job.in.data[static_cast<size_t>(i)];
     if (v < -lim || v >= lim)
       throw std::invalid_argument("shift_quantizer cosim: input " + std::to_string(v) + " at index " +
-                                  std::to_string(i) + " exceeds the verilated unit's 48-bit input");
+                                  std::to_string(i) + " exceeds the verilated unit's " + std::to_string(kInBits) + "-bit input");
   }
   const bool direct = job.mode == model::SqMode::kDirect;
   const int shift = job.in.exp - job.out_exp;

@@ -11,6 +11,7 @@
 #include "model/unit_backends.h"
 #include "sim/cosim_check.h"
 #include "sim/rtl_unit.h"
+#include "octet_params.h"
 
 class Vsc_shift_quantizer;
 
@@ -20,7 +21,7 @@ inline constexpr int kSqLanes = OCTET_COSIM_LANES;
 
 class RtlShiftQuantizer : public RtlUnit, public model::ShiftQuantizerBackend {
  public:
-  static constexpr unsigned kInBits = 48;  // -GInW: the accumulator width
+  static constexpr unsigned kInBits = params::kAccW;  // -GInW: the accumulator width
   explicit RtlShiftQuantizer(const sc_core::sc_module_name& name);
   ~RtlShiftQuantizer() override;
 

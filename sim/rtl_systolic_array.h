@@ -12,6 +12,7 @@
 #include "model/unit_backends.h"
 #include "sim/cosim_check.h"
 #include "sim/rtl_unit.h"
+#include "octet_params.h"
 
 class Vsc_systolic_array;
 
@@ -22,8 +23,8 @@ inline constexpr int kArrayCols = OCTET_COSIM_COLS;
 
 class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
  public:
-  static constexpr unsigned kOpBits = 9;    // octet_pkg::OpW: signed value of an operand
-  static constexpr unsigned kAccBits = 48;  // octet_pkg::AccW
+  static constexpr unsigned kOpBits = params::kOpW;    // signed value of an operand
+  static constexpr unsigned kAccBits = params::kAccW;  // accumulator
 
   explicit RtlSystolicArray(const sc_core::sc_module_name& name);
   ~RtlSystolicArray() override;

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   for (auto& o : g.x) o = {static_cast<int32_t>(rng() % 256), false};
   for (auto& o : g.y) o = {static_cast<int32_t>(rng() % 255) - 127, (rng() & 1) != 0};
 
-  ArrayDriver<Vsystolic_array_16x16> drv(kRows, kCols, 48);
+  ArrayDriver<Vsystolic_array_16x16> drv(kRows, kCols, octet::params::kAccW);
   double best = 1e300;
   uint64_t cycles = 0;
   for (int r = 0; r < reps; ++r) {

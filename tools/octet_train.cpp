@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   std::string mode = "both", schedule_arg = "0:511:7:0.1,5:128:7:0.02,8:32:7:0.004";
   std::string log_path, checkpoint_path, resume_path, plot_path, seed_text = "1";
   int epochs = 1, batch = 64, threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int bn_decay_shift = kBnDecayShift, weight_decay = 13, progress_every = 50;
+  int bn_decay_shift = kBnDecayShift, weight_decay = octet::params::kDefaultWeightDecayLog2, progress_every = 50;
   int64_t train_limit = 0, test_limit = 0;
   const int64_t physical = physical_memory_bytes();
   double max_memory_gib = physical > 0 ? 0.75 * static_cast<double>(physical) / (1 << 30) : 16.0;

@@ -13,13 +13,14 @@
 
 #include "testbench/rtl/array_gemm.h"
 #include "testbench/rtl/port_bits.h"
+#include "octet_params.h"
 #include "verilated.h"
 #include "verilated_cov.h"
 #include "verilated_fst_c.h"
 
 namespace octet::tb {
 
-inline constexpr unsigned kOpBits = 9;
+inline constexpr unsigned kOpBits = params::kOpW;
 
 struct ArrayRun {
   std::vector<int64_t> out;  // {M, N} row-major

@@ -2,9 +2,10 @@
 // {9-bit signed value, coarse flag}, and the documented cycle count of running it.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <vector>
+
+#include "model/unit_timing.h"
 
 namespace octet::tb {
 
@@ -20,12 +21,7 @@ struct ArrayGemm {
 };
 
 // docs/architecture.md, "Cycle formula": cycles from the first accepted beat to the last
-// output row (inclusive) for a feeder that keeps in_valid high, tiles of K beats each:
-//   K + (T - 1) * max(K, R, C) + R + C + 1,   T = ceil(M/R) * ceil(N/C).
-inline uint64_t array_gemm_cycles(int64_t M, int64_t K, int64_t N, int64_t rows, int64_t cols) {
-  const int64_t tiles = ((M + rows - 1) / rows) * ((N + cols - 1) / cols);
-  const int64_t period = std::max({K, rows, cols});
-  return static_cast<uint64_t>(K + (tiles - 1) * period + rows + cols + 1);
-}
+// output row (inclusive) for a feeder that keeps in_valid high; one implementation, the model's.
+using model::timing::array_gemm_cycles;
 
 }  // namespace octet::tb

@@ -14,13 +14,14 @@
 #include "golden/quantizers.h"
 #include "testbench/rtl/port_bits.h"
 #include "testbench/rtl/rtl_env.h"
+#include "octet_params.h"
 #include "verilated.h"
 #include "verilated_cov.h"
 
 namespace {
 
 using octet::tb::sign_extend;
-constexpr unsigned kOpBits = 9, kAccBits = 48;
+constexpr unsigned kOpBits = octet::params::kOpW, kAccBits = octet::params::kAccW;
 
 // An operand's value in fine units: coarse codes count 2^7 fine units.
 int64_t decoded(int32_t value, bool coarse) { return octet::golden::flag_decode({value, !coarse}, 8); }

@@ -11,6 +11,7 @@
 #include "testbench/rtl/array_driver.h"
 #include "testbench/rtl/rtl_env.h"
 #include "testbench/rtl/training_gemm.h"
+#include "octet_params.h"
 #include OCTET_ARRAY_HEADER
 
 namespace {
@@ -20,7 +21,7 @@ using Model = OCTET_ARRAY_MODEL;
 
 constexpr int kRows = OCTET_ARRAY_ROWS;
 constexpr int kCols = OCTET_ARRAY_COLS;
-constexpr int kAccBits = 48;
+constexpr int kAccBits = octet::params::kAccW;
 constexpr int64_t kGap = std::max(kRows, kCols);  // the array's TileGap
 const std::string kSize = std::to_string(kRows) + "x" + std::to_string(kCols);
 
