@@ -16,6 +16,7 @@
 #include "golden/input_file.h"
 #include "golden/quantizers.h"
 #include "golden/write_atomically.h"
+#include "octet_params.h"
 
 using namespace octet::golden;
 
@@ -101,7 +102,7 @@ Row measure(const std::string& name, const std::string& path, const Tensor<int64
 
 int main(int argc, char** argv) {
   CLI::App app{"octet-quantize: the WAGEUBN quantizers on one tensor (docs/numerics.md)"};
-  int bits = 8, gscale_log2 = 7, exp = -20;
+  int bits = 8, gscale_log2 = octet::params::kDefaultGScaleLog2, exp = -20;
   uint64_t seed = 1;
   int64_t elements = 100000;
   std::string input, json_out;
