@@ -7,8 +7,9 @@ Needs matplotlib (Debian: python3-matplotlib); runs headless (Agg backend). The 
 written to a temporary file and renamed, so it is never left half-written.
 """
 import json
-import os
 import sys
+
+from plot_common import save_png
 
 PASSES = ["forward", "backward", "wgrad", "update"]
 
@@ -63,16 +64,7 @@ def main(argv):
     ax_e.set_xticks(list(xs))
     ax_e.set_xticklabels(names, rotation=90, fontsize="small")
     fig.tight_layout()
-    tmp = dst + ".tmp.png"
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, dst)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        print(f"{dst}: field '--plot': cannot write: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return save_png(fig, dst)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ Needs matplotlib (Debian: python3-matplotlib); runs headless (Agg backend). The 
 to a temporary file and renamed, so it is never left half-written.
 """
 import json
-import os
 import sys
+
+from plot_common import save_png
 
 STYLE = {"int8": ("tab:blue", "integer (WAGEUBN, 8-bit)"), "fp32": ("tab:orange", "FP32 twin")}
 
@@ -33,7 +34,7 @@ def main(argv):
     try:
         with open(src) as f:
             log = json.load(f)
-        if log.get("format") != "octet-train-log":
+        if not isinstance(log, dict) or log.get("format") != "octet-train-log":
             raise ValueError("not an octet-train log")
         data = curves(log)
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -65,16 +66,7 @@ def main(argv):
     fig.suptitle(f"octet-train: {cfg.get('network', '?')}, batch {cfg.get('batch', '?')}, "
                  f"{cfg.get('train_images', '?')} training images, seed {cfg.get('seed', '?')}")
     fig.tight_layout()
-    tmp = dst + ".tmp.png"
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, dst)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        print(f"{dst}: field '--plot': cannot write: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return save_png(fig, dst)
 
 
 if __name__ == "__main__":
