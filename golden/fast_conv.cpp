@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
 #include "golden/gemm_s16.h"
+#include "golden/input_error.h"
 #include "golden/parallel.h"
 #include "golden/tap_conv.h"
+#include "golden/tap_conv_u8.h"
 
 namespace octet::golden {
 
@@ -84,11 +87,102 @@ std::vector<int16_t> widen16(const Payload<int8_t>& v) { return {v.begin(), v.en
 }  // namespace
 
 namespace {
-std::atomic<bool> g_use_avx2{gemm_s16_uses_avx2()};
+
+constexpr ConvPath kAllPaths[] = {ConvPath::portable, ConvPath::avx2, ConvPath::avx2_u8, ConvPath::avx_vnni,
+                                  ConvPath::avx512_vnni};
+
+ConvPath fastest_path() {
+  for (ConvPath path : {ConvPath::avx512_vnni, ConvPath::avx_vnni, ConvPath::avx2})
+    if (conv_path_supported(path)) return path;
+  return ConvPath::portable;
+}
+
+ConvPath initial_path() {
+  const char* env = std::getenv("OCTET_CONV_PATH");
+  if (env == nullptr || *env == '\0') return fastest_path();
+  const ConvPath path = parse_conv_path(env, "environment variable OCTET_CONV_PATH");
+  if (!conv_path_supported(path))
+    throw InputError(std::string("environment variable OCTET_CONV_PATH: '") + env + "' is not supported by this CPU");
+  return path;
+}
+
+// Set at the first call (not at load time, so a bad OCTET_CONV_PATH is an error a program reports).
+std::atomic<int> g_path{-1};
+
+// The int16 kernels' instruction set: vpdpwssd on zmm where the path has AVX-512 VNNI.
+tap_conv::Isa s16_isa(ConvPath path) {
+  return path == ConvPath::avx512_vnni ? tap_conv::Isa::avx512_vnni : tap_conv::Isa::avx2;
+}
+
+tap_conv_u8::Isa u8_isa(ConvPath path) {
+  return path == ConvPath::avx512_vnni ? tap_conv_u8::Isa::avx512_vnni
+         : path == ConvPath::avx_vnni  ? tap_conv_u8::Isa::avx_vnni
+                                       : tap_conv_u8::Isa::avx2_maddubs;
+}
+
 }  // namespace
 
-bool fast_kernels_use_avx2() { return g_use_avx2.load(std::memory_order_relaxed); }
-void fast_kernels_set_avx2(bool enabled) { g_use_avx2 = enabled && gemm_s16_uses_avx2(); }
+const char* conv_path_name(ConvPath path) {
+  switch (path) {
+    case ConvPath::portable:
+      return "portable";
+    case ConvPath::avx2:
+      return "avx2";
+    case ConvPath::avx2_u8:
+      return "avx2_u8";
+    case ConvPath::avx_vnni:
+      return "avx_vnni";
+    case ConvPath::avx512_vnni:
+      return "avx512_vnni";
+  }
+  return "?";
+}
+
+bool conv_path_supported(ConvPath path) {
+  switch (path) {
+    case ConvPath::portable:
+      return true;
+    case ConvPath::avx2:
+      return gemm_s16_uses_avx2();
+    case ConvPath::avx2_u8:
+    case ConvPath::avx_vnni:
+    case ConvPath::avx512_vnni:
+      return gemm_s16_uses_avx2() && tap_conv_u8::cpu_supports(u8_isa(path));
+  }
+  return false;
+}
+
+std::vector<ConvPath> conv_paths_supported() {
+  std::vector<ConvPath> paths;
+  for (ConvPath path : kAllPaths)
+    if (conv_path_supported(path)) paths.push_back(path);
+  return paths;
+}
+
+ConvPath parse_conv_path(const std::string& name, const std::string& what) {
+  for (ConvPath path : kAllPaths)
+    if (name == conv_path_name(path)) return path;
+  throw InputError(what + ": unknown conv path '" + printable(name) +
+                   "' (portable, avx2, avx2_u8, avx_vnni or avx512_vnni)");
+}
+
+ConvPath fast_conv_path() {
+  int path = g_path.load(std::memory_order_relaxed);
+  if (path < 0) {
+    path = static_cast<int>(initial_path());
+    g_path.store(path, std::memory_order_relaxed);
+  }
+  return static_cast<ConvPath>(path);
+}
+
+void fast_conv_set_path(ConvPath path) {
+  if (!conv_path_supported(path))
+    throw std::invalid_argument(std::string("fast_conv_set_path: this CPU cannot run ") + conv_path_name(path));
+  g_path = static_cast<int>(path);
+}
+
+bool fast_kernels_use_avx2() { return fast_conv_path() != ConvPath::portable; }
+void fast_kernels_set_avx2(bool enabled) { g_path = static_cast<int>(enabled ? fastest_path() : ConvPath::portable); }
 
 Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads) {
   const Geometry g(x.shape, w.shape, p);
@@ -97,7 +191,21 @@ Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_
   if (!sums_fit_int32(g.KK, 255, 128) && !sums_fit_int32(g.KK, max_abs(x.data), max_abs(w.data)))
     return conv2d_forward(x, w, p);
   Tensor<int32_t> out({g.N, g.Co, g.Ho, g.Wo}, x.exp + w.exp, Uninitialized{});  // every element is written
-  if (fast_kernels_use_avx2()) {
+  const ConvPath path = fast_conv_path();
+  if (path == ConvPath::avx512_vnni || path == ConvPath::avx_vnni) {
+    tap_conv_u8::forward(u8_isa(path), x, w, p, threads, out);  // exact for any bytes
+    return out;
+  }
+  if (path == ConvPath::avx2_u8) {
+    // vpmaddubsw's int16 pair sums are exact while x_max * |w|_max <= 16383; any
+    // activation passes when |w| <= 64, so x is scanned only for larger weights.
+    const int64_t wmax = max_abs(w.data);
+    if (wmax * 255 <= 16383 || wmax * max_abs(x.data) <= 16383) {
+      tap_conv_u8::forward(tap_conv_u8::Isa::avx2_maddubs, x, w, p, threads, out);
+      return out;
+    }
+  }
+  if (path != ConvPath::portable) {
     tap_conv::forward(x, w, p, threads, out);
     return out;
   }
@@ -116,7 +224,8 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
   const Geometry g(input_shape, w.shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
   const int64_t wmax = max_abs(w.data);
-  if (fast_kernels_use_avx2()) {
+  const ConvPath path = fast_conv_path();
+  if (path != ConvPath::portable) {
     // When Co products of any int16 error fit int32 (Co <= 512 at |w| = 128), only
     // |e| <= 32767 remains to check, and the AVX2 path checks it while packing; otherwise
     // scan e first, as below.
@@ -125,7 +234,7 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
       if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
     }
     Tensor<int64_t> out(input_shape, e.exp + w.exp, Uninitialized{});  // each image zeroed by its worker
-    if (tap_conv::backward_data(e, w, p, wmax, threads, out)) return out;
+    if (tap_conv::backward_data(e, w, p, wmax, threads, out, s16_isa(path))) return out;
     return conv2d_backward_data(e, w, p, input_shape);
   }
   const int64_t emax = max_abs(e.data);
@@ -162,10 +271,13 @@ Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<i
                                         const Shape& weight_shape, int threads) {
   const Geometry g(x.shape, weight_shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_weight_grad: error shape does not match the conv output");
-  if (fast_kernels_use_avx2()) {
-    // |e| <= 32767 is checked while packing; outside it, the reference as below.
+  const ConvPath path = fast_conv_path();
+  if (path != ConvPath::portable) {
+    // |e| <= 32767 is checked while packing; outside it, the reference as below. (Byte
+    // kernels lose here: E2 needs two bytes, so two vpdpbusd per 4 products plus the
+    // narrowing pass measured slower than int16 rows; docs/numerics.md.)
     Tensor<int64_t> grad(weight_shape, x.exp + e.exp);
-    if (tap_conv::weight_grad(x, e, p, threads, grad)) return grad;
+    if (tap_conv::weight_grad(x, e, p, threads, grad, s16_isa(path))) return grad;
     return conv2d_weight_grad(x, e, p, weight_shape);
   }
   const int64_t emax = max_abs(e.data), xmax = max_abs(x.data);

@@ -14,8 +14,7 @@ namespace octet::golden::tap_conv {
 
 namespace {
 
-constexpr int64_t kTileM = 4;   // output rows per microkernel tile (broadcast weight pairs)
-constexpr int64_t kTileQ = 24;  // grid pixels per tile: 3 ymm of 8 int32 lanes
+constexpr int64_t kTileM = 4;  // output rows per microkernel tile (broadcast weight pairs)
 
 // Products of magnitudes <= a, b that an int32 partial sum may hold.
 int64_t products_per_flush(int64_t a, int64_t b) {
@@ -84,15 +83,41 @@ __attribute__((target("avx2"))) void tap_tile(const int32_t* w, const int16_t* b
   store_row(out + 3 * ldo, c30, c31, c32);
 }
 
+// The same with AVX-512 VNNI: 4 rows x 48 grid pixels (3 zmm of 16 int32 lanes), vpdpwssd
+// fusing vpmaddwd and the add (also a0*b0 + a1*b1 into the int32 lane, without saturation).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tap_tile_512(const int32_t* w, const int16_t* b,
+                                                                         const int64_t* off, int64_t T, int64_t CP,
+                                                                         int64_t L, int32_t* out, int64_t ldo) {
+  __m512i c[kTileM][3];
+  for (auto& row : c)
+    for (auto& v : row) v = _mm512_setzero_si512();
+  for (int64_t t = 0; t < T; ++t) {
+    const int16_t* bt = b + 2 * off[t];
+    for (int64_t cp = 0; cp < CP; ++cp, bt += 2 * L, w += kTileM) {
+      const __m512i b0 = _mm512_loadu_si512(bt), b1 = _mm512_loadu_si512(bt + 32), b2 = _mm512_loadu_si512(bt + 64);
+      for (int r = 0; r < kTileM; ++r) {
+        const __m512i a = _mm512_set1_epi32(w[r]);
+        c[r][0] = _mm512_dpwssd_epi32(c[r][0], a, b0);
+        c[r][1] = _mm512_dpwssd_epi32(c[r][1], a, b1);
+        c[r][2] = _mm512_dpwssd_epi32(c[r][2], a, b2);
+      }
+    }
+  }
+  for (int r = 0; r < kTileM; ++r)
+    for (int v = 0; v < 3; ++v) _mm512_storeu_si512(out + r * ldo + 16 * v, c[r][v]);
+}
+
+using TapTile = void (*)(const int32_t*, const int16_t*, const int64_t*, int64_t, int64_t, int64_t, int32_t*, int64_t);
+
 // out[m][q - q0] for q in [q0, q0 + nq) rounded up to whole tiles, taps [t0, t1); out has
-// round_up(M, 4) rows of stride ldo >= round_up(nq, 24). planes must be readable up to
-// q0 + round_up(nq, 24) + max(off) + (CP-1)*L + 24 pairs.
-void run(const TapProduct& g, const int16_t* planes, int64_t t0, int64_t t1, int64_t q0, int64_t nq, int32_t* out,
-         int64_t ldo) {
+// round_up(M, 4) rows of stride ldo >= round_up(nq, tq). planes must be readable up to
+// q0 + round_up(nq, tq) + max(off) + (CP-1)*L + tq pairs (tq: the tile's grid pixels).
+void run(const TapProduct& g, TapTile tile, int64_t tq, const int16_t* planes, int64_t t0, int64_t t1, int64_t q0,
+         int64_t nq, int32_t* out, int64_t ldo) {
   for (int64_t mb = 0; mb * kTileM < g.M; ++mb) {
     const int32_t* w = &g.wpk[((mb * g.T) + t0) * g.CP * kTileM];
-    for (int64_t q = 0; q < nq; q += kTileQ)
-      tap_tile(w, planes + 2 * (q0 + q), &g.off[t0], t1 - t0, g.CP, g.L, out + mb * kTileM * ldo + q, ldo);
+    for (int64_t q = 0; q < nq; q += tq)
+      tile(w, planes + 2 * (q0 + q), &g.off[t0], t1 - t0, g.CP, g.L, out + mb * kTileM * ldo + q, ldo);
   }
 }
 
@@ -263,7 +288,10 @@ struct Phases {
 
 }  // namespace
 
-void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out) {
+void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out,
+             Isa isa) {
+  const TapTile tile = isa == Isa::avx512_vnni ? tap_tile_512 : tap_tile;
+  const int64_t tile_q = isa == Isa::avx512_vnni ? 48 : 24;
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = out.shape[2], Wo = out.shape[3];
   const Phases ph(H, W, K, p);
@@ -280,8 +308,8 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
         const int64_t hi = 2 * cp + 1 < C ? w.data[(m * C + 2 * cp + 1) * g.T + t] : 0;
         g.wpk[((m / kTileM * g.T + t) * g.CP + cp) * kTileM + m % kTileM] = pair(lo, hi);
       }
-  const int64_t nq = Ho * ph.Wq, ldo = round_up(nq, kTileQ);
-  const int64_t plane_pairs = ph.planes() * g.CP * g.L, tail = kTileQ + ph.max_shift() + ldo - nq + 8;
+  const int64_t nq = Ho * ph.Wq, ldo = round_up(nq, tile_q);
+  const int64_t plane_pairs = ph.planes() * g.CP * g.L, tail = tile_q + ph.max_shift() + ldo - nq + 8;
   parallel_for(N, threads, [&](int64_t n) {
     thread_local std::vector<int16_t> planes;
     thread_local std::vector<int32_t> grid;
@@ -298,7 +326,7 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
                            &planes[2 * ((by * ph.S + bx) * g.CP + cp) * g.L]);
         }
     std::fill(planes.begin() + 2 * plane_pairs, planes.end(), int16_t{0});
-    run(g, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
+    run(g, tile, tile_q, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
     for (int64_t co = 0; co < Co; ++co)
       for (int64_t oy = 0; oy < Ho; ++oy) {
         const int32_t* src = &grid[co * ldo + oy * ph.Wq];
@@ -312,7 +340,9 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // J-1 = ceil(K/s)-1 in front, so o = u - j reads epad[u + (J-1-j)]: a unit-stride shifted read
 // on the same padded error planes for every phase, with the output channels as pairs.
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
-                   Tensor<int64_t>& out) {
+                   Tensor<int64_t>& out, Isa isa) {
+  const TapTile tile = isa == Isa::avx512_vnni ? tap_tile_512 : tap_tile;
+  const int64_t tile_q = isa == Isa::avx512_vnni ? 48 : 24;
   const int64_t N = out.shape[0], C = out.shape[1], H = out.shape[2], W = out.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = e.shape[2], Wo = e.shape[3];
   const int64_t s = p.stride, pad = p.pad, J = ceil_div(K, s), KK = K * K;
@@ -324,7 +354,7 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     int64_t ay, ax, u_lo, u_hi, v_lo, v_hi;
   };
   std::vector<Phase> phases;
-  int64_t ldo = kTileQ;
+  int64_t ldo = tile_q;
   for (int64_t ay = 0; ay < std::min(s, K); ++ay)
     for (int64_t ax = 0; ax < std::min(s, K); ++ax) {
       Phase f;
@@ -353,10 +383,10 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
             const int64_t hi = 2 * cp + 1 < Co ? w.data[((2 * cp + 1) * C + m) * KK + k] : 0;
             g.wpk[((m / kTileM * g.T + t) * CP + cp) * kTileM + m % kTileM] = pair(lo, hi);
           }
-      ldo = std::max(ldo, round_up((f.u_hi - f.u_lo) * Wep, kTileQ));
+      ldo = std::max(ldo, round_up((f.u_hi - f.u_lo) * Wep, tile_q));
       phases.push_back(std::move(f));
     }
-  const int64_t tail = 2 * kTileQ + J + 8;
+  const int64_t tail = 2 * tile_q + J + 8;
   std::atomic<bool> failed{false};
   parallel_for(N, threads, [&](int64_t n) {
     if (failed.load(std::memory_order_relaxed)) return;
@@ -392,7 +422,7 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
       const int64_t q0 = f.u_lo * Wep, nq = (f.u_hi - f.u_lo) * Wep;
       int32_t* gp = &grid[pi * gsz];
       for (int64_t t0 = 0; t0 < f.g.T; t0 += taps_per_flush) {
-        run(f.g, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, gp, ldo);
+        run(f.g, tile, tile_q, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, gp, ldo);
         if (one_pass(f)) break;
         for (int64_t m = 0; m < C; ++m)
           for (int64_t q = 0; q < nq; ++q) grid64[(pi * C + m) * ldo + q] += gp[m * ldo + q];
@@ -449,16 +479,53 @@ __attribute__((target("avx2"))) void dot_tile(const int16_t* e, int64_t lde, con
     for (int j = 0; j < NR; ++j) g[i * ldg + j] += hsum64(acc[i][j]);
 }
 
-// 4 x 2 tiles: 8 accumulators + 2 input rows + 1 error row + 1 product fit the 16 ymm
-// registers (4 x 3 would spill accumulators to the stack in the inner loop).
-constexpr int kDotM = 4, kDotN = 2;
+// The same with AVX-512 VNNI: 32 int16 per step, vpdpwssd (vpmaddwd and the add fused).
+// The int32 lanes are summed through memory (GCC 12 warns on the widening intrinsics).
+template <int MR, int NR>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void dot_tile_512(const int16_t* e, int64_t lde,
+                                                                         const int16_t* x, const int64_t* xoff,
+                                                                         int64_t k0, int64_t k1, int64_t* g,
+                                                                         int64_t ldg) {
+  __m512i acc[MR][NR];
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm512_setzero_si512();
+  for (int64_t k = k0; k < k1; k += 32) {
+    __m512i xb[NR];
+    for (int j = 0; j < NR; ++j) xb[j] = _mm512_loadu_si512(x + xoff[j] + k);
+    for (int i = 0; i < MR; ++i) {
+      const __m512i a = _mm512_loadu_si512(e + i * lde + k);
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_dpwssd_epi32(acc[i][j], a, xb[j]);
+    }
+  }
+  alignas(64) int32_t lanes[16];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) {
+      _mm512_store_si512(lanes, acc[i][j]);
+      int64_t sum = 0;
+      for (int32_t lane : lanes) sum += lane;
+      g[i * ldg + j] += sum;
+    }
+}
+
 using DotTile = void (*)(const int16_t*, int64_t, const int16_t*, const int64_t*, int64_t, int64_t, int64_t*, int64_t);
-constexpr DotTile kDotTiles[kDotM][kDotN] = {
-    {dot_tile<1, 1>, dot_tile<1, 2>},
-    {dot_tile<2, 1>, dot_tile<2, 2>},
-    {dot_tile<3, 1>, dot_tile<3, 2>},
-    {dot_tile<4, 1>, dot_tile<4, 2>},
+// Tiles of up to m x n error x input rows, k steps of `step` int16. AVX2: 4 x 2 (8
+// accumulators + 2 input rows + 1 error row + 1 product of 16 ymm; 4 x 3 would spill);
+// AVX-512: 4 x 4 (16 accumulators + 4 + 1 of 32 zmm).
+struct DotKernels {
+  int64_t m, n, step;
+  DotTile tiles[4][4];
 };
+constexpr DotKernels kDotAvx2 = {4, 2, 16,
+                                 {{dot_tile<1, 1>, dot_tile<1, 2>},
+                                  {dot_tile<2, 1>, dot_tile<2, 2>},
+                                  {dot_tile<3, 1>, dot_tile<3, 2>},
+                                  {dot_tile<4, 1>, dot_tile<4, 2>}}};
+constexpr DotKernels kDot512 = {
+    4, 4, 32,
+    {{dot_tile_512<1, 1>, dot_tile_512<1, 2>, dot_tile_512<1, 3>, dot_tile_512<1, 4>},
+     {dot_tile_512<2, 1>, dot_tile_512<2, 2>, dot_tile_512<2, 3>, dot_tile_512<2, 4>},
+     {dot_tile_512<3, 1>, dot_tile_512<3, 2>, dot_tile_512<3, 3>, dot_tile_512<3, 4>},
+     {dot_tile_512<4, 1>, dot_tile_512<4, 2>, dot_tile_512<4, 3>, dot_tile_512<4, 4>}}};
 
 }  // namespace
 
@@ -472,7 +539,8 @@ constexpr DotTile kDotTiles[kDotM][kDotN] = {
 // tiles run over L2-sized blocks of input rows, each worker takes whole groups and keeps its
 // own int64 sums, added at the end (exact integers: the split does not change the result).
 bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int threads,
-                 Tensor<int64_t>& grad) {
+                 Tensor<int64_t>& grad, Isa isa) {
+  const DotKernels& dk = isa == Isa::avx512_vnni ? kDot512 : kDotAvx2;
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = e.shape[1], Ho = e.shape[2], Wo = e.shape[3], K = grad.shape[2], T = K * K;
   const Phases ph(H, W, K, p);
@@ -484,8 +552,9 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
   // Then evened out so that every thread gets the same number of groups where possible.
   const int64_t target = std::clamp<int64_t>(std::max<int64_t>(1024, (128 << 10) / rows) / per_image, 1, N);
   const int64_t per_group = ceil_div(N, round_up(ceil_div(N, target), std::max(1, threads)));
-  // Row stride: whole 16-pixel steps, plus room for pack_plane's spill past the last image.
-  const int64_t R = round_up(per_group * per_image + kPackOverrun, 16), groups = ceil_div(N, per_group);
+  // Row stride: whole 32-pixel steps (either kernel's), plus room for pack_plane's spill
+  // past the last image.
+  const int64_t R = round_up(per_group * per_image + kPackOverrun, 32), groups = ceil_div(N, per_group);
   // Input row of weight column b = ci*T + t.
   const int64_t NB = C * T;
   std::vector<int64_t> xoff(static_cast<size_t>(NB));
@@ -495,10 +564,10 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
         const int64_t b = ci * T + ky * K + kx;
         xoff[b] = compact ? b * R : (ph.plane_of(ky, kx) * C + ci) * R + ph.shift_of(ky, kx);
       }
-  const int64_t MT = ceil_div(Co, kDotM);
+  const int64_t MT = ceil_div(Co, dk.m);
   // Weight columns per block: their input rows (~192 KB) stay in L2 while every error row
   // block passes over them.
-  const int64_t block = std::max<int64_t>(kDotN, (96 << 10) / R / kDotN * kDotN);
+  const int64_t block = std::max<int64_t>(dk.n, (96 << 10) / R / dk.n * dk.n);
   const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, groups)));
   std::vector<std::vector<int64_t>> partial(static_cast<size_t>(workers - 1));
   std::atomic<bool> failed{false};
@@ -516,7 +585,7 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
     const int32_t* e_end = e.data.data() + e.data.size();
     for (int64_t grp = groups * wk / workers; grp < groups * (wk + 1) / workers; ++grp) {
       if (failed.load(std::memory_order_relaxed)) return;
-      const int64_t n0 = grp * per_group, ng = std::min(per_group, N - n0), used = round_up(ng * per_image, 16);
+      const int64_t n0 = grp * per_group, ng = std::min(per_group, N - n0), used = round_up(ng * per_image, dk.step);
       ValueRange range;
       for (int64_t n = n0; n < n0 + ng; ++n) {
         const uint8_t* xn = &x.data[n * C * H * W];
@@ -549,9 +618,9 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
         failed = true;
         return;
       }
-      // Each int32 lane gets 2 products per 16-pixel step; flush before it holds more than
-      // 2^31 / (max|e| * 255) products (>= 257, so chunk >= 2048).
-      const int64_t chunk = std::max<int64_t>(1, products_per_flush(range.max_abs(), 255) / 2) * 16;
+      // Each int32 lane gets 2 products per step; flush before it holds more than
+      // 2^31 / (max|e| * 255) products (>= 257, so chunk >= 128 steps).
+      const int64_t chunk = std::max<int64_t>(1, products_per_flush(range.max_abs(), 255) / 2) * dk.step;
       // Past the last image: zero error (the input there is never used with a non-zero error).
       for (int64_t co = 0; co < Co; ++co)
         std::fill(erows.begin() + co * R + ng * per_image, erows.begin() + co * R + used, int16_t{0});
@@ -559,10 +628,10 @@ bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams 
         const int64_t k1 = std::min(used, k0 + chunk);
         for (int64_t b_blk = 0; b_blk < NB; b_blk += block)
           for (int64_t mt = 0; mt < MT; ++mt)
-            for (int64_t b0 = b_blk; b0 < std::min(NB, b_blk + block); b0 += kDotN) {
-              const int64_t m0 = mt * kDotM;
-              const int64_t mr = std::min<int64_t>(kDotM, Co - m0), nr = std::min<int64_t>(kDotN, NB - b0);
-              kDotTiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, g + m0 * NB + b0, NB);
+            for (int64_t b0 = b_blk, b_end = std::min(NB, b_blk + block); b0 < b_end; b0 += dk.n) {
+              const int64_t m0 = mt * dk.m;
+              const int64_t mr = std::min<int64_t>(dk.m, Co - m0), nr = std::min<int64_t>(dk.n, b_end - b0);
+              dk.tiles[mr - 1][nr - 1](&erows[m0 * R], R, xrows.data(), &xoff[b0], k0, k1, g + m0 * NB + b0, NB);
             }
       }
     }

@@ -12,19 +12,24 @@
 
 namespace octet::golden::tap_conv {
 
+// avx2: vpmaddwd + vpaddd on ymm; avx512_vnni: vpdpwssd on zmm (the same exact int32 sums;
+// the caller checks that the CPU has AVX-512 F, BW and VNNI).
+enum class Isa { avx2, avx512_vnni };
+
 // out must be {N, Co, Ho, Wo}; every partial sum of C*K*K products fits int32.
-void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out);
+void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out,
+             Isa isa = Isa::avx2);
 
 // out must be the zeroed input shape and Co * max|e| * w_max_abs < 2^31 (so that one tap
 // of products fits int32; partial sums go to int64 after as many taps as fit). Returns
 // false, with out unusable, when some |e| does not fit int16 (checked while packing).
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
-                   Tensor<int64_t>& out);
+                   Tensor<int64_t>& out, Isa isa = Isa::avx2);
 
 // grad must be the zeroed weight shape. Int32 lanes go to int64 before they can overflow
 // (from the packed max|e| and x <= 255). Returns false, with grad unusable, when some |e|
 // does not fit int16.
 bool weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p, int threads,
-                 Tensor<int64_t>& grad);
+                 Tensor<int64_t>& grad, Isa isa = Isa::avx2);
 
 }  // namespace octet::golden::tap_conv

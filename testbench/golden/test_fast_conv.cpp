@@ -1,5 +1,7 @@
 // The fast kernels (im2col + int16 GEMM, threaded) are bit-identical to the reference
-// loop nests on >= 1000 random shapes per pass, including extreme operand values.
+// loop nests on >= 1000 random shapes per pass, including extreme operand values; the
+// edge-case tests below run on every instruction path the CPU has (test_fast_conv_paths.cpp
+// runs the random shapes on each).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -74,7 +76,21 @@ TEST(FastKernels, PortablePathEqualsReferenceOnRandomShapes) {
   fast_kernels_set_avx2(true);
 }
 
-TEST(FastKernels, LargeReductionsUseChunkedOrExactFallbacks) {
+namespace {
+// Runs `body` once on every instruction path this CPU has (fast_conv.h), restoring the default.
+template <typename F>
+void on_every_path(F body) {
+  const ConvPath saved = fast_conv_path();
+  for (ConvPath path : conv_paths_supported()) {
+    SCOPED_TRACE(conv_path_name(path));
+    fast_conv_set_path(path);
+    body();
+  }
+  fast_conv_set_path(saved);
+}
+}  // namespace
+
+TEST(FastKernels, LargeReductionsUseChunkedOrExactFallbacks) { on_every_path([] {
   // 64 images of 28x28 at the operand limits: weight-gradient partial sums must be chunked.
   Tensor<uint8_t> x({64, 2, 28, 28}, -7);
   std::fill(x.data.begin(), x.data.end(), 255);
@@ -88,7 +104,7 @@ TEST(FastKernels, LargeReductionsUseChunkedOrExactFallbacks) {
   // An error payload outside int16 falls back to the reference.
   e.data[5] = 1 << 20;
   EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
-}
+}); }
 
 namespace {
 
@@ -111,7 +127,7 @@ void expect_passes_match_reference(std::mt19937_64& gen, const Shape& xs, const 
 
 }  // namespace
 
-TEST(FastKernels, SmallResnetLayerShapesMatchReference) {
+TEST(FastKernels, SmallResnetLayerShapesMatchReference) { on_every_path([] {
   const unsigned seed = 4242;
   std::printf("seed=%u\n", seed);
   std::mt19937_64 gen(seed);
@@ -128,9 +144,9 @@ TEST(FastKernels, SmallResnetLayerShapesMatchReference) {
                                         << " s" << l.stride);
       expect_passes_match_reference(gen, {n, l.C, l.H, l.H}, {l.Co, l.C, l.K, l.K}, {l.stride, l.pad});
     }
-}
+}); }
 
-TEST(FastKernels, TileEdgesOddChannelsAndNonSquareImagesMatchReference) {
+TEST(FastKernels, TileEdgesOddChannelsAndNonSquareImagesMatchReference) { on_every_path([] {
   const unsigned seed = 99;
   std::printf("seed=%u\n", seed);
   std::mt19937_64 gen(seed);
@@ -145,9 +161,9 @@ TEST(FastKernels, TileEdgesOddChannelsAndNonSquareImagesMatchReference) {
   // Wide stride-2 rows: the vectorised even-byte packing and its scalar tails.
   expect_passes_match_reference(gen, {2, 3, 5, 71}, {4, 3, 3, 3}, {2, 1});
   expect_passes_match_reference(gen, {1, 2, 4, 64}, {3, 2, 2, 2}, {2, 0});
-}
+}); }
 
-TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
+TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) { on_every_path([] {
   // |e| = 32767 (the int16 limit) with x = 255: an int32 partial sum holds only 257
   // weight-gradient products, so several flushes happen over 4 images of 28x28 (all terms
   // of one sign, so a missed flush overflows). Backward data with Co = 72 and |w| = 128
@@ -184,9 +200,9 @@ TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) {
   expect_passes_match_reference(gen, {1, 2, 5, 5}, {600, 2, 3, 3}, {1, 1});
   // Random signs at the same limits, stride 2 (several phases, each with its own tap groups).
   expect_passes_match_reference(gen, {3, 4, 28, 28}, {72, 4, 3, 3}, {2, 1}, 32767);
-}
+}); }
 
-TEST(FastKernels, ErrorsOutsideInt16FallBackWhereverTheyAre) {
+TEST(FastKernels, ErrorsOutsideInt16FallBackWhereverTheyAre) { on_every_path([] {
   // The AVX2 path checks |e| <= 32767 while packing (vector body, scalar tail, odd last
   // channel); one value just outside int16 anywhere must still give the reference result.
   const unsigned seed = 31;
@@ -206,4 +222,4 @@ TEST(FastKernels, ErrorsOutsideInt16FallBackWhereverTheyAre) {
       EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, 2).data, conv2d_backward_data(e, w, p, x.shape).data);
       EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
     }
-}
+}); }
