@@ -49,8 +49,9 @@ __attribute__((target("avx2"))) inline void store_row(int32_t* out, __m256i v0, 
 }
 
 // 4 rows x 24 grid pixels, reduced over taps [0, T) and all channel pairs; 12 accumulators.
-__attribute__((target("avx2"))) void tap_tile(const int32_t* w, const int16_t* b, const int64_t* off, int64_t T,
-                                              int64_t CP, int64_t L, int32_t* out, int64_t ldo) {
+__attribute__((target("avx2"))) void tap_tile(const int32_t* w, int64_t /*wstride: one row block*/,
+                                              const int16_t* b, const int64_t* off, int64_t T, int64_t CP, int64_t L,
+                                              int32_t* out, int64_t ldo) {
   __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
   __m256i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
   for (int64_t t = 0; t < T; ++t) {
@@ -83,41 +84,66 @@ __attribute__((target("avx2"))) void tap_tile(const int32_t* w, const int16_t* b
   store_row(out + 3 * ldo, c30, c31, c32);
 }
 
-// The same with AVX-512 VNNI: 4 rows x 48 grid pixels (3 zmm of 16 int32 lanes), vpdpwssd
-// fusing vpmaddwd and the add (also a0*b0 + a1*b1 into the int32 lane, without saturation).
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tap_tile_512(const int32_t* w, const int16_t* b,
-                                                                         const int64_t* off, int64_t T, int64_t CP,
-                                                                         int64_t L, int32_t* out, int64_t ldo) {
-  __m512i c[kTileM][3];
+// The same with AVX-512 VNNI: RB row blocks of 4 rows (their weights wstride int32 apart)
+// x 16*NV grid pixels (NV zmm of 16 int32 lanes), vpdpwssd fusing vpmaddwd and the add
+// (also a0*b0 + a1*b1 into the int32 lane, without saturation).
+template <int NV, int RB>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tap_tile_512(const int32_t* w, int64_t wstride,
+                                                                         const int16_t* b, const int64_t* off,
+                                                                         int64_t T, int64_t CP, int64_t L,
+                                                                         int32_t* out, int64_t ldo) {
+  constexpr int kRows = kTileM * RB;
+  __m512i c[kRows][NV];
   for (auto& row : c)
     for (auto& v : row) v = _mm512_setzero_si512();
   for (int64_t t = 0; t < T; ++t) {
     const int16_t* bt = b + 2 * off[t];
     for (int64_t cp = 0; cp < CP; ++cp, bt += 2 * L, w += kTileM) {
-      const __m512i b0 = _mm512_loadu_si512(bt), b1 = _mm512_loadu_si512(bt + 32), b2 = _mm512_loadu_si512(bt + 64);
-      for (int r = 0; r < kTileM; ++r) {
-        const __m512i a = _mm512_set1_epi32(w[r]);
-        c[r][0] = _mm512_dpwssd_epi32(c[r][0], a, b0);
-        c[r][1] = _mm512_dpwssd_epi32(c[r][1], a, b1);
-        c[r][2] = _mm512_dpwssd_epi32(c[r][2], a, b2);
+      __m512i bv[NV];
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_si512(bt + 32 * v);
+      for (int r = 0; r < kRows; ++r) {
+        const __m512i a = _mm512_set1_epi32(w[(r / kTileM) * wstride + r % kTileM]);
+        for (int v = 0; v < NV; ++v) c[r][v] = _mm512_dpwssd_epi32(c[r][v], a, bv[v]);
       }
     }
   }
-  for (int r = 0; r < kTileM; ++r)
-    for (int v = 0; v < 3; ++v) _mm512_storeu_si512(out + r * ldo + 16 * v, c[r][v]);
+  for (int r = 0; r < kRows; ++r)
+    for (int v = 0; v < NV; ++v) _mm512_storeu_si512(out + r * ldo + 16 * v, c[r][v]);
 }
 
-using TapTile = void (*)(const int32_t*, const int16_t*, const int64_t*, int64_t, int64_t, int64_t, int32_t*, int64_t);
+using TapTile = void (*)(const int32_t* w, int64_t wstride, const int16_t* b, const int64_t* off, int64_t T,
+                         int64_t CP, int64_t L, int32_t* out, int64_t ldo);
+
+// The tile for grids of nq[i] pixels: AVX2's 24 pixels, or on AVX-512 the 32- or 48-pixel
+// tile that computes fewer padding pixels over all grids (7x7 outputs: a 63-pixel grid is
+// 64 pixels of 32-pixel tiles against 96 of 48).
+// `pair` covers two row blocks (8 rows: 16 or 24 of the 32 zmm as accumulators), `single`
+// one (the last of an odd count, and AVX2's tile).
+struct TileChoice {
+  TapTile pair, single;
+  int64_t q;
+};
+TileChoice choose_tile(Isa isa, const std::vector<int64_t>& nq) {
+  if (isa != Isa::avx512_vnni) return {nullptr, tap_tile, 24};
+  int64_t cost32 = 0, cost48 = 0;
+  for (int64_t n : nq) cost32 += round_up(n, 32), cost48 += round_up(n, 48);
+  return cost32 < cost48 ? TileChoice{tap_tile_512<2, 2>, tap_tile_512<2, 1>, 32}
+                         : TileChoice{tap_tile_512<3, 2>, tap_tile_512<3, 1>, 48};
+}
 
 // out[m][q - q0] for q in [q0, q0 + nq) rounded up to whole tiles, taps [t0, t1); out has
 // round_up(M, 4) rows of stride ldo >= round_up(nq, tq). planes must be readable up to
 // q0 + round_up(nq, tq) + max(off) + (CP-1)*L + tq pairs (tq: the tile's grid pixels).
-void run(const TapProduct& g, TapTile tile, int64_t tq, const int16_t* planes, int64_t t0, int64_t t1, int64_t q0,
+void run(const TapProduct& g, const TileChoice& tc, const int16_t* planes, int64_t t0, int64_t t1, int64_t q0,
          int64_t nq, int32_t* out, int64_t ldo) {
-  for (int64_t mb = 0; mb * kTileM < g.M; ++mb) {
+  const int64_t MB = ceil_div(g.M, kTileM), wstride = g.T * g.CP * kTileM;
+  for (int64_t mb = 0; mb < MB;) {
+    const bool two = tc.pair != nullptr && mb + 1 < MB;
+    const TapTile tile = two ? tc.pair : tc.single;
     const int32_t* w = &g.wpk[((mb * g.T) + t0) * g.CP * kTileM];
-    for (int64_t q = 0; q < nq; q += tq)
-      tile(w, planes + 2 * (q0 + q), &g.off[t0], t1 - t0, g.CP, g.L, out + mb * kTileM * ldo + q, ldo);
+    for (int64_t q = 0; q < nq; q += tc.q)
+      tile(w, wstride, planes + 2 * (q0 + q), &g.off[t0], t1 - t0, g.CP, g.L, out + mb * kTileM * ldo + q, ldo);
+    mb += two ? 2 : 1;
   }
 }
 
@@ -290,8 +316,6 @@ struct Phases {
 
 void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out,
              Isa isa) {
-  const TapTile tile = isa == Isa::avx512_vnni ? tap_tile_512 : tap_tile;
-  const int64_t tile_q = isa == Isa::avx512_vnni ? 48 : 24;
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = out.shape[2], Wo = out.shape[3];
   const Phases ph(H, W, K, p);
@@ -308,7 +332,10 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
         const int64_t hi = 2 * cp + 1 < C ? w.data[(m * C + 2 * cp + 1) * g.T + t] : 0;
         g.wpk[((m / kTileM * g.T + t) * g.CP + cp) * kTileM + m % kTileM] = pair(lo, hi);
       }
-  const int64_t nq = Ho * ph.Wq, ldo = round_up(nq, tile_q);
+  const int64_t nq = Ho * ph.Wq;
+  const TileChoice choice = choose_tile(isa, {nq});
+  const int64_t tile_q = choice.q;
+  const int64_t ldo = round_up(nq, tile_q);
   const int64_t plane_pairs = ph.planes() * g.CP * g.L, tail = tile_q + ph.max_shift() + ldo - nq + 8;
   parallel_for(N, threads, [&](int64_t n) {
     thread_local std::vector<int16_t> planes;
@@ -326,7 +353,7 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
                            &planes[2 * ((by * ph.S + bx) * g.CP + cp) * g.L]);
         }
     std::fill(planes.begin() + 2 * plane_pairs, planes.end(), int16_t{0});
-    run(g, tile, tile_q, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
+    run(g, choice, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
     for (int64_t co = 0; co < Co; ++co)
       for (int64_t oy = 0; oy < Ho; ++oy) {
         const int32_t* src = &grid[co * ldo + oy * ph.Wq];
@@ -341,8 +368,6 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // on the same padded error planes for every phase, with the output channels as pairs.
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
                    Tensor<int64_t>& out, Isa isa) {
-  const TapTile tile = isa == Isa::avx512_vnni ? tap_tile_512 : tap_tile;
-  const int64_t tile_q = isa == Isa::avx512_vnni ? 48 : 24;
   const int64_t N = out.shape[0], C = out.shape[1], H = out.shape[2], W = out.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = e.shape[2], Wo = e.shape[3];
   const int64_t s = p.stride, pad = p.pad, J = ceil_div(K, s), KK = K * K;
@@ -354,7 +379,6 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     int64_t ay, ax, u_lo, u_hi, v_lo, v_hi;
   };
   std::vector<Phase> phases;
-  int64_t ldo = tile_q;
   for (int64_t ay = 0; ay < std::min(s, K); ++ay)
     for (int64_t ax = 0; ax < std::min(s, K); ++ax) {
       Phase f;
@@ -383,9 +407,14 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
             const int64_t hi = 2 * cp + 1 < Co ? w.data[((2 * cp + 1) * C + m) * KK + k] : 0;
             g.wpk[((m / kTileM * g.T + t) * CP + cp) * kTileM + m % kTileM] = pair(lo, hi);
           }
-      ldo = std::max(ldo, round_up((f.u_hi - f.u_lo) * Wep, tile_q));
       phases.push_back(std::move(f));
     }
+  std::vector<int64_t> nqs;
+  for (const Phase& f : phases) nqs.push_back((f.u_hi - f.u_lo) * Wep);
+  const TileChoice choice = choose_tile(isa, nqs);
+  const int64_t tile_q = choice.q;
+  int64_t ldo = tile_q;
+  for (int64_t nq : nqs) ldo = std::max(ldo, round_up(nq, tile_q));
   const int64_t tail = 2 * tile_q + J + 8;
   std::atomic<bool> failed{false};
   parallel_for(N, threads, [&](int64_t n) {
@@ -422,7 +451,7 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
       const int64_t q0 = f.u_lo * Wep, nq = (f.u_hi - f.u_lo) * Wep;
       int32_t* gp = &grid[pi * gsz];
       for (int64_t t0 = 0; t0 < f.g.T; t0 += taps_per_flush) {
-        run(f.g, tile, tile_q, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, gp, ldo);
+        run(f.g, choice, planes.data(), t0, std::min(f.g.T, t0 + taps_per_flush), q0, nq, gp, ldo);
         if (one_pass(f)) break;
         for (int64_t m = 0; m < C; ++m)
           for (int64_t q = 0; q < nq; ++q) grid64[(pi * C + m) * ldo + q] += gp[m * ldo + q];
