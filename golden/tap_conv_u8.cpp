@@ -22,7 +22,7 @@ using FwdTile = void (*)(const int32_t* w, const int32_t* b, const int64_t* off,
 #define OCTET_U8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 namespace isa_avx512_vnni {
 using V = __m512i;
-constexpr int kLanes = 16, kFwdRows = 8, kFwdVecs = 3;  // 24 accumulators of 32 zmm
+constexpr int kLanes = 16, kFwdRows = 8;  // 16 or 24 accumulators of 32 zmm
 OCTET_U8_TARGET inline V zero() { return _mm512_setzero_si512(); }
 OCTET_U8_TARGET inline V load(const void* p) { return _mm512_loadu_si512(p); }
 OCTET_U8_TARGET inline void store(void* p, V v) { _mm512_storeu_si512(p, v); }
@@ -35,7 +35,7 @@ OCTET_U8_TARGET inline V dot(V acc, V u8, V s8) { return _mm512_dpbusd_epi32(acc
 #define OCTET_U8_TARGET __attribute__((target("avx2,avxvnni")))
 namespace isa_avx_vnni {
 using V = __m256i;
-constexpr int kLanes = 8, kFwdRows = 4, kFwdVecs = 3;  // 12 accumulators of 16 ymm
+constexpr int kLanes = 8, kFwdRows = 4;  // 8 or 12 accumulators of 16 ymm
 OCTET_U8_TARGET inline V zero() { return _mm256_setzero_si256(); }
 OCTET_U8_TARGET inline V load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 OCTET_U8_TARGET inline void store(void* p, V v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
@@ -48,7 +48,7 @@ OCTET_U8_TARGET inline V dot(V acc, V u8, V s8) { return _mm256_dpbusd_avx_epi32
 #define OCTET_U8_TARGET __attribute__((target("avx2")))
 namespace isa_avx2_maddubs {
 using V = __m256i;
-constexpr int kLanes = 8, kFwdRows = 4, kFwdVecs = 3;
+constexpr int kLanes = 8, kFwdRows = 4;
 OCTET_U8_TARGET inline V zero() { return _mm256_setzero_si256(); }
 OCTET_U8_TARGET inline V load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 OCTET_U8_TARGET inline void store(void* p, V v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
@@ -67,18 +67,30 @@ struct FwdKernel {
   FwdTile tile;
 };
 
-FwdKernel fwd_kernel(Isa isa) {
+// Of the 2- and 3-vector tiles, the one that computes fewer padding pixels on a grid of nq
+// (7x7 outputs on zmm: 63 pixels as 64 against 96).
+template <int Rows, int Lanes>
+FwdKernel pick(int64_t nq, FwdTile two, FwdTile three) {
+  const int64_t q2 = 2 * Lanes, q3 = 3 * Lanes;
+  if ((nq + q2 - 1) / q2 * q2 < (nq + q3 - 1) / q3 * q3) return {Rows, q2, two};
+  return {Rows, q3, three};
+}
+
+FwdKernel fwd_kernel(Isa isa, int64_t nq) {
   switch (isa) {
-    case Isa::avx512_vnni:
-      return {isa_avx512_vnni::kFwdRows, isa_avx512_vnni::kFwdVecs * isa_avx512_vnni::kLanes,
-              isa_avx512_vnni::fwd_tile};
-    case Isa::avx_vnni:
-      return {isa_avx_vnni::kFwdRows, isa_avx_vnni::kFwdVecs * isa_avx_vnni::kLanes, isa_avx_vnni::fwd_tile};
+    case Isa::avx512_vnni: {
+      namespace k = isa_avx512_vnni;
+      return pick<k::kFwdRows, k::kLanes>(nq, k::fwd_tile<2>, k::fwd_tile<3>);
+    }
+    case Isa::avx_vnni: {
+      namespace k = isa_avx_vnni;
+      return pick<k::kFwdRows, k::kLanes>(nq, k::fwd_tile<2>, k::fwd_tile<3>);
+    }
     case Isa::avx2_maddubs:
       break;
   }
-  return {isa_avx2_maddubs::kFwdRows, isa_avx2_maddubs::kFwdVecs * isa_avx2_maddubs::kLanes,
-          isa_avx2_maddubs::fwd_tile};
+  namespace k = isa_avx2_maddubs;
+  return pick<k::kFwdRows, k::kLanes>(nq, k::fwd_tile<2>, k::fwd_tile<3>);
 }
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
@@ -187,11 +199,11 @@ const char* name(Isa isa) {
 // reads plane (ky%s, kx%s) at grid position q + (ky/s)*Wq + kx/s for output q = oy*Wq + ox.
 void forward(Isa isa, const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads,
              Tensor<int32_t>& out) {
-  const FwdKernel kern = fwd_kernel(isa);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = out.shape[2], Wo = out.shape[3];
   const int64_t s = p.stride, S = std::min<int64_t>(s, K);
   const int64_t Hq = ceil_div(H + 2 * p.pad, s), Wq = ceil_div(W + 2 * p.pad, s), L = Hq * Wq;
+  const FwdKernel kern = fwd_kernel(isa, Ho * Wq);
   const int64_t T = K * K, CQ = ceil_div(C, 4), MR = kern.rows, MB = ceil_div(Co, MR);
   std::vector<int64_t> off;
   int64_t max_shift = 0;
