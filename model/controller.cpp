@@ -230,8 +230,8 @@ struct Controller::Impl {
         L.sram(rec, Buffer::kAccum, wb ? kAccumBytes * el : 0, 0, wb_fp ? 4 * el : 0, 0);
         L.dram(rec, 0, wb ? bytes : 0, 0, wb_fp ? fp : 0);
         if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip
-          L.act(rec, Unit::kArray, Action::kAddInt64, el);
-          L.act_fp32(rec, Unit::kArray, Action::kAddFp32, el);
+          L.act(rec, Unit::kSystolicArray, Action::kAddInt64, el);
+          L.act_fp32(rec, Unit::kSystolicArray, Action::kAddFp32, el);
         }
       }
     }

@@ -11,7 +11,8 @@ namespace octet::model {
 
 namespace {
 
-constexpr std::array<const char*, kNumUnits> kUnitShort = {"array", "sq", "bn", "opt", "sram", "dram"};
+// Version of the --json report: 2 named the units by their RTL / SystemC module names.
+constexpr int kReportFormatVersion = 2;
 
 double utilisation(int64_t macs, int64_t cycles, const AccelConfig& c) {
   const double pes = static_cast<double>(c.array_rows) * c.array_cols;
@@ -80,14 +81,19 @@ std::string report_table_text(const StepReport& report) {
   for (const PassRecord& r : report.records) lw = std::max(lw, r.layer.size());
   std::string head = fmt::format("{:<{}} {:<8} {:>13} {:>13} {:>6} {:>13} {:>13}", "layer", lw, "pass", "cycles",
                                  "ideal", "util%", "SRAM B", "DRAM B");
-  for (const char* u : kUnitShort) head += fmt::format(" {:>10}", fmt::format("{} µJ", u));
+  // One column per unit, headed by its one name (the RTL and SystemC module name).
+  std::array<size_t, kNumUnits> uw{};
+  for (int u = 0; u < kNumUnits; ++u) {
+    uw[static_cast<size_t>(u)] = std::max<size_t>(10, std::string(unit_name(static_cast<Unit>(u))).size());
+    head += fmt::format(" {:>{}}", unit_name(static_cast<Unit>(u)), uw[static_cast<size_t>(u)]);
+  }
   head += fmt::format(" {:>11} {:>11}", "total µJ", "FP32 µJ");
   line(head);
   auto row = [&](const std::string& layer, const std::string& pass, int64_t cycles, int64_t ideal, double util,
                  int64_t sram, int64_t dram, const std::array<double, kNumUnits>& e, double total, double fp32) {
     std::string s = fmt::format("{:<{}} {:<8} {:>13} {:>13} {:>6.1f} {:>13} {:>13}", layer, lw, pass, cycles, ideal,
                                 100.0 * util, sram, dram);
-    for (double v : e) s += fmt::format(" {:>10.3f}", uj(v));
+    for (size_t u = 0; u < e.size(); ++u) s += fmt::format(" {:>{}.3f}", uj(e[u]), uw[u]);
     s += fmt::format(" {:>11.3f} {:>11.3f}", uj(total), uj(fp32));
     line(s);
   };
@@ -174,7 +180,8 @@ nlohmann::json report_json(const StepReport& report) {
                            {"fp32_energy_pj_by_unit", by_unit(unit_fp32)},
                            {"energy_ratio_int_over_fp32", f > 0 ? nlohmann::json(e / f) : nlohmann::json(nullptr)},
                            {"passes", passes}};
-  return {{"format", "octet-sim-report/1"},
+  return {{"format", "octet-sim-report"},
+          {"version", kReportFormatVersion},
           {"workload", report.workload},
           {"workload_origin", report.workload_origin},
           {"batch", report.batch},

@@ -18,10 +18,10 @@ const char* pass_name(Pass p) {
 
 const char* unit_name(Unit u) {
   switch (u) {
-    case Unit::kArray: return "array";
+    case Unit::kSystolicArray: return "systolic_array";
     case Unit::kShiftQuantizer: return "shift_quantizer";
     case Unit::kBnUnit: return "bn_unit";
-    case Unit::kOptimizer: return "optimizer";
+    case Unit::kOptimizerUnit: return "optimizer_unit";
     case Unit::kSram: return "sram";
     case Unit::kDram: return "dram";
     case Unit::kCount: break;

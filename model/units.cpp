@@ -79,10 +79,10 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
   rec.macs += macs;
   rec.array_cycles += busy;
   rec.stall_cycles += stall;
-  ledger_->act(b.record, Unit::kArray, Action::kMacInt8, macs);
-  ledger_->act(b.record, Unit::kArray, Action::kRfAccess, 2 * macs);  // two 1-byte operand hops per MAC
-  ledger_->act_fp32(b.record, Unit::kArray, Action::kMacFp32, macs);
-  ledger_->act_fp32(b.record, Unit::kArray, Action::kRfAccess, 8 * macs);
+  ledger_->act(b.record, Unit::kSystolicArray, Action::kMacInt8, macs);
+  ledger_->act(b.record, Unit::kSystolicArray, Action::kRfAccess, 2 * macs);  // two 1-byte operand hops per MAC
+  ledger_->act_fp32(b.record, Unit::kSystolicArray, Action::kMacFp32, macs);
+  ledger_->act_fp32(b.record, Unit::kSystolicArray, Action::kRfAccess, 8 * macs);
   // Operands leave the scratchpads once per tile that uses them; partial sums go to the
   // accumulator SRAM, merged (read + add + write) after the first reduction chunk.
   const int64_t x_el = b.m_len * D * nt, y_el = D * b.n_len * mt, out_el = b.m_len * b.n_len;
@@ -92,8 +92,8 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
     ledger_->sram(b.record, Buffer::kAccum, 0, kAccumBytes * out_el, 0, 4 * out_el);
   } else {
     ledger_->sram(b.record, Buffer::kAccum, kAccumBytes * out_el, kAccumBytes * out_el, 4 * out_el, 4 * out_el);
-    ledger_->act(b.record, Unit::kArray, Action::kAddInt64, out_el);
-    ledger_->act_fp32(b.record, Unit::kArray, Action::kAddFp32, out_el);
+    ledger_->act(b.record, Unit::kSystolicArray, Action::kAddInt64, out_el);
+    ledger_->act_fp32(b.record, Unit::kSystolicArray, Action::kAddFp32, out_el);
   }
   if (b.data) compute_values(b);
   return busy;
@@ -271,7 +271,7 @@ Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<
   op->start = [=, this] {
     const int64_t cycles = timing::optimizer_cycles(n, lanes_);
     charge(*ledger_, record, t);
-    const Unit u = Unit::kOptimizer;
+    const Unit u = Unit::kOptimizerUnit;
     // acc = V + G; M - lr·acc; V' = rhe(acc/4); W = clamp(rhe(M'/2^s)).
     ledger_->act(record, u, Action::kAddInt32, 2 * n);
     ledger_->act(record, u, Action::kMulInt32, n);

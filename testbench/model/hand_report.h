@@ -25,10 +25,10 @@ inline model::PassRecord hand_record(const char* layer, const char* kind, model:
   r.dram_read_bytes = 300;
   r.dram_write_bytes = 7;
   // Integer energy split 1/2 array, 1/4 SRAM, 1/4 DRAM; FP32 the same way.
-  r.energy_pj[static_cast<size_t>(model::Unit::kArray)] = int_pj / 2;
+  r.energy_pj[static_cast<size_t>(model::Unit::kSystolicArray)] = int_pj / 2;
   r.energy_pj[static_cast<size_t>(model::Unit::kSram)] = int_pj / 4;
   r.energy_pj[static_cast<size_t>(model::Unit::kDram)] = int_pj / 4;
-  r.fp32_energy_pj[static_cast<size_t>(model::Unit::kArray)] = fp32_pj / 2;
+  r.fp32_energy_pj[static_cast<size_t>(model::Unit::kSystolicArray)] = fp32_pj / 2;
   r.fp32_energy_pj[static_cast<size_t>(model::Unit::kSram)] = fp32_pj / 4;
   r.fp32_energy_pj[static_cast<size_t>(model::Unit::kDram)] = fp32_pj / 4;
   r.actions[model::Action::kMacInt8] = macs;

@@ -185,10 +185,10 @@ TEST(ModelTiming, EnergyOfATinyGemmIsHandComputed) {
   const GemmRun r = simulate_gemm(8, 32, 8, options(c, t));
   const auto& e = r.record.energy_pj;
   const auto& f = r.record.fp32_energy_pj;
-  EXPECT_DOUBLE_EQ(e[static_cast<size_t>(Unit::kArray)], 2048 + 10 * 4096);
+  EXPECT_DOUBLE_EQ(e[static_cast<size_t>(Unit::kSystolicArray)], 2048 + 10 * 4096);
   EXPECT_DOUBLE_EQ(e[static_cast<size_t>(Unit::kSram)], 100.0 * (256 + 256 + 512 + 512 + 384 + 384));
   EXPECT_DOUBLE_EQ(e[static_cast<size_t>(Unit::kDram)], 1000.0 * 768);
-  EXPECT_DOUBLE_EQ(f[static_cast<size_t>(Unit::kArray)], 3 * 2048 + 10 * 16384);
+  EXPECT_DOUBLE_EQ(f[static_cast<size_t>(Unit::kSystolicArray)], 3 * 2048 + 10 * 16384);
   EXPECT_DOUBLE_EQ(f[static_cast<size_t>(Unit::kSram)], 100.0 * (1024 + 1024 + 2048 + 2048 + 256 + 256));
   EXPECT_DOUBLE_EQ(f[static_cast<size_t>(Unit::kDram)], 1000.0 * (1024 + 1024 + 256));
   EXPECT_DOUBLE_EQ(r.record.energy_total(), 2048 + 40960 + 230400 + 768000);
@@ -214,8 +214,8 @@ TEST(ModelTiming, EnergyOfAnUpdatePassIsHandComputed) {
   const PassRecord& up = r.records.back();
   ASSERT_EQ(up.pass, Pass::kUpdate);
   const double n = 42;
-  EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kOptimizer)], n * (2 + 10 + 200 + 2000));
-  EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kOptimizer)], n * (2e4 + 2e5));
+  EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kOptimizerUnit)], n * (2 + 10 + 200 + 2000));
+  EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kOptimizerUnit)], n * (2e4 + 2e5));
   EXPECT_DOUBLE_EQ(up.energy_pj[static_cast<size_t>(Unit::kDram)], 1e6 * n * (8 + 7));
   EXPECT_DOUBLE_EQ(up.fp32_energy_pj[static_cast<size_t>(Unit::kDram)], 1e6 * n * (12 + 8));
   EXPECT_EQ(up.dram_read_bytes, 42 * 8);

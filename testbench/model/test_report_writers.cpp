@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -28,6 +29,21 @@ TEST(StepReport, TotalsAndNames) {
   EXPECT_STREQ(unit_name(Unit::kDram), "dram");
 }
 
+// A unit has one name in every folder and in the reports: the report's name of each compute
+// unit is its RTL module (rtl/<name>.sv declares `module <name>`) and its co-simulation
+// wrapper (sim/rtl_<name>.h).
+TEST(StepReport, UnitNamesAreTheRtlModuleNames) {
+  const std::filesystem::path src = OCTET_SOURCE_DIR;
+  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit}) {
+    const std::string name = unit_name(u);
+    std::ifstream sv(src / "rtl" / (name + ".sv"));
+    ASSERT_TRUE(sv) << "rtl/" << name << ".sv";
+    const std::string text((std::istreambuf_iterator<char>(sv)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("module " + name), std::string::npos) << name;
+    EXPECT_TRUE(std::filesystem::exists(src / "sim" / ("rtl_" + name + ".h"))) << name;
+  }
+}
+
 TEST(ReportWriters, PassSummary) {
   const auto s = summarise_passes(hand_report());
   EXPECT_EQ(s[0].pass, Pass::kForward);
@@ -45,7 +61,8 @@ TEST(ReportWriters, PassSummary) {
 TEST(ReportWriters, JsonRoundTripsEveryValue) {
   const StepReport r = hand_report();
   const nlohmann::json j = nlohmann::json::parse(report_json(r).dump());
-  EXPECT_EQ(j["format"], "octet-sim-report/1");
+  EXPECT_EQ(j["format"], "octet-sim-report");
+  EXPECT_EQ(j["version"], 2);
   EXPECT_EQ(j["workload"], "hand");
   EXPECT_EQ(j["batch"], 2);
   EXPECT_EQ(j["energy_origin"], "embedded");
@@ -86,7 +103,7 @@ TEST(ReportWriters, JsonRoundTripsEveryValue) {
   EXPECT_EQ(t["energy_pj"].get<double>(), 5e6);
   EXPECT_EQ(t["fp32_energy_pj"].get<double>(), 2e7);
   EXPECT_EQ(t["energy_ratio_int_over_fp32"].get<double>(), 0.25);
-  EXPECT_EQ(t["energy_pj_by_unit"]["array"].get<double>(), 2.5e6);
+  EXPECT_EQ(t["energy_pj_by_unit"]["systolic_array"].get<double>(), 2.5e6);
   ASSERT_EQ(t["passes"].size(), 4u);
   EXPECT_EQ(t["passes"][1]["pass"], "backward");
   EXPECT_EQ(t["passes"][1]["utilisation"].get<double>(), 0.25);
