@@ -7,7 +7,7 @@
 
 #include "Vsc_bn_unit.h"
 #include "golden/activation.h"
-#include "sim/bit_fields.h"
+#include "sim/port_bits.h"
 
 namespace octet::sim {
 

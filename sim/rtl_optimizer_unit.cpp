@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "Vsc_optimizer_unit.h"
-#include "sim/bit_fields.h"
+#include "sim/port_bits.h"
 
 namespace octet::sim {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "Vsc_shift_quantizer.h"
-#include "sim/bit_fields.h"
+#include "sim/port_bits.h"
 #include "sim/stream_key_inverse.h"
 
 namespace octet::sim {

@@ -6,17 +6,13 @@
 #include <vector>
 
 #include "Vsc_systolic_array.h"
-#include "sim/bit_fields.h"
+#include "sim/array_gemm.h"
+#include "sim/port_bits.h"
 
 namespace octet::sim {
 
 namespace {
 
-// An operand as the array's ports take it: a 9-bit signed value and the E2 coarse flag.
-struct Operand {
-  int32_t value = 0;
-  bool coarse = false;
-};
 Operand from_code(const golden::FlagCode& c) { return {c.value, !c.fine}; }
 
 void check_shape(const char* what, const golden::Shape& got, const golden::Shape& want) {

@@ -10,11 +10,11 @@
 #include <random>
 
 #include "Vsystolic_array_16x16.h"
-#include "testbench/rtl/array_driver.h"
+#include "sim/array_driver.h"
 #include "cli_common.h"
 
 int main(int argc, char** argv) {
-  using namespace octet::tb;
+  using namespace octet::sim;
   constexpr int kRows = 16, kCols = 16;
   int64_t M = 256, K = 256, N = 256;
   int reps = 3;

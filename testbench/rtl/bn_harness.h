@@ -20,10 +20,13 @@
 
 #include OCTET_BN_HEADER
 #include "testbench/rtl/bn_channels.h"
-#include "testbench/rtl/port_bits.h"
+#include "sim/port_bits.h"
 #include "testbench/rtl/rtl_env.h"
 
 namespace octet::tb {
+
+using sim::get_bits;
+using sim::put_bits;
 
 using BnModel = OCTET_BN_MODEL;
 constexpr int kBnLanes = OCTET_BN_LANES;

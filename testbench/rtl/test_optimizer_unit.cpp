@@ -23,10 +23,13 @@
 
 #include OCTET_OPT_HEADER
 #include "golden/optimizer.h"
-#include "testbench/rtl/port_bits.h"
+#include "sim/port_bits.h"
 #include "testbench/rtl/rtl_env.h"
 
 namespace octet::tb {
+
+using sim::get_bits;
+using sim::put_bits;
 namespace {
 
 // Suite OptimizerUnitL<Lanes>: each lane count's executable registers distinct CTest names.

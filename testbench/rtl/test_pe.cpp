@@ -12,7 +12,7 @@
 
 #include "Vpe.h"
 #include "golden/quantizers.h"
-#include "testbench/rtl/port_bits.h"
+#include "sim/port_bits.h"
 #include "testbench/rtl/rtl_env.h"
 #include "octet_params.h"
 #include "verilated.h"
@@ -20,7 +20,7 @@
 
 namespace {
 
-using octet::tb::sign_extend;
+using octet::sim::sign_extend;
 constexpr unsigned kOpBits = octet::params::kOpW, kAccBits = octet::params::kAccW;
 
 // An operand's value in fine units: coarse codes count 2^7 fine units.

@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "testbench/rtl/array_driver.h"
+#include "sim/array_driver.h"
 #include "testbench/rtl/rtl_env.h"
 #include "testbench/rtl/training_gemm.h"
 #include "octet_params.h"
@@ -17,6 +17,7 @@
 namespace {
 
 using namespace octet::tb;
+using namespace octet::sim;
 using Model = OCTET_ARRAY_MODEL;
 
 constexpr int kRows = OCTET_ARRAY_ROWS;

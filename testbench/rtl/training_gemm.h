@@ -9,9 +9,12 @@
 
 #include "golden/quantizers.h"
 #include "golden/tensor.h"
-#include "testbench/rtl/array_gemm.h"
+#include "sim/array_gemm.h"
 
 namespace octet::tb {
+
+using sim::ArrayGemm;
+using sim::Operand;
 
 enum class GemmKind { kForward, kBackwardData, kWeightGrad };
 const char* kind_name(GemmKind kind);

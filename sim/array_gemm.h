@@ -7,8 +7,9 @@
 
 #include "model/unit_timing.h"
 
-namespace octet::tb {
+namespace octet::sim {
 
+// An operand as the array's ports take it: a 9-bit signed value and the E2 coarse flag.
 struct Operand {
   int32_t value = 0;
   bool coarse = false;  // E2 coarse code: value counts 2^7 fine units
@@ -24,4 +25,4 @@ struct ArrayGemm {
 // output row (inclusive) for a feeder that keeps in_valid high; one implementation, the model's.
 using model::timing::array_gemm_cycles;
 
-}  // namespace octet::tb
+}  // namespace octet::sim

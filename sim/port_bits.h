@@ -1,12 +1,14 @@
-// Bit fields of Verilator --cc ports: scalar ports (CData..QData) and wide ports
-// (VlWide, 32-bit words, LSB first) through one interface.
+// Bit fields of verilated ports through one interface: --cc scalar ports (CData..QData), --cc
+// wide ports (VlWide) and the 32-bit word vectors that --sc wide ports (sc_bv<N>) are packed
+// into (write_words / read_words), all 32-bit words LSB first.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
-namespace octet::tb {
+namespace octet::sim {
 
 template <typename Port>
 void put_bits(Port& port, unsigned lsb, unsigned width, uint64_t value) {
@@ -44,9 +46,24 @@ uint64_t get_bits(const Port& port, unsigned lsb, unsigned width) {
 
 // Two's-complement value of the low `width` bits.
 inline int64_t sign_extend(uint64_t v, unsigned width) {
+  if (width >= 64) return static_cast<int64_t>(v);
   const uint64_t sign = uint64_t{1} << (width - 1);
   v &= (sign << 1) - 1;
   return static_cast<int64_t>(v ^ sign) - static_cast<int64_t>(sign);
 }
 
-}  // namespace octet::tb
+inline uint64_t low_bits(int64_t v, unsigned width) {
+  return width >= 64 ? static_cast<uint64_t>(v) : static_cast<uint64_t>(v) & ((uint64_t{1} << width) - 1);
+}
+
+template <typename Bv>
+void write_words(Bv& bv, const std::vector<uint32_t>& words) {
+  for (size_t i = 0; i < words.size(); ++i) bv.set_word(static_cast<int>(i), words[i]);
+}
+
+template <typename Bv>
+void read_words(const Bv& bv, std::vector<uint32_t>& words) {
+  for (size_t i = 0; i < words.size(); ++i) words[i] = bv.get_word(static_cast<int>(i));
+}
+
+}  // namespace octet::sim

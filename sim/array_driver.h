@@ -11,14 +11,14 @@
 
 #include <unistd.h>
 
-#include "testbench/rtl/array_gemm.h"
-#include "testbench/rtl/port_bits.h"
+#include "sim/array_gemm.h"
+#include "sim/port_bits.h"
 #include "octet_params.h"
 #include "verilated.h"
 #include "verilated_cov.h"
 #include "verilated_fst_c.h"
 
-namespace octet::tb {
+namespace octet::sim {
 
 inline constexpr unsigned kOpBits = params::kOpW;
 
@@ -160,4 +160,4 @@ class ArrayDriver {
   std::unique_ptr<VerilatedFstC> fst_;
 };
 
-}  // namespace octet::tb
+}  // namespace octet::sim
