@@ -24,7 +24,8 @@ ParamState make_param_state(Tensor<int32_t> master) {
 void momentum_update(ParamState& s, const Tensor<int32_t>& grad, int lr_q) {
   if (grad.exp != -14) throw std::invalid_argument("momentum_update: gradient must be on 2^-14");
   if (grad.shape != s.master.shape) throw std::invalid_argument("momentum_update: gradient shape differs");
-  if (lr_q < 0 || lr_q > 511) throw std::invalid_argument("momentum_update: lr_q outside [0, 511]");
+  if (lr_q < 0 || lr_q > kLrQMax)
+    throw std::invalid_argument("momentum_update: lr_q outside [0, " + std::to_string(kLrQMax) + "]");
   for (int64_t i = 0; i < grad.size(); ++i) {
     const int64_t acc = int64_t{s.momentum.data[i]} + grad.data[i];  // V/4 on 2^-14 is V's payload
     s.master.data[i] = static_cast<int32_t>(sat32(int64_t{s.master.data[i]} - int64_t{lr_q} * acc));
@@ -82,7 +83,7 @@ Tensor<int32_t> constant_master(const Shape& shape, int32_t value) {
 
 int quantize_learning_rate(double lr) {
   if (!std::isfinite(lr) || lr < 0) throw std::invalid_argument("learning rate must be finite and >= 0");
-  return static_cast<int>(std::min(511.0, std::nearbyint(lr * 512.0)));
+  return static_cast<int>(std::min<double>(kLrQMax, std::nearbyint(std::ldexp(lr, params::kLrFracBits))));
 }
 
 }  // namespace octet::golden

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "golden/tensor.h"
+#include "octet_params.h"
 
 namespace octet::golden {
 
@@ -33,7 +34,10 @@ Tensor<int32_t> init_weight_master(const Shape& shape, int64_t fan_in, uint64_t 
 // A constant master (gamma = 1 -> 2^23, beta / bias = 0).
 Tensor<int32_t> constant_master(const Shape& shape, int32_t value);
 
-// Learning rate on 2^-9, rounded half to even and clipped to [0, 511]; throws on a negative or non-finite rate.
+// The largest integer learning rate lr_q (lr = lr_q * 2^-9 < 1): 511, from params.def.
+inline constexpr int kLrQMax = (1 << params::kLrFracBits) - 1;
+
+// Learning rate on 2^-9, rounded half to even and clipped to [0, kLrQMax]; throws on a negative or non-finite rate.
 int quantize_learning_rate(double lr);
 
 }  // namespace octet::golden

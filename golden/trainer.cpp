@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "golden/optimizer.h"
+
 namespace octet::golden {
 
 std::vector<SchedulePhase> parse_schedule(const std::string& text) {
@@ -34,7 +36,8 @@ std::vector<SchedulePhase> parse_schedule(const std::string& text) {
     } catch (const std::exception&) {
       throw std::invalid_argument(where + ": a field is not a number");
     }
-    if (p.lr_q < 0 || p.lr_q > 511) throw std::invalid_argument(where + ": field 'lr_q' must be in [0, 511]");
+    if (p.lr_q < 0 || p.lr_q > kLrQMax)
+      throw std::invalid_argument(where + ": field 'lr_q' must be in [0, " + std::to_string(kLrQMax) + "]");
     if (p.gscale_log2 < 1 || p.gscale_log2 > 15)
       throw std::invalid_argument(where + ": field 'log2_gscale' must be in [1, 15]");
     if (!(p.fp32_lr >= 0)) throw std::invalid_argument(where + ": field 'fp32_lr' must be >= 0");

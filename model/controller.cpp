@@ -12,6 +12,7 @@
 #include "golden/residual.h"
 #include "model/lowering.h"
 #include "model/unit_timing.h"
+#include "octet_params.h"
 
 namespace octet::model {
 
@@ -24,10 +25,10 @@ namespace {
 // Bytes per element of each tensor kind in the buffers and DRAM (integer datapath).
 constexpr double kActBytes = 1;       // uint8 activations
 constexpr double kStreamBytes = 4;    // int32 conv / add / linear outputs
-constexpr double kWideBytes = 6;      // 48-bit raw errors and gradients (accumulator width)
-constexpr double kE2Bytes = 9.0 / 8;  // E2 code: 8-bit value + flag
+constexpr double kWideBytes = params::kAccW / 8.0;  // raw errors and gradients at the accumulator width
+constexpr double kE2Bytes = params::kOpW / 8.0;    // E2 code: 8-bit value + flag, an array operand
 constexpr double kE1Bytes = 1;        // SQ-quantized E1
-constexpr double kGradBytes = 2;      // G: 15 bits on 2^-14
+constexpr double kGradBytes = 2;      // G: s + 1 <= 16 bits on 2^-14 (docs/numerics.md [D20])
 constexpr double kXhatBytes = 2;      // x̂ int16
 constexpr double kMaskBytes = 1.0 / 8;
 constexpr double kMasterBytes = 4, kMomentumBytes = 2;

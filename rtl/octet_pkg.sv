@@ -74,7 +74,7 @@ package octet_pkg;
   } opt_kind_e;
 
   localparam int unsigned OptDataW = 32;  // G (2^-14), V (2^-12), M (2^-23), W: int32
-  localparam int unsigned OptLrW   = 10;  // lr_q, unsigned, 0 ... 511 (lr = lr_q * 2^-9)
+  localparam int unsigned OptLrW   = octet_params::LrFracBits + 1;  // lr_q port, unsigned; golden lr_q <= 2^LrFracBits - 1
   localparam int unsigned OptAccW  = OptDataW + 1;                    // acc = V + G, exact
   localparam int unsigned OptProdW = OptAccW + OptLrW + 1;            // lr_q * acc, exact (signed)
   localparam int unsigned OptDiffW = OptProdW + 1;                    // M - lr_q * acc, exact

@@ -25,6 +25,7 @@
 #include "golden/dataset.h"
 #include "golden/int_network.h"
 #include "golden/memory_estimate.h"
+#include "golden/optimizer.h"
 #include "golden/trainer.h"
 #include "golden/write_atomically.h"
 #include "output_path.h"
@@ -61,6 +62,13 @@ uint64_t parse_seed(const std::string& text) {
 }
 
 // The canonical text of a parsed schedule, so that "0:511:7:0.10" and "0:511:7:0.1" compare equal.
+// The default schedule (docs/numerics.md [D19]): the largest learning rate, then two steps down,
+// with params.def's default gradient scale throughout.
+std::string default_schedule() {
+  const int g = octet::params::kDefaultGScaleLog2;
+  return fmt::format("0:{}:{}:0.1,5:128:{}:0.02,8:32:{}:0.004", kLrQMax, g, g, g);
+}
+
 std::string schedule_text(const std::vector<SchedulePhase>& schedule) {
   std::string s;
   for (const SchedulePhase& p : schedule)
@@ -131,7 +139,7 @@ int main(int argc, char** argv) {
   CLI::App app{"octet-train: full 8-bit integer WAGEUBN training, side by side with FP32"};
   std::string network = octet::data_path("networks/small_resnet.net");
   std::string data_dir = kDefaultFashionMnistDir;
-  std::string mode = "both", schedule_arg = "0:511:7:0.1,5:128:7:0.02,8:32:7:0.004";
+  std::string mode = "both", schedule_arg = default_schedule();
   std::string log_path, checkpoint_path, resume_path, plot_path, seed_text = "1";
   int epochs = 1, batch = 64, threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int bn_decay_shift = kBnDecayShift, weight_decay = octet::params::kDefaultWeightDecayLog2, progress_every = 50;
