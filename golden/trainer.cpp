@@ -56,20 +56,22 @@ const SchedulePhase& phase_at(const std::vector<SchedulePhase>& schedule, int ep
   return *current;
 }
 
-double evaluate(TrainableModel& model, const Dataset& test, int batch) {
+double evaluate(TrainableModel& model, const BatchSource& test, int batch) {
   int64_t correct = 0;
-  std::vector<int64_t> idx;
+  const std::unique_ptr<BatchStream> stream = test.open(sequential_batches(test.size(), batch), 0);
   for (int64_t start = 0; start < test.size(); start += batch) {
-    idx.clear();
-    for (int64_t i = start; i < std::min(test.size(), start + batch); ++i) idx.push_back(i);
-    const Batch b = make_batch(test, idx);
+    const Batch b = stream->next();
     const std::vector<int> predicted = model.predict(b);
-    for (size_t i = 0; i < idx.size(); ++i) correct += predicted[i] == b.labels[i];
+    for (size_t i = 0; i < b.labels.size(); ++i) correct += predicted[i] == b.labels[i];
   }
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
-void train_models(const std::vector<TrainableModel*>& models, const Dataset& train, const Dataset& test,
+double evaluate(TrainableModel& model, const Dataset& test, int batch) {
+  return evaluate(model, DatasetSource(test), batch);
+}
+
+void train_models(const std::vector<TrainableModel*>& models, const BatchSource& train, const BatchSource& test,
                   const std::vector<SchedulePhase>& schedule, const TrainLoopOptions& options,
                   const std::function<void(const Progress&)>& on_progress,
                   const std::function<void(const EpochRecord&)>& on_epoch) {
@@ -79,13 +81,15 @@ void train_models(const std::vector<TrainableModel*>& models, const Dataset& tra
   using clock = std::chrono::steady_clock;
   for (int epoch = options.first_epoch; epoch < options.epochs; ++epoch) {
     const std::vector<int64_t> order = shuffled_order(train.size(), options.seed, static_cast<uint64_t>(epoch));
+    const std::vector<std::vector<int64_t>> batches = split_batches(order, options.batch, steps);
     const SchedulePhase& phase = phase_at(schedule, epoch);
     for (TrainableModel* model : models) {
       const auto start = clock::now();
       int64_t correct = 0, seen = 0;
       double loss_sum = 0;
+      const std::unique_ptr<BatchStream> stream = train.open(batches, static_cast<uint64_t>(epoch));
       for (int64_t s = 0; s < steps; ++s) {
-        const Batch b = make_batch(train, std::span<const int64_t>(&order[s * options.batch], options.batch));
+        const Batch b = stream->next();
         const StepStats st = model->train_step(b, phase);
         correct += st.correct;
         loss_sum += st.loss * options.batch;
@@ -112,6 +116,13 @@ void train_models(const std::vector<TrainableModel*>& models, const Dataset& tra
       if (on_epoch) on_epoch(r);
     }
   }
+}
+
+void train_models(const std::vector<TrainableModel*>& models, const Dataset& train, const Dataset& test,
+                  const std::vector<SchedulePhase>& schedule, const TrainLoopOptions& options,
+                  const std::function<void(const Progress&)>& on_progress,
+                  const std::function<void(const EpochRecord&)>& on_epoch) {
+  train_models(models, DatasetSource(train), DatasetSource(test), schedule, options, on_progress, on_epoch);
 }
 
 }  // namespace octet::golden

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/batch_source.h"
 #include "golden/dataset.h"
 #include "octet_params.h"
 
@@ -67,13 +68,21 @@ struct Progress {
   double loss = 0, accuracy = 0, images_per_second = 0;
 };
 
-// Trains every model for the epochs requested, on the same batches in the same order.
-// `on_progress` is called during an epoch, `on_epoch` after each model's epoch.
+// Trains every model for the epochs requested, on the same batches in the same order: epoch e
+// visits shuffled_order(train.size(), seed, e) in full batches (the last partial one dropped),
+// augmented (if the source augments) for epoch e. `on_progress` is called during an epoch,
+// `on_epoch` after each model's epoch (whose record includes the test accuracy).
+void train_models(const std::vector<TrainableModel*>& models, const BatchSource& train, const BatchSource& test,
+                  const std::vector<SchedulePhase>& schedule, const TrainLoopOptions& options,
+                  const std::function<void(const Progress&)>& on_progress,
+                  const std::function<void(const EpochRecord&)>& on_epoch);
 void train_models(const std::vector<TrainableModel*>& models, const Dataset& train, const Dataset& test,
                   const std::vector<SchedulePhase>& schedule, const TrainLoopOptions& options,
                   const std::function<void(const Progress&)>& on_progress,
                   const std::function<void(const EpochRecord&)>& on_epoch);
 
+// Top-1 accuracy over the whole source, in order, `batch` examples at a time (epoch 0).
+double evaluate(TrainableModel& model, const BatchSource& test, int batch);
 double evaluate(TrainableModel& model, const Dataset& test, int batch);
 
 }  // namespace octet::golden
