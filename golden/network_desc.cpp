@@ -52,7 +52,7 @@ std::vector<Line> tokenize(const std::string& text, int* total_lines) {
 
 class Parser {
  public:
-  explicit Parser(std::string origin) : origin_(std::move(origin)) {}
+  Parser(std::string origin, const Shape* input_shape) : origin_(std::move(origin)), input_shape_(input_shape) {}
 
   [[noreturn]] void fail(int line, const std::string& field, const std::string& msg) const {
     throw DescError(origin_ + ":" + std::to_string(line) + ": field '" + field + "': " + msg);
@@ -176,6 +176,7 @@ class Parser {
         fail(ln, "op", "a second 'input' node (the first is on line " + std::to_string(net.nodes.front().line) + ")");
       if (L.tokens.size() < 3) fail(ln, "shape", "missing input shape CxHxW");
       n.out_shape = parse_shape(ln, L.tokens[2]);
+      if (input_shape_ != nullptr) n.out_shape = *input_shape_;
       if (L.tokens.size() > 3) fail(ln, "shape", "unexpected token '" + printable(L.tokens[3]) + "' after the shape");
       n.value_kind = ValueKind::kActivation;
       return n;
@@ -363,6 +364,7 @@ class Parser {
   }
 
   std::string origin_;
+  const Shape* input_shape_;  // replaces the input node's shape when set
   int64_t total_params_ = 0, total_macs_ = 0;
 };
 
@@ -396,8 +398,8 @@ std::string read_text_file(const std::string& path) {
 
 NetworkDesc parse_network_file(const std::string& path) { return parse_network_text(read_text_file(path), path); }
 
-NetworkDesc parse_network_text(const std::string& text, const std::string& origin) {
-  return Parser(origin).parse(text);
+NetworkDesc parse_network_text(const std::string& text, const std::string& origin, const Shape* input_shape) {
+  return Parser(origin, input_shape).parse(text);
 }
 
 std::vector<ParamDesc> network_params(const NetworkDesc& desc) {

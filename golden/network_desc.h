@@ -49,7 +49,10 @@ class DescError : public InputError {
 };
 
 NetworkDesc parse_network_file(const std::string& path);
-NetworkDesc parse_network_text(const std::string& text, const std::string& origin);
+// With `input_shape`, the input node takes that shape instead of the one written (and every
+// later shape follows): the same description at another image size.
+NetworkDesc parse_network_text(const std::string& text, const std::string& origin,
+                               const Shape* input_shape = nullptr);
 
 // Parameters in network order (node order; within a node as listed):
 //   conv   -> weight {Co, Ci, k, k}            fan_in = Ci*k*k

@@ -346,3 +346,23 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"linear not last", tiny_with(13, "linear fc g out=3\nbnrelu z fc"), "t.net:13: field 'op': 'linear' must be the last node (the network output), but line 14 follows it"},
         ErrorCase{"last not linear", tiny_with(13, ""), "t.net:12: field 'op': the last node must be a 'linear' layer (the network output), got 'avgpool'"},
         ErrorCase{"unused node", tiny_with(8, "add s1 c1 c1"), "t.net:7: field 'name': node 'c2' is never read"}));
+
+// Another input shape re-infers every later shape; a global pool keeps ResNet-18's parameters.
+TEST(NetworkDescInputShape, ResNet18AtAnotherSize) {
+  const std::string text = read_text_file(kNetworks + "/resnet18.net");
+  const NetworkDesc at224 = parse_network_text(text, "resnet18.net");
+  const Shape small{3, 32, 32};
+  const NetworkDesc at32 = parse_network_text(text, "resnet18.net", &small);
+  EXPECT_EQ(at32.input().out_shape, small);
+  ASSERT_EQ(at32.nodes.size(), at224.nodes.size());
+  EXPECT_EQ(at32.nodes[1].out_shape, (Shape{64, 16, 16}));  // conv1, stride 2
+  EXPECT_EQ(at224.nodes[1].out_shape, (Shape{64, 112, 112}));
+  const std::vector<ParamDesc> a = network_params(at224), b = network_params(at32);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].shape, b[i].shape) << a[i].name;
+  EXPECT_EQ(count_macs_forward(at224, 1) / count_macs_forward(at32, 1), 48);  // ~ (224/32)² less the fc
+  // A shape too small for a layer is that layer's error.
+  const Shape tiny{1, 2, 2};
+  EXPECT_THROW(parse_network_text("network t\ninput x 1x9x9\nconv c x out=2 k=3\nlinear fc c out=2\n", "t.net", &tiny),
+               DescError);
+}
