@@ -6,6 +6,7 @@ packages=(
   cmake g++ make pkg-config
   verilator libsystemc-dev
   libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
+  libjpeg62-turbo-dev  # golden/image_folder.cpp decodes ImageNet-layout JPEGs
   dataset-fashion-mnist
   yosys python3-matplotlib
   clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer harnesses of the parsers
