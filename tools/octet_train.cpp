@@ -23,6 +23,7 @@
 #include "golden/checkpoint.h"
 #include "golden/data_path.h"
 #include "golden/dataset.h"
+#include "golden/image_folder.h"
 #include "golden/int_network.h"
 #include "golden/memory_estimate.h"
 #include "golden/optimizer.h"
@@ -106,6 +107,47 @@ SplitShape split_shape(const std::string& dir, Split split) {
   return s;
 }
 
+// The training and test batches: Fashion-MNIST held in memory, or an ImageNet-layout folder
+// decoded as it is read.
+struct TrainingData {
+  Dataset train_set, test_set;  // Fashion-MNIST
+  std::unique_ptr<BatchSource> train, test;
+};
+
+// True when two descriptions have the same parameters (names and shapes): the same network.
+bool same_parameters(const NetworkDesc& a, const NetworkDesc& b) {
+  const std::vector<ParamDesc> pa = network_params(a), pb = network_params(b);
+  if (pa.size() != pb.size()) return false;
+  for (size_t i = 0; i < pa.size(); ++i)
+    if (pa[i].name != pb[i].name || pa[i].shape != pb[i].shape) return false;
+  return true;
+}
+
+// The description at `size` × `size` RGB input, for ImageNet-layout data: as written when its input
+// already is 3 × size × size, else re-inferred at that size if its parameters stay the same
+// (a global average pool before the classifier).
+NetworkDesc imagenet_network(const std::string& path, int64_t size) {
+  const std::string text = read_text_file(path);
+  NetworkDesc desc = parse_network_text(text, path);
+  const Shape& in = desc.input().out_shape;
+  const Shape want{3, size, size};
+  if (in[0] != 3)
+    throw InputError(fmt::format("{}: field 'input': the network takes {}x{}x{} images, ImageNet-layout data is "
+                                 "3x{}x{} (RGB)", path, in[0], in[1], in[2], size, size));
+  if (in == want) return desc;
+  NetworkDesc resized;
+  try {
+    resized = parse_network_text(text, path, &want);
+  } catch (const DescError& e) {
+    throw InputError(fmt::format("--image-size: field 'image_size': {} at {}x{}: {}", path, size, size, e.what()));
+  }
+  if (!same_parameters(desc, resized))
+    throw InputError(fmt::format("--image-size: field 'image_size': {}'s parameters depend on its {}x{} input size "
+                                 "(no global average pool before the classifier); use {} or a description with "
+                                 "input 3x{}x{}", path, in[1], in[2], in[1], size, size));
+  return resized;
+}
+
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -141,14 +183,32 @@ int main(int argc, char** argv) {
   std::string data_dir = kDefaultFashionMnistDir;
   std::string mode = "both", schedule_arg = default_schedule();
   std::string log_path, checkpoint_path, resume_path, plot_path, seed_text = "1";
+  std::string imagenet_dir, bad_images = "fatal";
+  int64_t image_size = 224;
+  int decode_threads = 0;
   int epochs = 1, batch = 64, threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int bn_decay_shift = kBnDecayShift, weight_decay = octet::params::kDefaultWeightDecayLog2, progress_every = 50;
   int64_t train_limit = 0, test_limit = 0;
   const int64_t physical = physical_memory_bytes();
   double max_memory_gib = physical > 0 ? 0.75 * static_cast<double>(physical) / (1 << 30) : 16.0;
   bool no_plot = false;
-  app.add_option("--network", network, "network description file (docs/network-format.md)")->capture_default_str();
-  app.add_option("--data", data_dir, "directory with the Fashion-MNIST IDX files (gzip or plain)")->capture_default_str();
+  CLI::Option* network_opt =
+      app.add_option("--network", network, "network description file (docs/network-format.md; with --imagenet "
+                                           "the default is networks/resnet18.net)")
+          ->capture_default_str();
+  CLI::Option* data_opt =
+      app.add_option("--data", data_dir, "directory with the Fashion-MNIST IDX files (gzip or plain)")->capture_default_str();
+  CLI::Option* imagenet_opt =
+      app.add_option("--imagenet", imagenet_dir, "train on an ImageNet-layout folder DIR/{train,val}/<class>/*.JPEG "
+                                                  "instead of Fashion-MNIST")
+          ->excludes(data_opt);
+  app.add_option("--image-size", image_size, "with --imagenet: the network's input size N (NxN crops)")
+      ->check(CLI::Range(1, 4096))->needs(imagenet_opt)->capture_default_str();
+  app.add_option("--bad-images", bad_images, "with --imagenet: on an unreadable, corrupt or non-JPEG image, stop "
+                                             "(fatal) or replace it by the next readable image (skip)")
+      ->check(CLI::IsMember({"fatal", "skip"}))->needs(imagenet_opt)->capture_default_str();
+  app.add_option("--decode-threads", decode_threads, "with --imagenet: JPEG decoding threads (default: --threads)")
+      ->check(CLI::Range(1, 256))->needs(imagenet_opt);
   app.add_option("--mode", mode, "int8, fp32 or both")->check(CLI::IsMember({"int8", "fp32", "both"}))->capture_default_str();
   app.add_option("--epochs", epochs, "number of epochs")->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option("--batch", batch, "batch size")->check(CLI::Range(1, 65536))->capture_default_str();
@@ -188,26 +248,48 @@ int main(int argc, char** argv) {
     if (!log_path.empty()) octet::tools::check_output_file(log_path, "--log");
     if (!checkpoint_path.empty()) octet::tools::check_output_file(checkpoint_path, "--checkpoint");
     if (!plot_path.empty()) octet::tools::check_output_file(plot_path, "--plot");
-    const NetworkDesc desc = parse_network_file(network);
+    const bool imagenet = !imagenet_dir.empty();
+    if (imagenet) data_dir = imagenet_dir;
+    if (imagenet && network_opt->count() == 0) network = octet::data_path("networks/resnet18.net");
+    if (decode_threads == 0) decode_threads = threads;
+    const NetworkDesc desc = imagenet ? imagenet_network(network, image_size) : parse_network_file(network);
 
-    // ---- sizes: the data from its headers, the training memory from the description ----
-    const SplitShape train_shape = split_shape(data_dir, Split::kTrain);
-    const SplitShape test_shape = split_shape(data_dir, Split::kTest);
-    const Shape& in = desc.input().out_shape;
-    if (in != Shape{train_shape.channels, train_shape.height, train_shape.width})
-      throw InputError(fmt::format("{}: field 'input': network expects {}x{}x{}, {} is {}x{}x{}", network, in[0], in[1],
-                                   in[2], train_shape.images_path, train_shape.channels, train_shape.height,
-                                   train_shape.width));
-    if (desc.num_classes() != kFashionMnistClasses)
-      throw InputError(fmt::format("{}: field 'out' of the last layer: {} classes, the data has {}", network,
-                                   desc.num_classes(), kFashionMnistClasses));
-    const int64_t train_images = train_limit > 0 ? std::min(train_limit, train_shape.count) : train_shape.count;
+    // ---- sizes: the data from its headers (or the folders' listing), the training memory from the description ----
+    int64_t train_images = 0, need = 0;
+    ImageFolderIndex train_index, val_index;
+    if (imagenet) {
+      train_index = scan_image_folder(imagenet_dir + "/train");
+      val_index = scan_image_folder(imagenet_dir + "/val", &train_index.classes);
+      if (static_cast<int64_t>(train_index.classes.size()) > desc.num_classes())
+        throw InputError(fmt::format("{}: field 'out' of the last layer: {} classes, {} has {}", network,
+                                     desc.num_classes(), train_index.root, train_index.classes.size()));
+      if (train_limit > 0) train_index = spread_subset(train_index, train_limit);
+      if (test_limit > 0) val_index = spread_subset(val_index, test_limit);
+      train_images = train_index.size();
+      // The index, and the batches decoded ahead (training and evaluation) with the threads' images.
+      need = saturating_mul(train_index.size() + val_index.size(), 256);
+      need = saturating_add(need, saturating_mul(saturating_mul(3 * image_size, image_size),
+                                                 saturating_mul(ImageFolderOptions{}.prefetch_batches + 1, batch + 256)));
+      need = saturating_add(need, saturating_mul(decode_threads, int64_t{64} << 20));
+    } else {
+      const SplitShape train_shape = split_shape(data_dir, Split::kTrain);
+      const SplitShape test_shape = split_shape(data_dir, Split::kTest);
+      const Shape& in = desc.input().out_shape;
+      if (in != Shape{train_shape.channels, train_shape.height, train_shape.width})
+        throw InputError(fmt::format("{}: field 'input': network expects {}x{}x{}, {} is {}x{}x{}", network, in[0],
+                                     in[1], in[2], train_shape.images_path, train_shape.channels, train_shape.height,
+                                     train_shape.width));
+      if (desc.num_classes() != kFashionMnistClasses)
+        throw InputError(fmt::format("{}: field 'out' of the last layer: {} classes, the data has {}", network,
+                                     desc.num_classes(), kFashionMnistClasses));
+      train_images = train_limit > 0 ? std::min(train_limit, train_shape.count) : train_shape.count;
+      need = saturating_add(train_shape.bytes(), test_shape.bytes());
+      if (train_limit > 0 || test_limit > 0) need = saturating_mul(2, need);  // the full sets and the limited copies
+    }
     const int64_t steps_per_epoch = train_images / batch;
     if (steps_per_epoch < 1)
       throw InputError(fmt::format("--batch: field 'batch': {} is larger than the {} training images{}", batch,
                                    train_images, train_limit > 0 ? " (--train-limit)" : ""));
-    int64_t need = saturating_add(train_shape.bytes(), test_shape.bytes());
-    if (train_limit > 0 || test_limit > 0) need = saturating_mul(2, need);  // the full sets and the limited copies
     if (mode != "fp32") need = saturating_add(need, int_training_memory(desc, batch).total());
     if (mode != "int8") need = saturating_add(need, fp32_training_memory(desc, batch).total());
     const auto limit = static_cast<int64_t>(std::min(max_memory_gib * (1 << 30), 9.2e18));
@@ -225,6 +307,12 @@ int main(int argc, char** argv) {
                         {"bn_decay_shift", std::to_string(bn_decay_shift)},
                         {"weight_decay_log2", std::to_string(weight_decay)},
                         {"train_images", std::to_string(train_images)}};
+    if (imagenet) {  // (a Fashion-MNIST run's configuration is unchanged, so its checkpoints still resume)
+      config.emplace_back("data", "imagenet-folder");
+      config.emplace_back("image_size", std::to_string(image_size));
+      config.emplace_back("bad_images", bad_images);
+
+    }
 
     IntTrainOptions int_options;
     int_options.threads = threads;
@@ -245,13 +333,36 @@ int main(int argc, char** argv) {
     }
 
     // ---- the data ----
-    Dataset train = load_fashion_mnist(data_dir, Split::kTrain);
-    Dataset test = load_fashion_mnist(data_dir, Split::kTest);
-    if (train_limit > 0) train = take_first(train, std::min(train_limit, train.size()));
-    if (test_limit > 0) test = take_first(test, std::min(test_limit, test.size()));
-    if (train.size() != train_images)  // the loader checks the files against their headers
-      throw std::logic_error("the training set changed size while loading");
-    config.emplace_back("train_data", fmt::format("{:016x}", data_digest(train.images, train.labels)));
+    TrainingData data;
+    if (imagenet) {
+      ImageFolderOptions folder;
+      folder.image_size = image_size;
+      folder.seed = seed;
+      folder.bad_images = bad_images == "skip" ? BadImagePolicy::kSkip : BadImagePolicy::kFatal;
+      folder.threads = decode_threads;
+      folder.on_skip = [](const ImageError& e) {
+        fmt::print(stderr, "{}: warning: {} (skipped: --bad-images skip)\n", kProgram, e.what());
+      };
+      config.emplace_back("train_data", fmt::format("{:016x}", index_digest(train_index)));
+      folder.augment = true;
+      data.train = std::make_unique<ImageFolderSource>(std::move(train_index), folder);
+      folder.augment = false;
+      data.test = std::make_unique<ImageFolderSource>(std::move(val_index), folder);
+    } else {
+      Dataset& train = data.train_set;
+      Dataset& test = data.test_set;
+      train = load_fashion_mnist(data_dir, Split::kTrain);
+      test = load_fashion_mnist(data_dir, Split::kTest);
+      if (train_limit > 0) train = take_first(train, std::min(train_limit, train.size()));
+      if (test_limit > 0) test = take_first(test, std::min(test_limit, test.size()));
+      if (train.size() != train_images)  // the loader checks the files against their headers
+        throw std::logic_error("the training set changed size while loading");
+      config.emplace_back("train_data", fmt::format("{:016x}", data_digest(train.images, train.labels)));
+      data.train = std::make_unique<DatasetSource>(train);
+      data.test = std::make_unique<DatasetSource>(test);
+    }
+    const BatchSource& train = *data.train;
+    const BatchSource& test = *data.test;
     if (!resume_path.empty()) {
       check_run_config(resumed_config, config, resume_path, true);
       fmt::print(stderr, "resumed {} at epoch {} (step {})\n", resume_path, first_epoch, int_model->network().step());
@@ -277,8 +388,10 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{}: warning: no python3 with matplotlib (Debian: python3-matplotlib): {} will not be drawn\n",
                  kProgram, plot_path);
 
-    fmt::print(stderr, "{}: {} ({} parameters), {} train / {} test images, batch {}, {} epochs, seed {}, {} threads\n",
-               kProgram, desc.name, count_params(desc), train.size(), test.size(), batch, epochs, seed, threads);
+    fmt::print(stderr, "{}: {} ({} parameters), {} train / {} test images{}, batch {}, {} epochs, seed {}, {} threads\n",
+               kProgram, desc.name, count_params(desc), train.size(), test.size(),
+               imagenet ? fmt::format(" ({}x{}, {} decoding threads)", image_size, image_size, decode_threads) : "",
+               batch, epochs, seed, threads);
     TrainLoopOptions loop;
     loop.first_epoch = first_epoch;
     loop.epochs = epochs;
@@ -291,6 +404,7 @@ int main(int argc, char** argv) {
         {"network_file", network},
         {"network", desc.name},
         {"network_digest", fmt::format("{:016x}", network_digest(desc))},
+        {"data", imagenet ? "imagenet-folder" : "fashion-mnist"},
         {"data_dir", data_dir},
         {"train_data_digest", config.back().second},
         {"mode", mode},
@@ -312,32 +426,42 @@ int main(int argc, char** argv) {
         {"checkpoint", checkpoint_path},
         {"resume", resume_path},
         {"plot", plot_path}};
+    if (imagenet) {
+      log_config["image_size"] = image_size;
+      log_config["bad_images"] = bad_images;
+      log_config["decode_threads"] = decode_threads;
+      log_config["classes"] = static_cast<int64_t>(dynamic_cast<const ImageFolderSource&>(train).index().classes.size());
+    }
     nlohmann::ordered_json log = {{"format", "octet-train-log"}, {"version", kLogFormatVersion}, {"config", log_config},
                           {"epochs", nlohmann::ordered_json::array()}};
     std::vector<EpochRecord> records;
     const bool tty = isatty(STDERR_FILENO);
-    train_models(
-        models, train, test, schedule, loop,
-        [&](const Progress& p) {
-          fmt::print(stderr, "{}epoch {}/{} {:5} {:6}/{} images  {:7.1f} img/s  loss {:.4f}  acc {:.2f}%{}",
-                     tty ? "\r" : "", p.epoch, epochs, p.mode, p.images, p.total, p.images_per_second, p.loss,
-                     100 * p.accuracy, tty ? "" : "\n");
-        },
-        [&](const EpochRecord& r) {
-          fmt::print(stderr,
-                     "{}epoch {}/{} {:5} done: train loss {:.4f}  train acc {:.2f}%  test acc {:.2f}%  {:.1f} img/s  "
-                     "({:.1f} s)\n",
-                     tty ? "\r" : "", r.epoch, epochs, r.mode, r.train_loss, 100 * r.train_accuracy,
-                     100 * r.test_accuracy, r.images_per_second, r.seconds);
-          records.push_back(r);
-          log["epochs"].push_back(to_json(r));
-          if (!log_path.empty()) write_atomically(log_path, log.dump(2) + "\n", "the JSON log");
-          if (!checkpoint_path.empty() && int_net && r.mode == int_net->mode()) {
-            std::ostringstream ck;
-            int_net->network().save(ck, config);
-            write_atomically(checkpoint_path, ck.str(), "the checkpoint");
-          }
-        });
+    try {
+      train_models(
+          models, train, test, schedule, loop,
+          [&](const Progress& p) {
+            fmt::print(stderr, "{}epoch {}/{} {:5} {:6}/{} images  {:7.1f} img/s  loss {:.4f}  acc {:.2f}%{}",
+                       tty ? "\r" : "", p.epoch, epochs, p.mode, p.images, p.total, p.images_per_second, p.loss,
+                       100 * p.accuracy, tty ? "" : "\n");
+          },
+          [&](const EpochRecord& r) {
+            fmt::print(stderr,
+                       "{}epoch {}/{} {:5} done: train loss {:.4f}  train acc {:.2f}%  test acc {:.2f}%  {:.1f} img/s  "
+                       "({:.1f} s)\n",
+                       tty ? "\r" : "", r.epoch, epochs, r.mode, r.train_loss, 100 * r.train_accuracy,
+                       100 * r.test_accuracy, r.images_per_second, r.seconds);
+            records.push_back(r);
+            log["epochs"].push_back(to_json(r));
+            if (!log_path.empty()) write_atomically(log_path, log.dump(2) + "\n", "the JSON log");
+            if (!checkpoint_path.empty() && int_net && r.mode == int_net->mode()) {
+              std::ostringstream ck;
+              int_net->network().save(ck, config);
+              write_atomically(checkpoint_path, ck.str(), "the checkpoint");
+            }
+          });
+    } catch (const ImageError& e) {  // --bad-images fatal
+      throw ImageError(std::string(e.what()) + " (--bad-images skip replaces such images)");
+    }
 
     fmt::print("{:>5} {:>5} {:>6} {:>7} {:>10} {:>10} {:>10} {:>9}\n", "epoch", "mode", "lr_q", "gscale", "train loss",
                "train acc", "test acc", "img/s");
