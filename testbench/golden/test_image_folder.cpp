@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "golden/batch_source.h"
+#include "golden/checkpoint.h"  // fnv1a64
 #include "golden/image_folder.h"
 #include "golden/image_transform.h"
 #include "jpeg_writer.h"
@@ -428,4 +429,24 @@ TEST_F(ImageFolderTest, BadImagesFatalOrSkippedDeterministically) {
   std::vector<uint8_t> img(768);
   Label l = 0;
   EXPECT_EQ(error_of([&] { none.load(0, 0, img.data(), &l); }), path("bad") + ": field 'images': no image of the 1 is readable");
+}
+
+// The whole input pipeline on the generated folder (libjpeg encoding and decoding, crops,
+// flips, resizing) pinned by digest: a change of the rules in docs/numerics.md §5.1.1, or a
+// libjpeg-turbo that decodes other pixels, shows here. ctest also runs this test with
+// libjpeg-turbo's SIMD off (JSIMD_FORCENONE) and limited to SSE2: the pixels must not depend
+// on the machine's instruction set.
+TEST_F(ImageFolderTest, PipelineDigestIsPinned) {
+  make_image_folder(path("data"), 4);
+  const ImageFolderIndex index = scan_image_folder(path("data/train"));
+  ImageFolderOptions o;
+  o.image_size = 20;
+  o.seed = 3;
+  o.threads = 2;
+  o.augment = true;
+  const std::vector<uint8_t> train = pass_bytes(ImageFolderSource(index, o), split_batches(shuffled_order(12, 3, 1), 4, 3), 1);
+  o.augment = false;
+  const std::vector<uint8_t> eval = pass_bytes(ImageFolderSource(index, o), sequential_batches(12, 5), 0);
+  EXPECT_EQ(fnv1a64(std::string(train.begin(), train.end())), 0xf606ded5c16626a9ull);
+  EXPECT_EQ(fnv1a64(std::string(eval.begin(), eval.end())), 0xc46f23afbec8aae3ull);
 }
