@@ -10,7 +10,7 @@ set(OCTET_BN_SOURCES
   ${OCTET_RTL_DIR}/bn_isqrt.sv
   ${OCTET_RTL_DIR}/bn_unit.sv)
 foreach(lanes 1 4)
-  octet_verilated_library(octet_rtl_bn TOP bn_unit PREFIX Vbn_unit_l${lanes}
+  octet_verilated_library(octet_rtl_bn_unit TOP bn_unit PREFIX Vbn_unit_l${lanes}
     SOURCES ${OCTET_BN_SOURCES}
     ARGS -GLanes=${lanes})
 endforeach()

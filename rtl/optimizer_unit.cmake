@@ -6,7 +6,7 @@
 #   verilator --lint-only -Wall rtl/octet_pkg.vlt build/generated/rtl/octet_params.sv rtl/octet_pkg.sv rtl/optimizer_unit.sv \
 #     --top-module optimizer_unit
 foreach(lanes 1 4)
-  octet_verilated_library(octet_rtl_opt TOP optimizer_unit PREFIX Voptimizer_unit_l${lanes}
+  octet_verilated_library(octet_rtl_optimizer_unit TOP optimizer_unit PREFIX Voptimizer_unit_l${lanes}
     SOURCES ${OCTET_RTL_DIR}/optimizer_unit.sv
     ARGS -GLanes=${lanes})
 endforeach()

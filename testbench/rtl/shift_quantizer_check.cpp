@@ -1,4 +1,4 @@
-#include "testbench/rtl/sq_check.h"
+#include "testbench/rtl/shift_quantizer_check.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "testbench/rtl/sq_expect.h"
+#include "testbench/rtl/shift_quantizer_expect.h"
 
 namespace octet::tb {
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "testbench/rtl/sq_types.h"
+#include "testbench/rtl/shift_quantizer_types.h"
 
 namespace octet::tb {
 

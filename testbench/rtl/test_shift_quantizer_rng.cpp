@@ -4,8 +4,8 @@
 // function, so the bits do not depend on the lane count.
 #include <gtest/gtest.h>
 
-#include "testbench/rtl/sq_check.h"
-#include "testbench/rtl/sq_gen.h"
+#include "testbench/rtl/shift_quantizer_check.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 using namespace octet::tb;
 

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include "testbench/rtl/sq_check.h"
-#include "testbench/rtl/sq_gen.h"
+#include "testbench/rtl/shift_quantizer_check.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 using namespace octet::tb;
 

@@ -1,10 +1,10 @@
-// Measured cycle counts against the documented formulas (sq_cycles.h mirrors
+// Measured cycle counts against the documented formulas (shift_quantizer_cycles.h mirrors
 // docs/architecture.md), for many sizes and every mode, back to back without reset.
 #include <gtest/gtest.h>
 
-#include "testbench/rtl/sq_check.h"
-#include "testbench/rtl/sq_cycles.h"
-#include "testbench/rtl/sq_gen.h"
+#include "testbench/rtl/shift_quantizer_check.h"
+#include "testbench/rtl/shift_quantizer_cycles.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 using namespace octet::tb;
 

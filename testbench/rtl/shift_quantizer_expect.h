@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "testbench/rtl/sq_types.h"
+#include "testbench/rtl/shift_quantizer_types.h"
 
 namespace octet::tb {
 

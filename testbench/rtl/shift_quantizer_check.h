@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "testbench/rtl/sq_harness.h"
-#include "testbench/rtl/sq_types.h"
+#include "testbench/rtl/shift_quantizer_harness.h"
+#include "testbench/rtl/shift_quantizer_types.h"
 
 namespace octet::tb {
 

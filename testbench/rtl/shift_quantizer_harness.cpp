@@ -1,4 +1,4 @@
-#include "testbench/rtl/sq_harness.h"
+#include "testbench/rtl/shift_quantizer_harness.h"
 
 #include <verilated.h>
 #include <verilated_fst_c.h>

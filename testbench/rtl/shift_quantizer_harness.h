@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "testbench/rtl/sq_types.h"
+#include "testbench/rtl/shift_quantizer_types.h"
 
 class VerilatedContext;
 class VerilatedFstC;

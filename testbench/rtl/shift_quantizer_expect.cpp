@@ -1,4 +1,4 @@
-#include "testbench/rtl/sq_expect.h"
+#include "testbench/rtl/shift_quantizer_expect.h"
 
 #include "golden/quantizers.h"
 

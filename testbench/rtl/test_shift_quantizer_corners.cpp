@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "golden/int_math.h"
-#include "testbench/rtl/sq_check.h"
-#include "testbench/rtl/sq_gen.h"
+#include "testbench/rtl/shift_quantizer_check.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 using namespace octet::tb;
 

@@ -1,4 +1,4 @@
-#include "testbench/rtl/sq_gen.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 #include <algorithm>
 

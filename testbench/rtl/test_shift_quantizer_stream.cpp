@@ -4,8 +4,8 @@
 // compared with the golden (so a lost, duplicated or reordered value fails).
 #include <gtest/gtest.h>
 
-#include "testbench/rtl/sq_check.h"
-#include "testbench/rtl/sq_gen.h"
+#include "testbench/rtl/shift_quantizer_check.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 using namespace octet::tb;
 
