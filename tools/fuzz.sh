@@ -4,7 +4,7 @@
 #   tools/fuzz.sh --short [TARGET...]          each fuzzer for a fixed number of inputs (CI)
 #   tools/fuzz.sh --long SECONDS [TARGET...]   each fuzzer for SECONDS (label slow; long hunts)
 #   tools/fuzz.sh --build                      only build
-# Targets: topology scalesim_cfg network_desc energy_table checkpoint idx (default: all).
+# Targets: topology scalesim_cfg network_desc energy_table checkpoint idx jpeg (default: all).
 # Each run reads testbench/fuzz/corpus/<target>/ and regressions/<target>/ (never writes them);
 # new coverage goes to build-fuzz/work/<target>/ (kept between --long runs), crash inputs to
 # build-fuzz/findings/<target>/. Exit status 0 when every fuzzer ran clean, 1 on a finding.
@@ -13,7 +13,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${OCTET_FUZZ_BUILD:-$root/build-fuzz}
-all_targets=(topology scalesim_cfg network_desc energy_table checkpoint idx)
+all_targets=(topology scalesim_cfg network_desc energy_table checkpoint idx jpeg)
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 mode=${1:-}
