@@ -86,14 +86,21 @@ def main():
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--json", default="")
+    ap.add_argument("--random-input", type=int, default=0, metavar="S",
+                    help="train on one random batch of 3 x S x S images instead of Fashion-MNIST (no data loading)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    images = read_idx(os.path.join(args.data, "train-images-idx3-ubyte.gz")).astype(np.float32) / 256.0
-    labels = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte.gz")).astype(np.int64)
-    x_all, y_all = torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
     net = Net(parse_net(args.network))
-    net(x_all[:2])  # materialise the lazy linear layer
+    if args.random_input:
+        x_all = torch.rand(args.batch, 3, args.random_input, args.random_input)
+        classes = net(x_all[:2]).shape[1]  # also materialises the lazy linear layer
+        y_all = torch.randint(0, classes, (args.batch,))
+    else:
+        images = read_idx(os.path.join(args.data, "train-images-idx3-ubyte.gz")).astype(np.float32) / 256.0
+        labels = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+        x_all, y_all = torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
+        net(x_all[:2])  # materialise the lazy linear layer
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
     net.train()
     n = x_all.shape[0] // args.batch

@@ -4,10 +4,15 @@ octet-train integer (WAGEUBN), octet-train FP32 twin, and PyTorch FP32 (when Deb
 python3-torch is installed; the row is skipped otherwise). Not a test: a benchmark to rerun.
 
   /usr/bin/python3 tools/bench/training_speed.py --threads 2 [--images 6400] [--json out.json]
+  /usr/bin/python3 tools/bench/training_speed.py --threads 2 --imagenet DIR [--image-size 224]
+      [--batch 32] [--images 96] [--epochs 2] [--modes int8]
 
-Every row trains on the same Fashion-MNIST images with batch 64 and the same thread count.
-The octet rows come from octet-train's per-epoch log (images/s of the training loop only,
-no evaluation); the PyTorch row from tools/bench/pytorch_train.py (after 5 warm-up steps).
+Every row trains with the same batch and thread count: on the same Fashion-MNIST images, or with
+--imagenet on an ImageNet-layout folder (default network resnet18.net; octet-train decodes and
+augments the JPEGs, PyTorch trains on random in-memory 3 x S x S tensors, so it does no decoding).
+The octet rows come from octet-train's log: images/s of the training loop of the last epoch
+(with --epochs 2 or more, the steady state after the first epoch's page faults); the PyTorch
+row from tools/bench/pytorch_train.py (after 5 warm-up steps, or 1 with --imagenet).
 """
 import argparse
 import json
@@ -22,12 +27,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def octet_row(binary, mode, args):
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "log.json")
-        cmd = [binary, "--network", args.network, "--mode", mode, "--epochs", "1", "--batch", str(args.batch),
-               "--threads", str(args.threads), "--train-limit", str(args.images), "--test-limit", "256",
-               "--progress-every", "1000000", "--log", log]
+        cmd = [binary, "--network", args.network, "--mode", mode, "--epochs", str(args.epochs),
+               "--batch", str(args.batch), "--threads", str(args.threads), "--train-limit", str(args.images),
+               "--test-limit", "32" if args.imagenet else "256", "--progress-every", "1000000", "--log", log,
+               "--no-plot"]
+        if args.imagenet:
+            cmd += ["--imagenet", args.imagenet, "--image-size", str(args.image_size)]
         print("+", " ".join(cmd), file=sys.stderr, flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        rec = json.load(open(log))["epochs"][0]  # octet-train-log version 2
+        rec = json.load(open(log))["epochs"][-1]  # octet-train-log version 2: the last epoch
     return {"engine": f"octet-train {mode}", "images": args.images, "images_per_second": rec["images_per_second"],
             "seconds": rec["seconds"]}
 
@@ -43,6 +51,8 @@ def torch_row(args):
         steps = max(1, args.images // args.batch)
         cmd = [sys.executable, os.path.join(ROOT, "tools/bench/pytorch_train.py"), "--network", args.network,
                "--threads", str(args.threads), "--batch", str(args.batch), "--steps", str(steps), "--json", out]
+        if args.imagenet:
+            cmd += ["--random-input", str(args.image_size), "--warmup", "1"]
         print("+", " ".join(cmd), file=sys.stderr, flush=True)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rec = json.load(open(out))
@@ -53,28 +63,36 @@ def torch_row(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory holding bin/octet-train")
-    ap.add_argument("--network", default=os.path.join(ROOT, "networks/small_resnet.net"))
+    ap.add_argument("--network", default="", help="default: small_resnet.net, resnet18.net with --imagenet")
+    ap.add_argument("--imagenet", default="", help="an ImageNet-layout folder (train/<class>/*.JPEG, val/...)")
+    ap.add_argument("--image-size", type=int, default=224)
+    ap.add_argument("--epochs", type=int, default=1, help="octet rows report the last epoch")
+    ap.add_argument("--modes", default="int8,fp32", help="octet-train modes to run (int8, fp32)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--images", type=int, default=6400, help="training images per engine")
     ap.add_argument("--json", default="", help="also write the rows here")
     args = ap.parse_args()
+    if not args.network:
+        args.network = os.path.join(ROOT, "networks", "resnet18.net" if args.imagenet else "small_resnet.net")
     binary = os.path.join(args.build, "bin", "octet-train")
     if not os.access(binary, os.X_OK):
         sys.exit(f"training_speed: {binary}: not built (cmake --build build --target octet-train)")
-    rows = [octet_row(binary, "int8", args), octet_row(binary, "fp32", args)]
+    rows = [octet_row(binary, mode, args) for mode in args.modes.split(",")]
     t = torch_row(args)
     if t:
         rows.append(t)
     ref = t["images_per_second"] if t else None
-    print(f"\n{os.path.basename(args.network)}, batch {args.batch}, {args.threads} threads, "
+    size = f", {args.image_size}x{args.image_size} from {args.imagenet}" if args.imagenet else ""
+    print(f"\n{os.path.basename(args.network)}{size}, batch {args.batch}, {args.threads} threads, "
           f"{os.cpu_count()} CPUs ({platform_cpu()})")
     print(f"{'engine':<26}{'images':>8}{'seconds':>10}{'img/s':>10}{'vs pytorch':>12}")
     for r in rows:
         rel = f"{r['images_per_second'] / ref:.2f}x" if ref else "-"
         print(f"{r['engine']:<26}{r['images']:>8}{r['seconds']:>10.2f}{r['images_per_second']:>10.1f}{rel:>12}")
     if args.json:
-        json.dump({"format": "octet-training-speed", "version": 1, "network": args.network, "threads": args.threads, "batch": args.batch, "rows": rows},
+        json.dump({"format": "octet-training-speed", "version": 1, "network": args.network, "imagenet": args.imagenet or None,
+                   "image_size": args.image_size if args.imagenet else None, "threads": args.threads, "batch": args.batch, "rows": rows},
                   open(args.json, "w"), indent=2)
 
 
