@@ -13,7 +13,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -21,6 +20,7 @@
 #include <utility>
 
 #include "golden/checkpoint.h"  // fnv1a64
+#include "golden/input_file.h"
 #include "golden/int_math.h"
 
 namespace octet::golden {
@@ -253,14 +253,9 @@ DecodedImage decode_jpeg(std::span<const uint8_t> bytes, const std::string& orig
 }
 
 DecodedImage decode_jpeg_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const auto unreadable = [&](const std::string& why) {
-    return ImageError(printable(path, 200) + ": field 'file': " + why);
-  };
-  if (!in) throw unreadable(std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw unreadable("read error");
-  return decode_jpeg(bytes, path);
+  // The project's bounded reader: also refuses a directory or a file over its size limit.
+  const std::string bytes = read_input_file<ImageError>(path, printable(path, 200) + ": field 'file'");
+  return decode_jpeg(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), path);
 }
 
 // ---- the source ----
