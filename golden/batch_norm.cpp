@@ -23,6 +23,8 @@ struct ChannelView {
   int64_t index(int64_t n, int64_t c, int64_t j) const { return (n * channels + c) * inner + j; }
 };
 
+constexpr int64_t kBnMaxCount = int64_t{1} << 24;  // elements per channel (docs/numerics.md §10)
+
 int16_t sat16(int64_t v) { return static_cast<int16_t>(saturate(v, -32767, 32767)); }
 int32_t sat32(int64_t v) {
   return static_cast<int32_t>(saturate(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
@@ -59,16 +61,16 @@ void bn_fill_reciprocals(BnStats& s) {
   }
 }
 
-BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads) {
+BnMoments bn_moments(const Tensor<int32_t>& x, int threads) {
   const ChannelView v(x.shape);
   if (x.exp < -15 || x.exp > 0)
     throw std::invalid_argument("batch norm: input exponent " + std::to_string(x.exp) + " outside [-15, 0]");
-  BnStats s;
-  s.count = v.batch * v.inner;
-  if (s.count > (int64_t{1} << 24)) throw std::invalid_argument("batch norm: more than 2^24 elements per channel");
-  s.input_shift = x.exp + 15;
-  s.mean.resize(v.channels);
-  s.sigma.resize(v.channels);
+  BnMoments m;
+  m.count = v.batch * v.inner;
+  if (m.count > kBnMaxCount) throw std::invalid_argument("batch norm: more than 2^24 elements per channel");
+  m.input_shift = x.exp + 15;
+  m.s1.resize(v.channels);
+  m.s2.resize(v.channels);
   parallel_for(v.channels, threads, [&](int64_t c) {
     int64_t s1 = 0;
     uint128 s2 = 0;
@@ -78,12 +80,31 @@ BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads) {
         s1 += xv;
         s2 += static_cast<uint128>(xv * xv);
       }
-    s.mean[c] = divide_round_half_even(shift_left_checked(s1, s.input_shift), s.count);
-    const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(s1) * s1;
-    s.sigma[c] = bn_exact_std(static_cast<uint128>(d), s.count, s.input_shift, isqrt) + 1;  // + ε = 2^-15
+    m.s1[c] = s1;
+    m.s2[c] = s2;
   });
+  return m;
+}
+
+BnStats bn_statistics_from_moments(const BnMoments& m, uint64_t (*floor_sqrt)(uint128)) {
+  if (m.count < 1 || m.count > kBnMaxCount) throw std::invalid_argument("batch norm: more than 2^24 elements per channel");
+  if (m.s1.size() != m.s2.size()) throw std::invalid_argument("batch norm: moments of different channel counts");
+  BnStats s;
+  s.count = m.count;
+  s.input_shift = m.input_shift;
+  s.mean.resize(m.s1.size());
+  s.sigma.resize(m.s1.size());
+  for (size_t c = 0; c < m.s1.size(); ++c) {
+    s.mean[c] = divide_round_half_even(shift_left_checked(m.s1[c], s.input_shift), s.count);
+    const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * m.s2[c]) - static_cast<int128>(m.s1[c]) * m.s1[c];
+    s.sigma[c] = bn_exact_std(static_cast<uint128>(d), s.count, s.input_shift, floor_sqrt) + 1;  // + ε = 2^-15
+  }
   bn_fill_reciprocals(s);
   return s;
+}
+
+BnStats bn_batch_statistics(const Tensor<int32_t>& x, int threads) {
+  return bn_statistics_from_moments(bn_moments(x, threads), isqrt);
 }
 
 BnStats bn_running_statistics(const BnRunning& running, int input_exp, int64_t count) {
@@ -127,14 +148,10 @@ BnForward bn_forward(const Tensor<int32_t>& x, const BnStats& s, const Tensor<in
   return out;
 }
 
-BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
-                       const BnStats& s, int threads) {
+BnBackwardSums bn_backward_sums(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, int threads) {
   const ChannelView v(dy.shape);
   if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
-  if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
-  const int e1 = dy.exp;
-  BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16), Tensor<int32_t>({v.channels}, -14),
-                 Tensor<int32_t>({v.channels}, -14)};
+  BnBackwardSums sums{std::vector<int64_t>(v.channels), std::vector<int64_t>(v.channels)};
   parallel_for(v.channels, threads, [&](int64_t c) {
     int64_t dbeta = 0, dgamma = 0;
     for (int64_t n = 0; n < v.batch; ++n)
@@ -143,6 +160,25 @@ BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, c
         dbeta += dy.data[i];
         dgamma += int64_t{dy.data[i]} * xhat.data[i];
       }
+    sums.dbeta[c] = dbeta;
+    sums.dgamma[c] = dgamma;
+  });
+  return sums;
+}
+
+BnBackward bn_backward(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
+                       const BnStats& s, int threads, const BnBackwardSums* batch_sums) {
+  const ChannelView v(dy.shape);
+  if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
+  if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
+  const int e1 = dy.exp;
+  const BnBackwardSums sums = batch_sums ? *batch_sums : bn_backward_sums(dy, xhat, threads);
+  if (static_cast<int64_t>(sums.dbeta.size()) != v.channels || static_cast<int64_t>(sums.dgamma.size()) != v.channels)
+    throw std::invalid_argument("bn_backward: batch sums do not match the channel count");
+  BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16), Tensor<int32_t>({v.channels}, -14),
+                 Tensor<int32_t>({v.channels}, -14)};
+  parallel_for(v.channels, threads, [&](int64_t c) {
+    const int64_t dbeta = sums.dbeta[c], dgamma = sums.dgamma[c];
     out.g_beta.data[c] = sat32(shift_round_half_even(dbeta, e1 + 14));
     out.g_gamma.data[c] = sat32(shift_round_half_even(dgamma, e1 - 7 + 14));
     const int64_t mb = divide_round_half_even(shift_left_checked(dbeta, 8), s.count);   // on 2^(e1-8)

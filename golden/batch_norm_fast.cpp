@@ -416,11 +416,37 @@ void backward_channel_exact(const int32_t* dy, const int16_t* xhat, const uint8_
 }
 
 template <bool kMask>
+BwdSums channel_sums(const int32_t* d0, const int16_t* x0, const uint8_t* m0, const ChannelView& v, bool avx2) {
+  if (avx2) return sums_avx2<kMask>(d0, x0, m0, v);
+  BwdSums sums;
+  for (int64_t n = 0; n < v.batch; ++n) sums_portable<kMask>(d0, x0, m0, n * v.stride, n * v.stride + v.inner, sums);
+  return sums;
+}
+
+template <bool kMask>
+BnBackwardSums sums_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Tensor<int16_t>& xhat, int threads) {
+  const ChannelView v(dy.shape);
+  if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
+  BnBackwardSums out{std::vector<int64_t>(v.channels), std::vector<int64_t>(v.channels)};
+  const bool avx2 = bn_relu_fast_uses_avx2();
+  parallel_for(v.channels, threads, [&](int64_t c) {
+    const int64_t off = c * v.inner;
+    const BwdSums sums = channel_sums<kMask>(dy.data.data() + off, xhat.data.data() + off, kMask ? mask + off : nullptr, v, avx2);
+    out.dbeta[c] = static_cast<int64_t>(sums.dbeta);
+    out.dgamma[c] = static_cast<int64_t>(sums.dgamma);
+  });
+  return out;
+}
+
+template <bool kMask>
 BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Tensor<int16_t>& xhat,
-                        const Tensor<int16_t>& gamma, const BnStats& s, int threads) {
+                        const Tensor<int16_t>& gamma, const BnStats& s, int threads, const BnBackwardSums* batch_sums) {
   const ChannelView v(dy.shape);
   if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
   if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
+  if (batch_sums && (static_cast<int64_t>(batch_sums->dbeta.size()) != v.channels ||
+                     static_cast<int64_t>(batch_sums->dgamma.size()) != v.channels))
+    throw std::invalid_argument("bn_backward: batch sums do not match the channel count");
   const int e1 = dy.exp;
   BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{}), Tensor<int32_t>({v.channels}, -14),
                  Tensor<int32_t>({v.channels}, -14)};
@@ -431,14 +457,11 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
     const int16_t* x0 = xhat.data.data() + off;
     const uint8_t* m0 = kMask ? mask + off : nullptr;
     int64_t* dx0 = out.dx.data.data() + off;
-    BwdSums sums;
-    if (avx2) {
-      sums = sums_avx2<kMask>(d0, x0, m0, v);
-    } else {
-      for (int64_t n = 0; n < v.batch; ++n)
-        sums_portable<kMask>(d0, x0, m0, n * v.stride, n * v.stride + v.inner, sums);
-    }
-    const int64_t dbeta = static_cast<int64_t>(sums.dbeta), dgamma = static_cast<int64_t>(sums.dgamma);
+    // This tensor's sums (and its maxima, which choose the arithmetic below); a shard of a
+    // data-parallel batch takes the batch's sums instead.
+    const BwdSums sums = channel_sums<kMask>(d0, x0, m0, v, avx2);
+    const int64_t dbeta = batch_sums ? batch_sums->dbeta[c] : static_cast<int64_t>(sums.dbeta);
+    const int64_t dgamma = batch_sums ? batch_sums->dgamma[c] : static_cast<int64_t>(sums.dgamma);
     out.g_beta.data[c] = sat32(shift_round_half_even(dbeta, e1 + 14));
     out.g_gamma.data[c] = sat32(shift_round_half_even(dgamma, e1 - 7 + 14));
     const int64_t mb = divide_round_half_even(shift_left_checked(dbeta, 8), s.count);
@@ -476,16 +499,16 @@ uint64_t isqrt_via_double(uint128 m) {
   return t;
 }
 
-BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
+BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads) {
   const ChannelView v(x.shape);
   if (x.exp < -15 || x.exp > 0)
     throw std::invalid_argument("batch norm: input exponent " + std::to_string(x.exp) + " outside [-15, 0]");
-  BnStats s;
-  s.count = v.batch * v.inner;
-  if (s.count > (int64_t{1} << 24)) throw std::invalid_argument("batch norm: more than 2^24 elements per channel");
-  s.input_shift = x.exp + 15;
-  s.mean.resize(v.channels);
-  s.sigma.resize(v.channels);
+  BnMoments out;
+  out.count = v.batch * v.inner;
+  if (out.count > (int64_t{1} << 24)) throw std::invalid_argument("batch norm: more than 2^24 elements per channel");
+  out.input_shift = x.exp + 15;
+  out.s1.resize(v.channels);
+  out.s2.resize(v.channels);
   const bool avx2 = bn_relu_fast_uses_avx2();
   // Blocks of channels whose rows make >= 2^11 contiguous elements (at least one block per thread),
   // split evenly. The sums are exact, so the split never changes a result.
@@ -502,7 +525,7 @@ BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
       const int32_t* x0 = x.data.data() + c * v.inner;
       uint128 s2 = m.s2;
       const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
-      if (static_cast<uint128>(s.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
+      if (static_cast<uint128>(out.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
         s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
         for (int64_t n = 0; n < v.batch; ++n)
           for (int64_t j = 0; j < v.inner; ++j) {
@@ -510,14 +533,15 @@ BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
             s2 += static_cast<uint128>(xv * xv);
           }
       }
-      s.mean[c] = divide_round_half_even(shift_left_checked(m.s1, s.input_shift), s.count);
-      const int128 d = static_cast<int128>(static_cast<uint128>(s.count) * s2) - static_cast<int128>(m.s1) * m.s1;
-      // + ε = 2^-15
-      s.sigma[c] = bn_exact_std(static_cast<uint128>(d), s.count, s.input_shift, isqrt_via_double) + 1;
+      out.s1[c] = m.s1;
+      out.s2[c] = s2;
     }
   });
-  bn_fill_reciprocals(s);
-  return s;
+  return out;
+}
+
+BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads) {
+  return bn_statistics_from_moments(bn_moments_fast(x, threads), isqrt_via_double);
 }
 
 BnForward bn_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
@@ -538,15 +562,21 @@ BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, c
 }
 
 BnBackward bn_backward_fast(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
-                            const BnStats& s, int threads) {
-  return backward_all<false>(dy, nullptr, xhat, gamma, s, threads);
+                            const BnStats& s, int threads, const BnBackwardSums* batch_sums) {
+  return backward_all<false>(dy, nullptr, xhat, gamma, s, threads, batch_sums);
 }
 
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
-                                 int threads) {
+                                 int threads, const BnBackwardSums* batch_sums) {
   if (mask.size() != e1.data.size()) throw std::invalid_argument("relu_backward: mask size differs from the error");
-  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads);
+  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads, batch_sums);
+}
+
+BnBackwardSums bn_relu_backward_sums_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
+                                          const Tensor<int16_t>& xhat, int threads) {
+  if (mask.size() != e1.data.size()) throw std::invalid_argument("relu_backward: mask size differs from the error");
+  return sums_all<true>(e1, mask.data(), xhat, threads);
 }
 
 }  // namespace octet::golden

@@ -15,12 +15,13 @@
 
 namespace octet::golden {
 
-// Same results as bn_batch_statistics / bn_forward / bn_backward.
+// Same results as bn_batch_statistics / bn_moments / bn_forward / bn_backward.
 BnStats bn_batch_statistics_fast(const Tensor<int32_t>& x, int threads = 1);
+BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads = 1);
 BnForward bn_forward_fast(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_t>& gamma,
                           const Tensor<int16_t>& beta, int threads = 1);
 BnBackward bn_backward_fast(const Tensor<int32_t>& dy, const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma,
-                            const BnStats& s, int threads = 1);
+                            const BnStats& s, int threads = 1, const BnBackwardSums* batch_sums = nullptr);
 
 // bn_forward followed by relu_quantize in one pass, without materialising y:
 // xhat == bn_forward(...).xhat and relu == relu_quantize(bn_forward(...).y).
@@ -35,7 +36,10 @@ BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, c
 // == bn_backward(relu_backward(e1, mask), xhat, gamma, s).
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
-                                 int threads = 1);
+                                 int threads = 1, const BnBackwardSums* batch_sums = nullptr);
+// == bn_backward_sums(relu_backward(e1, mask), xhat): a data-parallel shard's part of the batch sums.
+BnBackwardSums bn_relu_backward_sums_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
+                                          const Tensor<int16_t>& xhat, int threads = 1);
 
 // isqrt(m) (int_math.h) from the double square root, corrected to the exact floor; the digit-by-digit
 // isqrt for m >= 2^100.

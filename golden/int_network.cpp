@@ -75,14 +75,16 @@ CqParams gradient_cq_params(uint64_t seed, uint64_t step, int param, int gscale_
   return q;
 }
 
-Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err) {
+Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err, const BatchReducer* reducer) {
   const int64_t N = err.shape.at(0), classes = err.shape.at(1);
+  std::vector<int64_t> sums(static_cast<size_t>(classes), 0);
+  for (int64_t o = 0; o < classes; ++o)
+    for (int64_t n = 0; n < N; ++n) sums[o] += err.data[n * classes + o];
+  if (reducer) reducer->sum(std::span<int64_t>(sums));
   Tensor<int32_t> gb({classes}, kIntGradientExp);
-  for (int64_t o = 0; o < classes; ++o) {
-    int64_t s = 0;
-    for (int64_t n = 0; n < N; ++n) s += err.data[n * classes + o];
-    gb.data[o] = static_cast<int32_t>(saturate(shift_round_half_even(s, err.exp - kIntGradientExp), INT32_MIN, INT32_MAX));
-  }
+  for (int64_t o = 0; o < classes; ++o)
+    gb.data[o] =
+        static_cast<int32_t>(saturate(shift_round_half_even(sums[o], err.exp - kIntGradientExp), INT32_MIN, INT32_MAX));
   return gb;
 }
 
@@ -151,7 +153,7 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
   const int64_t N = images.shape.at(0);
   if (images.shape != with_batch(N, desc.input().out_shape))
     throw std::invalid_argument("images do not match the network input shape");
-  const StepKernels k{opt.reference_kernels, opt.threads};
+  const StepKernels k{opt.reference_kernels, opt.threads, training ? opt.reducer : nullptr};
   Forward f;
   f.values.resize(desc.nodes.size());
   for (size_t i = 0; i < desc.nodes.size(); ++i) {
@@ -214,23 +216,29 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
                                      int gscale_log2) {
   Forward f = run_forward(desc_, options_, images, true, first_param_, weight8_, affine_, bias_, running_);
   const int64_t N = images.shape[0];
+  const BatchReducer* reducer = options_.reducer;
+  const int64_t batch = reducer ? reducer->sum(N) : N;  // the global batch
 
   // Loss error and the step's report.
   const Tensor<int32_t>& logits = f.values[desc_.output].wide;
-  const SoftmaxLoss loss = softmax_cross_entropy(logits, labels);
+  const SoftmaxLoss loss = softmax_cross_entropy(logits, labels, batch);
   IntStepResult result;
   const int64_t classes = logits.shape[1];
   for (int64_t n = 0; n < N; ++n) {
     const int32_t* z = &logits.data[n * classes];
     result.correct += (std::max_element(z, z + classes) - z) == labels[n];
     const double p = std::max(1.0, static_cast<double>(loss.prob.data[n * classes + labels[n]])) / 32768.0;
-    result.loss -= std::log(p) / static_cast<double>(N);
+    result.loss -= std::log(p) / static_cast<double>(batch);
+  }
+  if (reducer) {
+    result.correct = reducer->sum(result.correct);
+    reducer->sum(std::span<double>(&result.loss, 1));
   }
 
   // Backward, in reverse node order; errors into a node are summed before it is processed.
   std::vector<Tensor<int64_t>> err(desc_.nodes.size());
   std::vector<Tensor<int32_t>> grads(params_.size());
-  const StepKernels k{options_.reference_kernels, options_.threads};
+  const StepKernels k{options_.reference_kernels, options_.threads, reducer};
   err[desc_.output] = loss.error;
   for (int i = static_cast<int>(desc_.nodes.size()) - 1; i >= 0; --i) {
     const NodeDesc& d = desc_.nodes[i];
@@ -238,7 +246,9 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
     if (d.kind == OpKind::kInput) continue;
     if (err[i].empty()) throw std::logic_error("node '" + d.name + "' received no error");
     const int p = first_param_[i];
+    // A weight gradient: the batch sum of its shards' partial sums, then decay and CQ.
     const auto cq = [&](Tensor<int64_t> g_raw, int param) {
+      k.batch_sum(std::span<int64_t>(g_raw.data));
       if (options_.weight_decay_lambda >= 0) add_weight_decay(g_raw, weight8_[param], options_.weight_decay_lambda);
       return k.constant_factor_quantize(g_raw, gradient_cq_params(seed_, step_, param, gscale_log2));
     };
@@ -247,7 +257,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
       case OpKind::kLinear: {
         const NodeValue& in = f.values[d.inputs[0]];
         const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
-        grads[p + 1] = linear_bias_grad(err[i]);
+        grads[p + 1] = linear_bias_grad(err[i], reducer);
         const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
         if (input_needs_error) k.accumulate_error(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "golden/batch_norm.h"
+#include "golden/batch_reducer.h"
 #include "golden/checkpoint.h"
 #include "golden/label.h"
 #include "golden/network_desc.h"
@@ -25,8 +26,9 @@ inline constexpr int kIntErrorBits = 8;       // E1 and E2 at 8 bits
 inline constexpr int kIntGradientExp = -14;   // G's constant output exponent
 // CQ parameters of parameter `param`'s gradient at `step` (stochastic-rounding tensor id 16p + 1).
 CqParams gradient_cq_params(uint64_t seed, uint64_t step, int param, int gscale_log2);
-// The last layer's bias gradient: the batch sum of the loss error {N, classes}, on 2^-14.
-Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err);
+// The last layer's bias gradient: the batch sum of the loss error {N, classes}, on 2^-14
+// (with a reducer, `err` is one shard and the sum is the whole batch's).
+Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err, const BatchReducer* reducer = nullptr);
 // The digest IntNetwork::state_digest computes, of any holder of the same state.
 uint64_t training_state_digest(uint64_t seed, uint64_t step, const std::vector<ParamState>& states,
                                const std::vector<BnRunning>& running);
@@ -36,9 +38,13 @@ struct IntTrainOptions {
   int bn_decay_shift = kBnDecayShift;
   int threads = 1;                 // worker threads of the fast kernels (results do not depend on it)
   bool reference_kernels = false;  // run the plain loop nests instead of the fast kernels
+  // Data parallelism: the images of a step are this process's shard of a global batch, and
+  // the reducer combines the shards (golden/batch_reducer.h); it must outlive the network.
+  // Null: the images are the whole batch.
+  const BatchReducer* reducer = nullptr;
 };
 
-struct IntStepResult {
+struct IntStepResult {     // of the whole batch (all shards)
   int64_t correct = 0;      // arg-max of the integer logits equals the label
   double loss = 0;          // mean cross-entropy from the integer softmax (reporting only)
 };
@@ -56,6 +62,7 @@ class IntNetwork {
   Tensor<int32_t> infer(const Tensor<uint8_t>& images) const;
 
   void set_threads(int threads) { options_.threads = threads; }
+  void set_reducer(const BatchReducer* reducer) { options_.reducer = reducer; }
 
   const NetworkDesc& desc() const { return desc_; }
   const std::vector<ParamDesc>& params() const { return params_; }

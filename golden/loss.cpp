@@ -11,10 +11,12 @@ namespace octet::golden {
 
 static_assert(kMaxClasses <= int64_t{1} << kSoftmaxExtraBits, "the sum's rounding bound of §7.1 needs C <= 2^extra");
 
-SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<Label>& labels) {
+SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vector<Label>& labels, int64_t batch) {
   if (logits.shape.size() != 2) throw std::invalid_argument("softmax_cross_entropy: logits must be {B, classes}");
   const int64_t B = logits.shape[0], C = logits.shape[1];
   if (static_cast<int64_t>(labels.size()) != B) throw std::invalid_argument("softmax_cross_entropy: one label per sample");
+  if (batch == 0) batch = B;
+  if (batch < B) throw std::invalid_argument("softmax_cross_entropy: the batch is smaller than its shard");
   if (C < 1 || C > kMaxClasses)
     throw std::invalid_argument("softmax_cross_entropy: " + std::to_string(C) + " classes (1.." +
                                 std::to_string(kMaxClasses) + " supported)");
@@ -38,7 +40,7 @@ SoftmaxLoss softmax_cross_entropy(const Tensor<int32_t>& logits, const std::vect
       const int64_t p = divide_round_half_even(ptilde[i] << 15, sum);  // back to the 2^-15 output grid
       out.prob.data[b * C + i] = static_cast<int32_t>(p);
       const int64_t g = p - (i == labels[b] ? (int64_t{1} << 15) : 0);
-      out.error.data[b * C + i] = divide_round_half_even(g * 256, B);
+      out.error.data[b * C + i] = divide_round_half_even(g * 256, batch);
     }
   }
   return out;

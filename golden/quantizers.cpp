@@ -57,11 +57,15 @@ void check_bits(const char* quantizer, int k, int max_bits) {
                                 std::to_string(max_bits) + "]");
 }
 
-int tensor_scale_log2(const int64_t* x, int64_t n) {
+uint64_t tensor_max_magnitude(const int64_t* x, int64_t n) {
   uint64_t m = 0;
   for (int64_t i = 0; i < n; ++i) m = std::max(m, magnitude(x[i]));
-  return m == 0 ? 0 : round_log2(m);
+  return m;
 }
+
+int scale_log2_of_max(uint64_t max_magnitude) { return max_magnitude == 0 ? 0 : round_log2(max_magnitude); }
+
+int tensor_scale_log2(const int64_t* x, int64_t n) { return scale_log2_of_max(tensor_max_magnitude(x, n)); }
 
 int output_exponent(const char* quantizer, int64_t exp) {
   if (exp < std::numeric_limits<int>::min() || exp > std::numeric_limits<int>::max())
@@ -148,9 +152,13 @@ Tensor<int32_t> direct_quantize(const Tensor<int64_t>& x, int k, Clip clip) {
 }
 
 Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k, int threads) {
+  return shift_quantize_with_max(x, k, tensor_max_magnitude(x.data.data(), x.size()), threads);
+}
+
+Tensor<int32_t> shift_quantize_with_max(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads) {
   check_bits("shift_quantize", k);
   check_input("shift_quantize", x);
-  const int r = tensor_scale_log2(x.data.data(), x.size());
+  const int r = scale_log2_of_max(batch_max);
   Tensor<int32_t> out(x.shape, output_exponent("shift_quantize", int64_t{x.exp} + r - (k - 1)));
   for_each_element(x.size(), threads,
                    [&](int64_t i) { out.data[i] = static_cast<int32_t>(shift_quantize_element(x.data[i], r, k)); });
@@ -171,9 +179,13 @@ Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParam
 }
 
 Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k, int threads) {
+  return flag_quantize_with_max(x, k, tensor_max_magnitude(x.data.data(), x.size()), threads);
+}
+
+Tensor<int32_t> flag_quantize_with_max(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads) {
   check_bits("flag_quantize", k, kMaxFlagBits);
   check_input("flag_quantize", x);
-  const int r = tensor_scale_log2(x.data.data(), x.size());
+  const int r = scale_log2_of_max(batch_max);
   Tensor<int32_t> out(x.shape, output_exponent("flag_quantize", int64_t{x.exp} + r - 2 * (k - 1)));
   for_each_element(x.size(), threads,
                    [&](int64_t i) { out.data[i] = static_cast<int32_t>(flag_quantize_element(x.data[i], r, k)); });

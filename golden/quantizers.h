@@ -25,6 +25,11 @@ int output_exponent(const char* quantizer, int64_t exp);
 // ---- scale -------------------------------------------------------------------------
 // r = round(log2 max|x|) over payloads; 0 for an all-zero tensor (contract §4.0).
 int tensor_scale_log2(const int64_t* x, int64_t n);
+// max_i |x[i]| (2^63 for INT64_MIN), 0 for n = 0.
+uint64_t tensor_max_magnitude(const int64_t* x, int64_t n);
+// r from max|x| alone: a data-parallel step reduces the shards' maxima, then every shard takes
+// the scale of the whole batch from it (docs/numerics.md §9).
+int scale_log2_of_max(uint64_t max_magnitude);
 
 // ---- direct quantization Q(x, k), contract §4.1 ----------------------------------------
 // Re-express `x` (at exponent `in_exp`) on the grid 2^out_exp with round-half-even,
@@ -67,6 +72,11 @@ Tensor<int32_t> requantize(const Tensor<int64_t>& x, int out_exp, int64_t lo, in
 Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k, int threads = 1);
 Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& p, int threads = 1);
 Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k, int threads = 1);
+// The same on one shard of a tensor whose max |x| over all shards is `batch_max` (>= this
+// shard's own max): the scale is the whole tensor's, so the shards' outputs are the slices of
+// the whole tensor's output.
+Tensor<int32_t> shift_quantize_with_max(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads = 1);
+Tensor<int32_t> flag_quantize_with_max(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads = 1);
 
 // Widen any integer tensor to the quantizers' int64 input.
 template <typename T>

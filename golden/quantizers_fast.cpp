@@ -202,11 +202,14 @@ int tensor_scale_log2_fast(const int64_t* x, int64_t n, int threads) {
 }
 
 Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads) {
+  return shift_quantize_with_max_fast(x, k, max_magnitude_fast(x.data.data(), x.size(), threads), threads);
+}
+
+Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t m, int threads) {
   check_bits("shift_quantize", k);
   check_input("shift_quantize", x);
   const int64_t n = x.size();
   const int workers = element_workers(n, threads);
-  const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
   Tensor<int32_t> out(x.shape, output_exponent("shift_quantize", int64_t{x.exp} + r - (k - 1)), Uninitialized{});
   const int shift = (k - 1) - r;  // the payload is |x| * 2^shift
@@ -226,11 +229,14 @@ Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads
 }
 
 Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads) {
+  return flag_quantize_with_max_fast(x, k, max_magnitude_fast(x.data.data(), x.size(), threads), threads);
+}
+
+Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t m, int threads) {
   check_bits("flag_quantize", k, kMaxFlagBits);
   check_input("flag_quantize", x);
   const int64_t n = x.size();
   const int workers = element_workers(n, threads);
-  const uint64_t m = max_magnitude_fast(x.data.data(), n, workers);
   const int r = scale_of(m);
   Tensor<int32_t> out(x.shape, output_exponent("flag_quantize", int64_t{x.exp} + r - 2 * (k - 1)), Uninitialized{});
   const int coarse_shift = r - (k - 1);

@@ -24,5 +24,9 @@ int tensor_scale_log2_fast(const int64_t* x, int64_t n, int threads = 1);
 Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads = 1);
 Tensor<int32_t> constant_factor_quantize_fast(const Tensor<int64_t>& x, const CqParams& p, int threads = 1);
 Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads = 1);
+// Same results as shift_quantize_with_max / flag_quantize_with_max (one shard of a tensor
+// whose max |x| over all shards is batch_max).
+Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads = 1);
+Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads = 1);
 
 }  // namespace octet::golden

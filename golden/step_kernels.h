@@ -1,12 +1,19 @@
 // The kernels of an integer training step, as the reference loop nests (the contract's
 // truth) or their fast twins (vectorised, threaded, tested bit-identical to the reference).
 // IntNetwork picks one set per run (IntTrainOptions::reference_kernels); results never differ.
+// With a reducer, the tensors are one shard of a data-parallel batch and every batch-wide
+// quantity (BN moments and backward sums, the E1/E2 scale's max |x|) is reduced across the
+// shards before it is used (golden/batch_reducer.h), so each shard computes its slice of the
+// whole batch's result.
 #pragma once
+
+#include <span>
 
 #include "golden/activation.h"
 #include "golden/activation_fast.h"
 #include "golden/batch_norm.h"
 #include "golden/batch_norm_fast.h"
+#include "golden/batch_reducer.h"
 #include "golden/conv.h"
 #include "golden/fast_conv.h"
 #include "golden/quantizers.h"
@@ -19,6 +26,7 @@ namespace octet::golden {
 struct StepKernels {
   bool reference = false;
   int threads = 1;
+  const BatchReducer* reducer = nullptr;  // null: the tensors are the whole batch
 
   Tensor<int32_t> conv_forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p) const {
     return reference ? conv2d_forward(x, w, p) : conv2d_forward_fast(x, w, p, threads);
@@ -34,10 +42,24 @@ struct StepKernels {
                      : conv2d_weight_grad_fast(x, e, p, weight_shape, threads);
   }
   Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k) const {
+    if (reducer) return reference ? shift_quantize_with_max(x, k, batch_max(x), threads)
+                                  : shift_quantize_with_max_fast(x, k, batch_max(x), threads);
     return reference ? golden::shift_quantize(x, k, threads) : shift_quantize_fast(x, k, threads);
   }
   Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k) const {
+    if (reducer) return reference ? flag_quantize_with_max(x, k, batch_max(x), threads)
+                                  : flag_quantize_with_max_fast(x, k, batch_max(x), threads);
     return reference ? golden::flag_quantize(x, k, threads) : flag_quantize_fast(x, k, threads);
+  }
+  // max |x| over every shard of the batch.
+  uint64_t batch_max(const Tensor<int64_t>& x) const {
+    const uint64_t m = reference ? tensor_max_magnitude(x.data.data(), x.size())
+                                 : max_magnitude_fast(x.data.data(), x.size(), threads);
+    return reducer ? reducer->max(m) : m;
+  }
+  // Sums a tensor of per-shard partial sums (a weight gradient) across the shards.
+  void batch_sum(std::span<int64_t> v) const {
+    if (reducer) reducer->sum(v);
   }
   Tensor<int32_t> constant_factor_quantize(const Tensor<int64_t>& x, const CqParams& q) const {
     return reference ? golden::constant_factor_quantize(x, q, threads) : constant_factor_quantize_fast(x, q, threads);
@@ -46,6 +68,13 @@ struct StepKernels {
     return reference ? golden::residual_add(a, b) : residual_add_fast(a, b, threads);
   }
   BnStats bn_batch_statistics(const Tensor<int32_t>& x) const {
+    if (reducer) {
+      BnMoments m = reference ? bn_moments(x, threads) : bn_moments_fast(x, threads);
+      reducer->sum(std::span<int64_t>(m.s1));
+      reducer->sum(std::span<uint128>(m.s2));
+      m.count = reducer->sum(m.count);
+      return bn_statistics_from_moments(m, reference ? isqrt : isqrt_via_double);
+    }
     return reference ? golden::bn_batch_statistics(x, threads) : bn_batch_statistics_fast(x, threads);
   }
   // Batch norm then the ReLU quantizer (x̂, the 8-bit activation and its mask; y is not kept).
@@ -58,6 +87,14 @@ struct StepKernels {
   // The ReLU mask on E1, then the batch-norm backward.
   BnBackward bn_relu_backward(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask, const Tensor<int16_t>& xhat,
                               const Tensor<int16_t>& gamma, const BnStats& s) const {
+    if (reducer) {
+      const Tensor<int32_t> dy = reference ? relu_backward(e1, mask) : Tensor<int32_t>{};
+      BnBackwardSums sums = reference ? bn_backward_sums(dy, xhat, threads) : bn_relu_backward_sums_fast(e1, mask, xhat, threads);
+      reducer->sum(std::span<int64_t>(sums.dbeta));
+      reducer->sum(std::span<int64_t>(sums.dgamma));
+      return reference ? bn_backward(dy, xhat, gamma, s, threads, &sums)
+                       : bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads, &sums);
+    }
     if (!reference) return bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads);
     return bn_backward(relu_backward(e1, mask), xhat, gamma, s, threads);
   }
