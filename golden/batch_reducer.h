@@ -1,4 +1,4 @@
-// The data-parallel seam of an integer training step (docs/numerics.md §9). Every quantity
+// The data-parallel seam of an integer training step (docs/numerics.md §12). Every quantity
 // a step takes over the whole batch goes through one of these calls: batch-norm moments and
 // backward sums, weight and bias gradients, the max |x| behind the E1/E2 scales, the batch
 // size the loss error divides by, and the step's report. Without a reducer a step sees one

@@ -28,7 +28,7 @@ int tensor_scale_log2(const int64_t* x, int64_t n);
 // max_i |x[i]| (2^63 for INT64_MIN), 0 for n = 0.
 uint64_t tensor_max_magnitude(const int64_t* x, int64_t n);
 // r from max|x| alone: a data-parallel step reduces the shards' maxima, then every shard takes
-// the scale of the whole batch from it (docs/numerics.md §9).
+// the scale of the whole batch from it (docs/numerics.md §12).
 int scale_log2_of_max(uint64_t max_magnitude);
 
 // ---- direct quantization Q(x, k), contract §4.1 ----------------------------------------

@@ -1,8 +1,10 @@
 #include "golden/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "golden/optimizer.h"
 
@@ -56,14 +58,38 @@ const SchedulePhase& phase_at(const std::vector<SchedulePhase>& schedule, int ep
   return *current;
 }
 
-double evaluate(TrainableModel& model, const BatchSource& test, int batch) {
+std::vector<int64_t> shard_of(const std::vector<int64_t>& batch, int rank, int ranks) {
+  const auto n = static_cast<int64_t>(batch.size());
+  return {batch.begin() + n * rank / ranks, batch.begin() + n * (rank + 1) / ranks};
+}
+
+namespace {
+void check_shards(const DataParallel& shards) {
+  if (shards.ranks < 1 || shards.rank < 0 || shards.rank >= shards.ranks)
+    throw std::invalid_argument("data parallelism: rank " + std::to_string(shards.rank) + " of " +
+                                std::to_string(shards.ranks));
+  if (shards.ranks > 1 && shards.reducer == nullptr) throw std::invalid_argument("data parallelism needs a reducer");
+}
+}  // namespace
+
+double evaluate(TrainableModel& model, const BatchSource& test, int batch, const DataParallel& shards) {
+  check_shards(shards);
+  std::vector<int64_t> all(static_cast<size_t>(test.size()));
+  for (int64_t i = 0; i < test.size(); ++i) all[static_cast<size_t>(i)] = i;
+  const std::vector<int64_t> mine = shard_of(all, shards.rank, shards.ranks);
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t start = 0; start < mine.size(); start += static_cast<size_t>(batch))
+    batches.emplace_back(mine.begin() + static_cast<std::ptrdiff_t>(start),
+                         mine.begin() + static_cast<std::ptrdiff_t>(std::min(mine.size(), start + batch)));
+  const size_t count = batches.size();
   int64_t correct = 0;
-  const std::unique_ptr<BatchStream> stream = test.open(sequential_batches(test.size(), batch), 0);
-  for (int64_t start = 0; start < test.size(); start += batch) {
+  const std::unique_ptr<BatchStream> stream = test.open(std::move(batches), 0);
+  for (size_t k = 0; k < count; ++k) {
     const Batch b = stream->next();
     const std::vector<int> predicted = model.predict(b);
     for (size_t i = 0; i < b.labels.size(); ++i) correct += predicted[i] == b.labels[i];
   }
+  if (shards.ranks > 1) correct = shards.reducer->sum(correct);
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
@@ -76,12 +102,18 @@ void train_models(const std::vector<TrainableModel*>& models, const BatchSource&
                   const std::function<void(const Progress&)>& on_progress,
                   const std::function<void(const EpochRecord&)>& on_epoch) {
   if (options.batch < 1) throw std::invalid_argument("batch size must be >= 1");
+  check_shards(options.shards);
+  if (options.batch < options.shards.ranks)
+    throw std::invalid_argument("the batch of " + std::to_string(options.batch) + " is smaller than the " +
+                                std::to_string(options.shards.ranks) + " shards");
   const int64_t steps = train.size() / options.batch;  // the last partial batch is dropped
   if (steps < 1) throw std::invalid_argument("the training set is smaller than one batch");
   using clock = std::chrono::steady_clock;
   for (int epoch = options.first_epoch; epoch < options.epochs; ++epoch) {
     const std::vector<int64_t> order = shuffled_order(train.size(), options.seed, static_cast<uint64_t>(epoch));
-    const std::vector<std::vector<int64_t>> batches = split_batches(order, options.batch, steps);
+    std::vector<std::vector<int64_t>> batches = split_batches(order, options.batch, steps);
+    if (options.shards.ranks > 1)
+      for (std::vector<int64_t>& b : batches) b = shard_of(b, options.shards.rank, options.shards.ranks);
     const SchedulePhase& phase = phase_at(schedule, epoch);
     for (TrainableModel* model : models) {
       const auto start = clock::now();
@@ -111,7 +143,7 @@ void train_models(const std::vector<TrainableModel*>& models, const BatchSource&
       r.train_accuracy = static_cast<double>(correct) / seen;
       r.seconds = seconds;
       r.images_per_second = seen / std::max(seconds, 1e-9);
-      r.test_accuracy = evaluate(*model, test, 256);
+      r.test_accuracy = evaluate(*model, test, 256, options.shards);
       r.digest = model->digest();
       if (on_epoch) on_epoch(r);
     }

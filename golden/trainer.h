@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/batch_reducer.h"
 #include "golden/batch_source.h"
 #include "golden/dataset.h"
 #include "octet_params.h"
@@ -53,12 +54,22 @@ struct EpochRecord {
   uint64_t digest = 0;
 };
 
+// Data parallelism: this process is shard `rank` of `ranks`. It trains on images
+// [B·rank/ranks, B·(rank+1)/ranks) of every global batch of B (its models reduce their steps
+// across the shards: IntTrainOptions::reducer) and evaluates its contiguous slice of the test
+// set; `reducer` sums the shards' evaluation counts.
+struct DataParallel {
+  int rank = 0, ranks = 1;
+  const BatchReducer* reducer = nullptr;  // required when ranks > 1
+};
+
 struct TrainLoopOptions {
   int first_epoch = 0;  // 0-based epoch to start at (resume)
   int epochs = 1;       // total epochs (the run ends after epoch `epochs`)
-  int batch = 64;
+  int batch = 64;       // the global batch
   uint64_t seed = 1;
   int progress_every = 50;  // steps between progress reports
+  DataParallel shards;
 };
 
 struct Progress {
@@ -70,7 +81,7 @@ struct Progress {
 
 // Trains every model for the epochs requested, on the same batches in the same order: epoch e
 // visits shuffled_order(train.size(), seed, e) in full batches (the last partial one dropped),
-// augmented (if the source augments) for epoch e. `on_progress` is called during an epoch,
+// augmented (if the source augments) for epoch e. Progress and records count the global batch. `on_progress` is called during an epoch,
 // `on_epoch` after each model's epoch (whose record includes the test accuracy).
 void train_models(const std::vector<TrainableModel*>& models, const BatchSource& train, const BatchSource& test,
                   const std::vector<SchedulePhase>& schedule, const TrainLoopOptions& options,
@@ -81,8 +92,12 @@ void train_models(const std::vector<TrainableModel*>& models, const Dataset& tra
                   const std::function<void(const Progress&)>& on_progress,
                   const std::function<void(const EpochRecord&)>& on_epoch);
 
-// Top-1 accuracy over the whole source, in order, `batch` examples at a time (epoch 0).
-double evaluate(TrainableModel& model, const BatchSource& test, int batch);
+// Top-1 accuracy over the whole source, in order, `batch` examples at a time (epoch 0); with
+// shards, each evaluates its slice and the counts are summed.
+double evaluate(TrainableModel& model, const BatchSource& test, int batch, const DataParallel& shards = {});
+
+// Shard `rank` of `ranks` of one batch: its elements [n·rank/ranks, n·(rank+1)/ranks).
+std::vector<int64_t> shard_of(const std::vector<int64_t>& batch, int rank, int ranks);
 double evaluate(TrainableModel& model, const Dataset& test, int batch);
 
 }  // namespace octet::golden

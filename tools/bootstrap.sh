@@ -7,6 +7,7 @@ packages=(
   verilator libsystemc-dev
   libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libbenchmark-dev
   libjpeg62-turbo-dev  # golden/image_folder.cpp decodes ImageNet-layout JPEGs
+  libopenmpi-dev openmpi-bin  # data-parallel octet-train (mpirun, tools/mpi_session.cpp)
   dataset-fashion-mnist
   yosys python3-matplotlib
   clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer harnesses of the parsers

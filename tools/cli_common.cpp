@@ -51,17 +51,23 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, cons
   return std::nullopt;
 }
 
-int run_guarded(const std::string& program, const std::function<int()>& body) {
+int run_guarded(const std::string& program, const std::function<int()>& body, std::string* message) {
+  const auto report = [&](const std::string& line) {
+    if (message)
+      *message = line;
+    else
+      fmt::print(stderr, "{}", line);
+  };
   try {
     return body();
   } catch (const InputError& e) {
-    fmt::print(stderr, "{}: error: {}\n", program, one_line(e.what()));
+    report(fmt::format("{}: error: {}\n", program, one_line(e.what())));
     return 2;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "{}: internal error: out of memory\n", program);
+    report(fmt::format("{}: internal error: out of memory\n", program));
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: internal error: {}\n", program, one_line(e.what()));
+    report(fmt::format("{}: internal error: {}\n", program, one_line(e.what())));
     return 1;
   }
 }

@@ -24,7 +24,9 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, cons
 // Runs the program's body and maps what escapes it to the exit status: an octet::InputError
 // prints "program: error: what" and gives 2; std::bad_alloc and any other exception print
 // "program: internal error: what" and give 1. Messages are folded to one line.
-int run_guarded(const std::string& program, const std::function<int()>& body);
+// With `message`, the line is stored there instead of printed (data-parallel octet-train
+// decides which rank prints it).
+int run_guarded(const std::string& program, const std::function<int()>& body, std::string* message = nullptr);
 
 // Half the machine's physical memory, in GiB: the default of the --max-memory options.
 double default_max_memory_gib();

@@ -1,7 +1,9 @@
 // octet-train: trains a network from a description file with full 8-bit integer
 // WAGEUBN (docs/numerics.md) and/or its FP32 twin on the same batches, with progress on
 // stderr, a per-epoch JSON log with the run's configuration, a PNG of the curves beside it,
-// checkpoints and a final comparison table on stdout.
+// checkpoints and a final comparison table on stdout. Started by mpirun / srun, its ranks train
+// the integer network data-parallel, bit-identical to one process (tools/mpi_session.h); rank 0
+// prints, logs and checkpoints.
 //
 // Every option, the outputs' writability, the sizes (memory estimate against --max-memory) and a
 // resumed checkpoint are checked before the data is loaded; bad input exits 2 (tools/cli_common.h).
@@ -29,6 +31,7 @@
 #include "golden/optimizer.h"
 #include "golden/trainer.h"
 #include "golden/write_atomically.h"
+#include "mpi_session.h"
 #include "output_path.h"
 #include "train_models.h"
 
@@ -174,6 +177,25 @@ std::string plot_path_beside(const std::string& log_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::unique_ptr<octet::tools::MpiSession> mpi;
+  const int launch_status = octet::tools::run_guarded(kProgram, [&] {
+    mpi = octet::tools::MpiSession::start_if_launched(&argc, &argv);
+    return 0;
+  });
+  if (launch_status != 0) return launch_status;
+  const int rank = mpi ? mpi->rank() : 0, ranks = mpi ? mpi->size() : 1;
+  // Ranks other than 0 say nothing on stdout or stderr; their own errors and skipped-image
+  // warnings go to `errors` (the original stderr), named by rank.
+  FILE* errors = stderr;
+  const std::string program = rank == 0 ? kProgram : fmt::format("{} (rank {})", kProgram, rank);
+  if (rank > 0) {
+    errors = fdopen(dup(STDERR_FILENO), "w");
+    if (errors == nullptr || !std::freopen("/dev/null", "w", stdout) || !std::freopen("/dev/null", "w", stderr)) {
+      fmt::print(stderr, "{}: internal error: cannot redirect output\n", program);
+      return 1;
+    }
+  }
+
   // A step allocates and frees the same multi-megabyte tensors every time: keep them on the heap
   // instead of mapping and page-faulting fresh memory per tensor.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
@@ -196,6 +218,7 @@ int main(int argc, char** argv) {
       app.add_option("--network", network, "network description file (docs/network-format.md; with --imagenet "
                                            "the default is networks/resnet18.net)")
           ->capture_default_str();
+  CLI::Option* mode_opt = nullptr;
   CLI::Option* data_opt =
       app.add_option("--data", data_dir, "directory with the Fashion-MNIST IDX files (gzip or plain)")->capture_default_str();
   CLI::Option* imagenet_opt =
@@ -209,9 +232,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fatal", "skip"}))->needs(imagenet_opt)->capture_default_str();
   app.add_option("--decode-threads", decode_threads, "with --imagenet: JPEG decoding threads (default: --threads)")
       ->check(CLI::Range(1, 256))->needs(imagenet_opt);
-  app.add_option("--mode", mode, "int8, fp32 or both")->check(CLI::IsMember({"int8", "fp32", "both"}))->capture_default_str();
+  mode_opt = app.add_option("--mode", mode, "int8, fp32 or both (data-parallel runs: int8, the default there)")
+                 ->check(CLI::IsMember({"int8", "fp32", "both"}))
+                 ->capture_default_str();
   app.add_option("--epochs", epochs, "number of epochs")->check(CLI::Range(1, 1000))->capture_default_str();
-  app.add_option("--batch", batch, "batch size")->check(CLI::Range(1, 65536))->capture_default_str();
+  app.add_option("--batch", batch, "batch size (the global batch: with K ranks, each trains on 1/K of it)")->check(CLI::Range(1, 65536))->capture_default_str();
   app.add_option("--seed", seed_text, "seed of initialisation, shuffling and stochastic rounding (0..2^64-1)")
       ->capture_default_str();
   app.add_option("--threads", threads, "worker threads")->check(CLI::Range(1, 256))->capture_default_str();
@@ -231,8 +256,17 @@ int main(int argc, char** argv) {
   app.add_option("--progress-every", progress_every, "steps between progress lines")->check(CLI::Range(1, 1000000));
   octet::tools::add_version_flag(app, kProgram);
   if (const auto status = octet::tools::parse_command_line(app, argc, argv, kProgram)) return *status;
-
-  return octet::tools::run_guarded(kProgram, [&]() -> int {
+  // Data-parallel: the ranks agree once, before training, that every one has set up (a rank
+  // that failed must not leave the others waiting in a collective).
+  bool agreed = false;
+  std::string failure;
+  const int status = octet::tools::run_guarded(program, [&]() -> int {
+    if (ranks > 1) {
+      if (mode_opt->count() == 0) mode = "int8";
+      if (mode != "int8")
+        throw InputError(fmt::format("--mode: field 'mode': a data-parallel run ({} ranks) trains the integer network "
+                                     "only; use --mode int8 (the FP32 twin runs in one process)", ranks));
+    }
     // ---- every option, before any data is read ----
     const uint64_t seed = parse_seed(seed_text);
     std::vector<SchedulePhase> schedule;
@@ -290,13 +324,18 @@ int main(int argc, char** argv) {
     if (steps_per_epoch < 1)
       throw InputError(fmt::format("--batch: field 'batch': {} is larger than the {} training images{}", batch,
                                    train_images, train_limit > 0 ? " (--train-limit)" : ""));
-    if (mode != "fp32") need = saturating_add(need, int_training_memory(desc, batch).total());
+    if (batch < ranks)
+      throw InputError(fmt::format("--batch: field 'batch': {} is smaller than the {} ranks of this data-parallel run",
+                                   batch, ranks));
+    const int shard_batch = (batch + ranks - 1) / ranks;  // the largest shard
+    if (mode != "fp32") need = saturating_add(need, int_training_memory(desc, shard_batch).total());
     if (mode != "int8") need = saturating_add(need, fp32_training_memory(desc, batch).total());
     const auto limit = static_cast<int64_t>(std::min(max_memory_gib * (1 << 30), 9.2e18));
     if (need > limit)
       throw InputError(fmt::format("{}: field 'batch': training {} at batch {} needs about {} (data and {} training "
-                                   "state), more than --max-memory {:.3g} GiB",
-                                   network, desc.name, batch, format_bytes(need), mode, max_memory_gib));
+                                   "state{}), more than --max-memory {:.3g} GiB",
+                                   network, desc.name, batch, format_bytes(need), mode,
+                                   ranks > 1 ? fmt::format(" of a shard of {}", shard_batch) : "", max_memory_gib));
 
     // ---- the options that define the trajectory, stored in and compared with a checkpoint ----
     RunConfig config = {{"network", desc.name},
@@ -318,6 +357,7 @@ int main(int argc, char** argv) {
     int_options.threads = threads;
     int_options.bn_decay_shift = bn_decay_shift;
     int_options.weight_decay_lambda = weight_decay;
+    if (mpi) int_options.reducer = &mpi->reducer();
     int first_epoch = 0;
     std::unique_ptr<IntModel> int_model;
     RunConfig resumed_config;
@@ -340,8 +380,8 @@ int main(int argc, char** argv) {
       folder.seed = seed;
       folder.bad_images = bad_images == "skip" ? BadImagePolicy::kSkip : BadImagePolicy::kFatal;
       folder.threads = decode_threads;
-      folder.on_skip = [](const ImageError& e) {
-        fmt::print(stderr, "{}: warning: {} (skipped: --bad-images skip)\n", kProgram, e.what());
+      folder.on_skip = [&](const ImageError& e) {
+        fmt::print(errors, "{}: warning: {} (skipped: --bad-images skip)\n", program, e.what());
       };
       config.emplace_back("train_data", fmt::format("{:016x}", index_digest(train_index)));
       folder.augment = true;
@@ -383,21 +423,25 @@ int main(int argc, char** argv) {
     std::vector<TrainableModel*> models;
     for (auto& m : owned) models.push_back(m.get());
 
-    const std::string python = plot_path.empty() ? "" : python_with_matplotlib();
+    const std::string python = plot_path.empty() || rank > 0 ? "" : python_with_matplotlib();
     if (!plot_path.empty() && python.empty())
       fmt::print(stderr, "{}: warning: no python3 with matplotlib (Debian: python3-matplotlib): {} will not be drawn\n",
                  kProgram, plot_path);
 
-    fmt::print(stderr, "{}: {} ({} parameters), {} train / {} test images{}, batch {}, {} epochs, seed {}, {} threads\n",
+    fmt::print(stderr, "{}: {} ({} parameters), {} train / {} test images{}, batch {}, {} epochs, seed {}, {} threads{}\n",
                kProgram, desc.name, count_params(desc), train.size(), test.size(),
                imagenet ? fmt::format(" ({}x{}, {} decoding threads)", image_size, image_size, decode_threads) : "",
-               batch, epochs, seed, threads);
+               batch, epochs, seed, threads,
+               ranks > 1 ? fmt::format(" per rank, {} ranks (data-parallel, {}-{} images per rank and step)", ranks,
+                                       batch / ranks, shard_batch)
+                         : "");
     TrainLoopOptions loop;
     loop.first_epoch = first_epoch;
     loop.epochs = epochs;
     loop.batch = batch;
     loop.seed = seed;
     loop.progress_every = progress_every;
+    if (mpi) loop.shards = DataParallel{rank, ranks, &mpi->reducer()};
 
     nlohmann::ordered_json log_config = {
         {"program", octet::tools::version_line(kProgram)},
@@ -413,6 +457,7 @@ int main(int argc, char** argv) {
         {"batch", batch},
         {"seed", seed},
         {"threads", threads},
+        {"ranks", ranks},
         {"schedule", schedule_text(schedule)},
         {"train_limit", train_limit},
         {"test_limit", test_limit},
@@ -436,6 +481,12 @@ int main(int argc, char** argv) {
                           {"epochs", nlohmann::ordered_json::array()}};
     std::vector<EpochRecord> records;
     const bool tty = isatty(STDERR_FILENO);
+    if (mpi) {
+      const std::vector<int> all = mpi->gather_status(0);
+      agreed = true;
+      for (int st : all)
+        if (st != 0) return st;  // the rank that failed has said why
+    }
     try {
       train_models(
           models, train, test, schedule, loop,
@@ -452,6 +503,7 @@ int main(int argc, char** argv) {
                        100 * r.test_accuracy, r.images_per_second, r.seconds);
             records.push_back(r);
             log["epochs"].push_back(to_json(r));
+            if (rank > 0) return;  // rank 0 writes the log and the checkpoint
             if (!log_path.empty()) write_atomically(log_path, log.dump(2) + "\n", "the JSON log");
             if (!checkpoint_path.empty() && int_net && r.mode == int_net->mode()) {
               std::ostringstream ck;
@@ -472,7 +524,7 @@ int main(int argc, char** argv) {
 
     // The curves: the script reads the log (a temporary one without --log). A failure to plot
     // is a warning; the training and its log are done.
-    if (!plot_path.empty() && !python.empty() && !records.empty()) {
+    if (rank == 0 && !plot_path.empty() && !python.empty() && !records.empty()) {
       const std::string script = octet::data_path("tools/plot_train_log.py");
       const std::string json = log_path.empty() ? plot_path + ".log.json.tmp" : log_path;
       if (log_path.empty()) write_atomically(json, log.dump(2) + "\n", "the JSON log");
@@ -485,5 +537,15 @@ int main(int argc, char** argv) {
                    WIFEXITED(rc) ? WEXITSTATUS(rc) : rc);
     }
     return 0;
-  });
+  }, mpi ? &failure : nullptr);
+  if (mpi && status != 0) {
+    if (!agreed) {  // failed while setting up: rank 0 speaks for all when it failed too
+      const std::vector<int> all = mpi->gather_status(status);
+      if (rank == 0 || all[0] == 0) fmt::print(errors, "{}", failure);
+    } else {  // failed while training: the others may be waiting for this rank
+      fmt::print(errors, "{}", failure);
+      mpi->abort(status);
+    }
+  }
+  return status;
 }

@@ -1,4 +1,4 @@
-// Data-parallel integer training (docs/numerics.md §9): K shards of a global batch, combined
+// Data-parallel integer training (docs/numerics.md §12): K shards of a global batch, combined
 // by a BatchReducer, give bit for bit the state of one process training on the whole batch —
 // for any K (uneven shards too), fast and reference kernels. The shards run as threads here
 // (thread_shards.h); octet_train_mpi_test.sh checks the same across MPI processes.

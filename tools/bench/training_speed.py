@@ -6,6 +6,10 @@ python3-torch is installed; the row is skipped otherwise). Not a test: a benchma
   /usr/bin/python3 tools/bench/training_speed.py --threads 2 [--images 6400] [--json out.json]
   /usr/bin/python3 tools/bench/training_speed.py --threads 2 --imagenet DIR [--image-size 224]
       [--batch 32] [--images 96] [--epochs 2] [--modes int8]
+  /usr/bin/python3 tools/bench/training_speed.py --threads 2 --modes int8 --ranks 1,2 --no-torch
+
+--ranks K1,K2,...: the integer rows again under `mpirun -np K` (data-parallel, docs/user-guide.md),
+each rank with max(1, threads / K) threads, so every row uses the same cores.
 
 Every row trains with the same batch and thread count: on the same Fashion-MNIST images, or with
 --imagenet on an ImageNet-layout folder (default network resnet18.net; octet-train decodes and
@@ -24,20 +28,25 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def octet_row(binary, mode, args):
+def octet_row(binary, mode, args, ranks=0):
+    threads = max(1, args.threads // ranks) if ranks else args.threads
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "log.json")
-        cmd = [binary, "--network", args.network, "--mode", mode, "--epochs", str(args.epochs),
-               "--batch", str(args.batch), "--threads", str(args.threads), "--train-limit", str(args.images),
+        launcher = ["mpirun", "-q", "--oversubscribe", "-np", str(ranks)] if ranks else []
+        cmd = launcher + [binary, "--network", args.network, "--mode", mode, "--epochs", str(args.epochs),
+               "--batch", str(args.batch), "--threads", str(threads), "--train-limit", str(args.images),
                "--test-limit", "32" if args.imagenet else "256", "--progress-every", "1000000", "--log", log,
                "--no-plot"]
         if args.imagenet:
             cmd += ["--imagenet", args.imagenet, "--image-size", str(args.image_size)]
         print("+", " ".join(cmd), file=sys.stderr, flush=True)
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
         rec = json.load(open(log))["epochs"][-1]  # octet-train-log version 2: the last epoch
-    return {"engine": f"octet-train {mode}", "images": args.images, "images_per_second": rec["images_per_second"],
-            "seconds": rec["seconds"]}
+    engine = f"octet-train {mode}" + (f", {ranks} rank{'s' if ranks > 1 else ''} x {threads}" if ranks else "")
+    return {"engine": engine, "images": args.images, "images_per_second": rec["images_per_second"],
+            "seconds": rec["seconds"], "ranks": ranks or 1, "threads_per_rank": threads,
+            "digest": rec["state_digest"]}
 
 
 def torch_row(args):
@@ -71,6 +80,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--images", type=int, default=6400, help="training images per engine")
+    ap.add_argument("--ranks", default="", help="also run int8 under mpirun -np K for each K (e.g. 1,2)")
+    ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch row")
     ap.add_argument("--json", default="", help="also write the rows here")
     args = ap.parse_args()
     if not args.network:
@@ -78,18 +89,21 @@ def main():
     binary = os.path.join(args.build, "bin", "octet-train")
     if not os.access(binary, os.X_OK):
         sys.exit(f"training_speed: {binary}: not built (cmake --build build --target octet-train)")
-    rows = [octet_row(binary, mode, args) for mode in args.modes.split(",")]
-    t = torch_row(args)
+    rows = [octet_row(binary, mode, args) for mode in args.modes.split(",") if mode]
+    for k in [int(k) for k in args.ranks.split(",") if k]:
+        rows.append(octet_row(binary, "int8", args, ranks=k))
+    t = None if args.no_torch else torch_row(args)
     if t:
         rows.append(t)
     ref = t["images_per_second"] if t else None
     size = f", {args.image_size}x{args.image_size} from {args.imagenet}" if args.imagenet else ""
     print(f"\n{os.path.basename(args.network)}{size}, batch {args.batch}, {args.threads} threads, "
           f"{os.cpu_count()} CPUs ({platform_cpu()})")
-    print(f"{'engine':<26}{'images':>8}{'seconds':>10}{'img/s':>10}{'vs pytorch':>12}")
+    print(f"{'engine':<34}{'images':>8}{'seconds':>10}{'img/s':>10}{'vs pytorch':>12}  state digest")
     for r in rows:
         rel = f"{r['images_per_second'] / ref:.2f}x" if ref else "-"
-        print(f"{r['engine']:<26}{r['images']:>8}{r['seconds']:>10.2f}{r['images_per_second']:>10.1f}{rel:>12}")
+        print(f"{r['engine']:<34}{r['images']:>8}{r['seconds']:>10.2f}{r['images_per_second']:>10.1f}{rel:>12}"
+              f"  {r.get('digest', '-')}")
     if args.json:
         json.dump({"format": "octet-training-speed", "version": 1, "network": args.network, "imagenet": args.imagenet or None,
                    "image_size": args.image_size if args.imagenet else None, "threads": args.threads, "batch": args.batch, "rows": rows},
