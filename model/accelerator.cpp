@@ -15,6 +15,11 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name)
       bn_("bn_unit", arena_),
       opt_("optimizer_unit", arena_),
       controller_("controller", Units{&array_, &sq_, &bn_, &opt_, &dram_, &arena_}) {
+  array_.set_track(Unit::kSystolicArray);
+  sq_.set_track(Unit::kShiftQuantizer);
+  bn_.set_track(Unit::kBnUnit);
+  opt_.set_track(Unit::kOptimizerUnit);
+  dram_.set_track(Unit::kDram);
   array_.set_dram(&dram_);
   sq_.set_dram(&dram_);
   bn_.set_dram(&dram_);
@@ -35,6 +40,7 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
     throw std::invalid_argument("accelerator config: sizes, lanes and DRAM bandwidth must be positive");
   if (c.dataflow != "os") throw std::invalid_argument("accelerator config: only the output-stationary dataflow (os) is modelled");
   arena_.clear();
+  arena_.timeline = ledger.timeline();
   ifmap_spad_.configure(c.ifmap_sram_kib, c.sram_banks);
   filter_spad_.configure(c.filter_sram_kib, c.sram_banks);
   accum_sram_.configure(c.accum_sram_kib, c.sram_banks);
@@ -54,6 +60,7 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
   const bool stuck = controller_.busy();
   std::exception_ptr e = controller_.take_error();
   arena_.clear();
+  arena_.timeline = nullptr;
   if (e) std::rethrow_exception(e);
   if (stuck) throw std::logic_error("accelerator model: the controller stopped before the end of the step");
   RunChecks r;

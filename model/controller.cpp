@@ -136,6 +136,7 @@ struct Controller::Impl {
     }
     if (u.arena->error) std::rethrow_exception(u.arena->error);
     L.record(rec).cycles += now_cycles() - t0;
+    L.stage(rec, t0, now_cycles());
   }
 
   // ---- tensor residency (docs/architecture.md, "Tensor residency") ----------------------------
@@ -199,13 +200,13 @@ struct Controller::Impl {
       if (k.load_x) {
         const int64_t el = k.ab.m_len * k.ab.d_len;
         const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, 4 / s.x_reuse);
-        xload[i] = u.dram->transfer(bytes, {}, free_half);
+        xload[i] = u.dram->transfer(rec, bytes, 0, {}, free_half);
         L.dram(rec, bytes, 0, fp, 0);
         L.sram(rec, Buffer::kIfmap, 0, bytes, 0, fp);
       }
       if (k.load_y) {
         const int64_t el = k.ab.d_len * k.ab.n_len;
-        yload[i] = u.dram->transfer(b(el, s.y_bytes), {}, free_half);
+        yload[i] = u.dram->transfer(rec, b(el, s.y_bytes), 0, {}, free_half);
         L.dram(rec, b(el, s.y_bytes), 0, el * 4, 0);
         L.sram(rec, Buffer::kFilter, 0, b(el, s.y_bytes), 0, el * 4);
       }
@@ -227,7 +228,7 @@ struct Controller::Impl {
         // A resident output is not written back: the block stays where it was accumulated
         // (and its accumulator space is not reused by later blocks).
         const bool wb = !keep.ints || keep.through, wb_fp = !keep.fp || keep.through;
-        if (wb) writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(bytes, {compute[i]});
+        if (wb) writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(rec, 0, bytes, {compute[i]});
         L.sram(rec, Buffer::kAccum, wb ? kAccumBytes * el : 0, 0, wb_fp ? 4 * el : 0, 0);
         L.dram(rec, 0, wb ? bytes : 0, 0, wb_fp ? fp : 0);
         if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip

@@ -27,6 +27,7 @@ add_library(octet_model_io STATIC
   scalesim_cfg.cpp
   energy_table.cpp
   report_writers.cpp
+  trace_writer.cpp  # StepReport::timeline as Chrome trace-event JSON
   step_report.cpp  # names and totals of step_report.h (shared by the model and the writers)
   gemm_plan.cpp    # the controller's tiling, also used by octet-sim's run estimate (plain C++)
 )

@@ -61,8 +61,18 @@ class Ledger {
   void dram(int rec, int64_t rd, int64_t wr, int64_t fp_rd, int64_t fp_wr) {
     record(rec).dram_read_bytes += rd;
     record(rec).dram_write_bytes += wr;
+    record(rec).fp32_dram_read_bytes += fp_rd;
+    record(rec).fp32_dram_write_bytes += fp_wr;
     act(rec, Unit::kDram, Action::kDramByte, rd + wr);
     act_fp32(rec, Unit::kDram, Action::kDramByte, fp_rd + fp_wr);
+  }
+
+  // The operation timeline, when the run records one (SimOptions::record_timeline).
+  void record_timeline(bool on) { timeline_.recorded = on; }
+  Timeline* timeline() { return timeline_.recorded ? &timeline_ : nullptr; }
+  Timeline& timeline_data() { return timeline_; }
+  void stage(int rec, int64_t start, int64_t end) {
+    if (timeline_.recorded) timeline_.stages.push_back(StageSpan{rec, start, end});
   }
 
   // Fills each record's energy from its counts.
@@ -80,6 +90,7 @@ class Ledger {
   std::array<SramBuffer*, 3> buffers_{};
   std::vector<PassRecord> records_;
   std::vector<RecordCounts> counts_;
+  Timeline timeline_;
 };
 
 }  // namespace octet::model

@@ -1,6 +1,7 @@
 # octet::model (issue 6): the SystemC transaction-level model of the accelerator.
 add_library(octet_model STATIC
   accelerator.cpp
+  compulsory_traffic.cpp
   controller.cpp
   golden_backends.cpp
   ledger.cpp

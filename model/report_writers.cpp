@@ -122,6 +122,18 @@ std::string report_table_text(const StepReport& report) {
   line(fmt::format("energy: integer {:.3f} µJ, FP32 baseline {:.3f} µJ, integer/FP32 = {}", uj(total), uj(fp32),
                    fp32 > 0 ? fmt::format("{:.3f} (FP32 costs {:.2f}x)", total / fp32, total > 0 ? fp32 / total : 0.0)
                             : std::string("-")));
+  const CompulsoryTraffic& m = report.compulsory;
+  if (m.known) {
+    const auto ratio = [](int64_t actual, int64_t minimum) {
+      return minimum > 0 ? fmt::format("{:.2f}x", static_cast<double>(actual) / static_cast<double>(minimum)) : std::string("-");
+    };
+    line(fmt::format("DRAM: integer {} B = {} the compulsory minimum {} B (parameters {}, batch {}, saved for backward {})",
+                     report.total_dram_bytes(), ratio(report.total_dram_bytes(), m.total()), m.total(), m.params,
+                     m.batch, m.saved));
+    line(fmt::format("      FP32 baseline {} B = {} its compulsory minimum {} B (parameters {}, batch {}, saved for backward {})",
+                     report.total_fp32_dram_bytes(), ratio(report.total_fp32_dram_bytes(), m.fp32_total()),
+                     m.fp32_total(), m.fp32_params, m.fp32_batch, m.fp32_saved));
+  }
   if (report.functional)
     line(report.functional_mismatch.empty()
              ? fmt::format("functional: end-of-step weights, momenta and BN statistics bit-identical to the golden "
@@ -150,6 +162,8 @@ nlohmann::json report_json(const StepReport& report) {
                        {"sram_write_bytes", r.sram_write_bytes},
                        {"dram_read_bytes", r.dram_read_bytes},
                        {"dram_write_bytes", r.dram_write_bytes},
+                       {"fp32_dram_read_bytes", r.fp32_dram_read_bytes},
+                       {"fp32_dram_write_bytes", r.fp32_dram_write_bytes},
                        {"energy_pj", by_unit(r.energy_pj)},
                        {"fp32_energy_pj", by_unit(r.fp32_energy_pj)},
                        {"energy_total_pj", r.energy_total()},
@@ -179,7 +193,23 @@ nlohmann::json report_json(const StepReport& report) {
                            {"energy_pj_by_unit", by_unit(unit_total)},
                            {"fp32_energy_pj_by_unit", by_unit(unit_fp32)},
                            {"energy_ratio_int_over_fp32", f > 0 ? nlohmann::json(e / f) : nlohmann::json(nullptr)},
+                           {"dram_bytes", report.total_dram_bytes()},
+                           {"fp32_dram_bytes", report.total_fp32_dram_bytes()},
                            {"passes", passes}};
+  const CompulsoryTraffic& m = report.compulsory;
+  const auto over = [](int64_t actual, int64_t minimum) {
+    return minimum > 0 ? nlohmann::json(static_cast<double>(actual) / static_cast<double>(minimum)) : nlohmann::json(nullptr);
+  };
+  nlohmann::json compulsory =
+      m.known ? nlohmann::json{{"integer", {{"params", m.params}, {"batch", m.batch}, {"saved", m.saved}, {"total", m.total()}}},
+                               {"fp32",
+                                {{"params", m.fp32_params},
+                                 {"batch", m.fp32_batch},
+                                 {"saved", m.fp32_saved},
+                                 {"total", m.fp32_total()}}},
+                               {"dram_bytes_over_compulsory", over(report.total_dram_bytes(), m.total())},
+                               {"fp32_dram_bytes_over_compulsory", over(report.total_fp32_dram_bytes(), m.fp32_total())}}
+              : nlohmann::json(nullptr);
   return {{"format", "octet-sim-report"},
           {"version", kReportFormatVersion},
           {"workload", report.workload},
@@ -199,7 +229,8 @@ nlohmann::json report_json(const StepReport& report) {
           {"config", config_json(report.config)},
           {"energy_origin", report.energy_origin},
           {"records", records},
-          {"totals", totals}};
+          {"totals", totals},
+          {"compulsory_dram_bytes", compulsory}};
 }
 
 std::string report_csv_text(const StepReport& report) {

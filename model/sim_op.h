@@ -11,6 +11,8 @@
 #include <functional>
 #include <vector>
 
+#include "model/step_report.h"
+
 namespace octet::model {
 
 // The model's clock: one cycle is one nanosecond of SystemC time (cycle counts are what is
@@ -36,6 +38,9 @@ struct Op {
   int64_t busy_cycles = 0;    // from start(); the formula's duration
   int64_t stall_cycles = 0;   // cycles beyond busy_cycles the operation took (DRAM)
   sc_core::sc_event done_ev, released_ev;
+  // What the timeline shows of it (OpSpan): the issuer fills record, bytes and block; the
+  // unit fills track, start, busy and waits when it releases the operation.
+  OpSpan span;
 };
 
 // Owns every operation of a job (pointers stay valid: deque never moves elements).
@@ -49,6 +54,8 @@ class OpArena {
   // The first exception an operation's start() threw in this job; the operation still
   // finishes (with no cycles) so that nothing waits forever, and the controller rethrows it.
   std::exception_ptr error;
+  // Where units append the spans of finished operations; null: no timeline recorded.
+  Timeline* timeline = nullptr;
 
  private:
   std::deque<Op> ops_;

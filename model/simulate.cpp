@@ -6,6 +6,7 @@
 #include "golden/counter_rng.h"
 #include "golden/int_network.h"
 #include "model/accelerator.h"
+#include "model/compulsory_traffic.h"
 #include "model/golden_backends.h"
 
 namespace octet::model {
@@ -31,6 +32,7 @@ void finish_report(StepReport& r, Ledger& ledger, const RunChecks& checks, const
                    std::chrono::steady_clock::time_point t0) {
   ledger.finish(o.energy);
   r.records = std::move(ledger.records());
+  r.timeline = std::move(ledger.timeline_data());
   r.cycle_checks = checks.checked;
   r.cycle_mismatches = checks.mismatches;
   r.first_cycle_mismatch = checks.first_mismatch;
@@ -92,6 +94,8 @@ StepReport simulate_network_step(const golden::NetworkDesc& desc, const SimOptio
   check_options(o);
   StepReport report = start_report(desc.name, desc.origin, o);
   Ledger ledger(o.config);
+  ledger.record_timeline(o.record_timeline);
+  report.compulsory = compulsory_traffic(desc, o.batch);
   StepJob job;
   job.network = &desc;
   job.config = o.config;
@@ -151,6 +155,8 @@ StepReport simulate_topology_step(const Topology& topology, const SimOptions& o)
   if (o.functional) throw std::invalid_argument("simulate: functional mode needs a network description, not a topology");
   StepReport report = start_report(topology.origin, topology.origin, o);
   Ledger ledger(o.config);
+  ledger.record_timeline(o.record_timeline);
+  report.compulsory = compulsory_traffic(topology, o.batch);
   StepJob job;
   job.topology = &topology;
   job.config = o.config;

@@ -27,6 +27,7 @@ struct SimOptions {
   bool functional = false;  // compute every value (network descriptions only) and check the
                             // end-of-step state against golden::IntNetwork::train_step
   bool cosim = false;       // bind the Verilator-compiled RTL units (sim/) in place of their twins
+  bool record_timeline = false;  // fill StepReport::timeline (every operation's span; octet-sim --trace)
   // Called as layers complete: (layer name, layers done, layers total).
   std::function<void(const std::string&, int, int)> progress;
   // Added by the model core: the computation behind each unit (null members: the golden

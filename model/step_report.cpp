@@ -39,6 +39,16 @@ int64_t StepReport::total_cycles() const {
   for (const PassRecord& r : records) s += r.cycles;
   return s;
 }
+int64_t StepReport::total_dram_bytes() const {
+  int64_t s = 0;
+  for (const PassRecord& r : records) s += r.dram_read_bytes + r.dram_write_bytes;
+  return s;
+}
+int64_t StepReport::total_fp32_dram_bytes() const {
+  int64_t s = 0;
+  for (const PassRecord& r : records) s += r.fp32_dram_read_bytes + r.fp32_dram_write_bytes;
+  return s;
+}
 int64_t StepReport::total_macs() const {
   int64_t s = 0;
   for (const PassRecord& r : records) s += r.macs;

@@ -35,11 +35,50 @@ struct PassRecord {
   double utilisation = 0;     // macs / (cycles * rows * cols), 0 for passes without MACs
   int64_t sram_read_bytes = 0, sram_write_bytes = 0;
   int64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  int64_t fp32_dram_read_bytes = 0, fp32_dram_write_bytes = 0;  // the FP32 baseline's DRAM bytes
   std::array<double, kNumUnits> energy_pj{};       // integer (WAGEUBN) datapath, by unit
   std::array<double, kNumUnits> fp32_energy_pj{};  // FP32 baseline, same schedule, by unit
   ActionCounts actions;                            // integer datapath actions
   double energy_total() const;
   double fp32_energy_total() const;
+};
+
+// The least DRAM traffic any schedule of the step needs (docs/architecture.md, "Compulsory
+// DRAM traffic"), computed from the workload alone: every parameter's working copy, master
+// and momentum read and written once, the batch read once, and each tensor the backward pass
+// needs from the forward pass written and read once; at the contract's storage widths
+// (integer) and in 4-byte words (FP32 baseline).
+struct CompulsoryTraffic {
+  bool known = false;  // false: not computed (a single GEMM)
+  int64_t params = 0, batch = 0, saved = 0;              // integer datapath, bytes
+  int64_t fp32_params = 0, fp32_batch = 0, fp32_saved = 0;  // FP32 baseline, bytes
+  int64_t total() const { return params + batch + saved; }
+  int64_t fp32_total() const { return fp32_params + fp32_batch + fp32_saved; }
+};
+
+// The step as it ran, operation by operation (SimOptions::record_timeline; octet-sim
+// --trace), in cycles from the start of the step. Every unit and the DRAM channel serve one
+// operation at a time, so a track's spans never overlap.
+struct OpSpan {
+  Unit unit = Unit::kSystolicArray;  // the track: a unit, or kDram (the channel)
+  int record = -1;                   // index into StepReport::records (-1: none)
+  int64_t start = 0;                 // cycle the unit began the operation
+  int64_t busy = 0;                  // cycles of the operation's formula
+  int64_t wait_before = 0;           // array: cycles its input was free before start (stall)
+  int64_t wait_after = 0;            // streaming units: cycles after `busy` waiting for DRAM
+  bool waited_for_release = false;   // array: the wait was for an accumulator half, not operands
+  int64_t read_bytes = 0, write_bytes = 0;  // DRAM bytes (transfers and streaming operations)
+  int64_t m0 = -1, m_len = 0, n0 = 0, n_len = 0, d0 = 0, d_len = 0, tiles = 0;  // array blocks
+};
+// One controller stage: the operations issued together and waited for (model/controller.cpp).
+struct StageSpan {
+  int record = -1;
+  int64_t start = 0, end = 0;
+};
+struct Timeline {
+  bool recorded = false;
+  std::vector<OpSpan> ops;
+  std::vector<StageSpan> stages;
 };
 
 struct StepReport {
@@ -60,7 +99,11 @@ struct StepReport {
   // formulas and how many differed.
   int64_t cycle_checks = 0, cycle_mismatches = 0;
   std::string first_cycle_mismatch;
+  CompulsoryTraffic compulsory;
+  Timeline timeline;  // empty unless recorded
   int64_t total_cycles() const;
+  int64_t total_dram_bytes() const;       // integer datapath, read + written
+  int64_t total_fp32_dram_bytes() const;  // FP32 baseline
   int64_t total_macs() const;
   double total_energy_pj() const;
   double total_fp32_energy_pj() const;

@@ -109,7 +109,9 @@ void UnitModule::serve() {
     }
     Op* transfer = nullptr;
     if (op->dram_bytes > 0 && dram_ != nullptr) {
-      transfer = dram_->transfer(op->dram_bytes);
+      // The op's own DRAM traffic; its read / write split when the issuer gave it.
+      const int64_t rd = op->span.read_bytes + op->span.write_bytes == op->dram_bytes ? op->span.read_bytes : op->dram_bytes;
+      transfer = dram_->transfer(op->span.record, rd, op->dram_bytes - rd);
     }
     if (op->busy_cycles > 0) sc_core::wait(cycles_to_time(op->busy_cycles));
     if (transfer) wait_done(transfer);
@@ -119,13 +121,24 @@ void UnitModule::serve() {
     op->finished = true;
     op->released_at = sc_core::sc_time_stamp();
     op->done_at = op->released_at + cycles_to_time(op->after_cycles);
+    if (arena_.timeline) {
+      op->span.unit = track_;
+      op->span.start = time_to_cycles(op->started);
+      op->span.busy = op->busy_cycles;
+      op->span.wait_after = op->stall_cycles;
+      arena_.timeline->ops.push_back(op->span);
+    }
     op->released_ev.notify(sc_core::SC_ZERO_TIME);
     op->done_ev.notify(cycles_to_time(op->after_cycles));
   }
 }
 
-Op* Dram::transfer(int64_t bytes, std::vector<Op*> deps, std::vector<Op*> release_deps) {
+Op* Dram::transfer(int record, int64_t read, int64_t write, std::vector<Op*> deps, std::vector<Op*> release_deps) {
+  const int64_t bytes = read + write;
   Op* t = arena_.make();
+  t->span.record = record;
+  t->span.read_bytes = read;
+  t->span.write_bytes = write;
   t->deps = std::move(deps);
   t->release_deps = std::move(release_deps);
   t->after_cycles = latency_;

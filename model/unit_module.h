@@ -25,6 +25,8 @@ class UnitModule : public sc_core::sc_module {
 
   void submit(Op* op);
   void set_dram(Dram* dram) { dram_ = dram; }
+  // The track its operations appear on in the timeline (StepReport::timeline).
+  void set_track(Unit unit) { track_ = unit; }
   // Cycles the unit was occupied since the last reset (for reports and tests).
   int64_t busy_cycles() const { return busy_; }
   void reset_counters() { busy_ = 0; }
@@ -41,6 +43,7 @@ class UnitModule : public sc_core::sc_module {
   sc_core::sc_event wake_;
   Dram* dram_ = nullptr;
   int64_t busy_ = 0;
+  Unit track_ = Unit::kCount;
 };
 
 // The DRAM channel: a transfer holds it for ceil(bytes / bandwidth) cycles and its data is
@@ -52,7 +55,8 @@ class Dram : public UnitModule {
   Dram(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena, kReorderWindow) {}
   void configure(double bytes_per_cycle, int64_t latency) { bytes_per_cycle_ = bytes_per_cycle; latency_ = latency; }
   // Submits a transfer of `bytes` that starts once `deps` are done.
-  Op* transfer(int64_t bytes, std::vector<Op*> deps = {}, std::vector<Op*> release_deps = {});
+  // `record`, `read` / `write`: what the timeline shows of it (read + write bytes are moved).
+  Op* transfer(int record, int64_t read, int64_t write, std::vector<Op*> deps = {}, std::vector<Op*> release_deps = {});
   int64_t bytes_moved() const { return bytes_; }
 
  private:

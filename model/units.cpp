@@ -53,6 +53,11 @@ Op* SystolicArray::block(const ArrayBlock& b, std::vector<Op*> deps, std::vector
   op->deps = std::move(deps);
   op->release_deps = std::move(release_deps);
   op->start = [this, b, op] { return run(b, *op); };
+  op->span.record = b.record;
+  op->span.m0 = b.m0, op->span.m_len = b.m_len;
+  op->span.n0 = b.n0, op->span.n_len = b.n_len;
+  op->span.d0 = b.d0, op->span.d_len = b.d_len;
+  op->span.tiles = ceil_div(b.m_len, rows_) * ceil_div(b.n_len, cols_);
   submit(op);
   return op;
 }
@@ -71,6 +76,13 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
   last_beat_ = last;
   has_last_ = true;
   stall_ += stall;
+  op.span.wait_before = stall;
+  // The timeline's stall reason: the array waited for whichever came last, its operands'
+  // loads or the write-back that frees its accumulator half.
+  sc_core::sc_time operands_at, release_at;
+  for (const Op* d : op.deps) operands_at = std::max(operands_at, d->done_at);
+  for (const Op* d : op.release_deps) release_at = std::max(release_at, d->released_at);
+  op.span.waited_for_release = stall > 0 && release_at > operands_at;
   op.after_cycles = timing::array_drain_cycles(R, C);
   const int64_t busy = last + 1 - now;
 
@@ -149,6 +161,9 @@ Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t
                              std::function<void(SqOutcome&)> done) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
   op->start = [=, this] {
     const bool direct = mode == SqMode::kDirect;
     const int64_t cycles = direct ? timing::sq_direct_cycles(n, lanes_) : timing::sq_two_pass_cycles(n, lanes_);
@@ -182,6 +197,9 @@ Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, st
                     std::function<void(BnForwardOutcome&)> done) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
   op->start = [=, this] {
     const int64_t cycles = timing::bn_forward_cycles(n, channels, lanes_);
     charge(*ledger_, record, t);
@@ -213,6 +231,9 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
                      std::function<void(BnBackwardOutcome&)> done) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
   op->start = [=, this] {
     const int64_t cycles = timing::bn_backward_cycles(n, channels, lanes_);
     charge(*ledger_, record, t);
@@ -240,6 +261,9 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
 Op* BnUnit::stream(int record, int64_t n, Elementwise per, StreamTraffic t, std::function<void()> values) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
   op->start = [=, this] {
     charge(*ledger_, record, t);
     const Unit u = Unit::kBnUnit;
@@ -268,6 +292,9 @@ Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<
                           std::function<void(OptOutcome&)> done) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
   op->start = [=, this] {
     const int64_t cycles = timing::optimizer_cycles(n, lanes_);
     charge(*ledger_, record, t);

@@ -14,6 +14,7 @@
 #include "golden/data_path.h"
 #include "model/report_writers.h"
 #include "model/simulate.h"
+#include "model/trace_writer.h"
 #include "sim/rtl_backends.h"
 #include "tools/cli_common.h"
 #include "tools/default_network.h"
@@ -80,6 +81,7 @@ int simulate(const tools::SimCliArgs& args) {
   // Each report is written through a temporary and a rename (never half-written).
   if (!args.json.empty()) model::write_report_json(report, args.json);
   if (!args.csv.empty()) model::write_report_csv(report, args.csv);
+  if (!args.trace.empty()) model::write_trace_json(report, args.trace);
   if (!args.plot.empty()) {
     // The script reads the JSON report; without --json it gets a temporary one.
     const std::string json = args.json.empty() ? args.plot + ".report.json.tmp" : args.json;

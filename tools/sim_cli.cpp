@@ -63,6 +63,9 @@ void add_sim_options(CLI::App& app, SimCliArgs& a) {
   app.add_option("--json", a.json, "write the report as JSON");
   app.add_option("--csv", a.csv, "write the report as CSV (one row per layer and pass)");
   app.add_option("--plot", a.plot, "write a PNG of cycles and energy per layer (python3-matplotlib)");
+  app.add_option("--trace", a.trace,
+                 "write the step's timeline as Chrome trace-event JSON (Perfetto, chrome://tracing): one track per "
+                 "unit and for the DRAM channel; time axis in cycles");
   app.add_flag("--quiet", a.quiet, "no progress lines and no table on the terminal");
   app.add_option("--max-memory", a.max_memory_gib,
                  fmt::format("refuse a run estimated to need more memory than this many GiB (default: half the "
@@ -106,6 +109,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   o.threads = a.threads;
   o.functional = a.functional;
   o.cosim = a.cosim;
+  o.record_timeline = !a.trace.empty();
   // Before any output check: the estimate uses only the parsed inputs and options.
   model::SimOptions budget_options = o;
   budget_options.functional = o.functional || (o.cosim && plan.network);  // co-simulation computes values
@@ -115,6 +119,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
                    plan.network ? plan.network->origin : plan.topology->origin);
   if (!a.json.empty()) check_writable(a.json, "--json");
   if (!a.csv.empty()) check_writable(a.csv, "--csv");
+  if (!a.trace.empty()) check_writable(a.trace, "--trace");
   if (!a.plot.empty()) {
     check_writable(a.plot, "--plot");
     if (!std::ifstream(plot_script)) throw CliError(fmt::format("{}: field '--plot': plot script not found", plot_script));

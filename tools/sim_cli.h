@@ -32,6 +32,7 @@ struct SimCliArgs {
   bool functional = false, cosim = false, quiet = false;
   double max_memory_gib = 0;            // 0: default_max_memory_gib() (tools/sim_budget.h)
   std::string json, csv, plot;          // outputs
+  std::string trace;                    // Chrome trace-event JSON of the step (model/trace_writer.h)
 };
 
 // Registers the options on `app` (CLI11 checks ranges and exclusions).

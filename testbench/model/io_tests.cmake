@@ -23,6 +23,15 @@ if(TARGET octet-sim)
            COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/d.json ${_out}/d.csv && $<TARGET_FILE:octet-sim> --quiet --json ${_out}/d.json --csv ${_out}/d.csv && grep -c octet-sim-report ${_out}/d.json && head -1 ${_out}/d.csv")
   set_tests_properties(octet_sim_default_writes_reports PROPERTIES LABELS unit
                        PASS_REGULAR_EXPRESSION "^1\nlayer,kind,pass,macs,[^\n]*,energy_systolic_array_pj,[^\n]*,energy_optimizer_unit_pj,")
+  # --trace: a bad path is refused before the run (one line, exit 2, nothing written); a good
+  # one gets the step as trace-event JSON (its structure: test_model_trace).
+  add_test(NAME octet_sim_bad_trace_path_exits_2
+           COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/t.json && $<TARGET_FILE:octet-sim> --quiet --json ${_out}/t.json --trace ${_out}/no_such_dir/t.trace.json 2>&1; echo rc=$?; ls ${_out}/t.json* ${_out}/no_such_dir 2>/dev/null")
+  set_tests_properties(octet_sim_bad_trace_path_exits_2 PROPERTIES LABELS unit
+                       PASS_REGULAR_EXPRESSION "^octet-sim: error: [^\n]*/no_such_dir/t.trace.json: field '--trace': cannot write here: No such file or directory\nrc=2\n$")
+  add_test(NAME octet_sim_writes_trace
+           COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/step.trace.json && $<TARGET_FILE:octet-sim> --quiet --trace ${_out}/step.trace.json && grep -c '\"traceEvents\"' ${_out}/step.trace.json")
+  set_tests_properties(octet_sim_writes_trace PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "^1\n$")
   # ~90 malformed or extreme inputs across octet-sim, octet-netinfo, octet-quantize and
   # octet-fp32-bench: exit 2, one line on stderr, nothing on stdout, no output file.
   add_test(NAME octet_cli_bad_inputs_exit_2

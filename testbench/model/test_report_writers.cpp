@@ -152,6 +152,35 @@ TEST(ReportWriters, TableHasEveryRowTotalsAndThePassSummary) {
   EXPECT_EQ(find("step:"), "step: 770 cycles (0.001 ms at 1000 MHz), 4960 MACs, array utilisation 40.3%");
 }
 
+// The compulsory DRAM traffic and the step's bytes against it: hand_report moves 1535 DRAM
+// bytes (307 per record); give it FP32 bytes 614 per record (3070) and a minimum of
+// 100 + 20 + 30 = 150 B (integer) and 200 + 80 + 60 = 340 B (FP32).
+TEST(ReportWriters, CompulsoryTrafficInTableAndJson) {
+  StepReport r = hand_report();
+  for (PassRecord& p : r.records) p.fp32_dram_read_bytes = 600, p.fp32_dram_write_bytes = 14;
+  const std::string before = report_table_text(r);
+  EXPECT_EQ(before.find("DRAM:"), std::string::npos);  // not computed: no line
+  EXPECT_TRUE(report_json(r)["compulsory_dram_bytes"].is_null());
+  r.compulsory = {true, 100, 20, 30, 200, 80, 60};
+  const std::string t = report_table_text(r);
+  EXPECT_NE(t.find("DRAM: integer 1535 B = 10.23x the compulsory minimum 150 B (parameters 100, batch 20, saved for backward 30)\n"
+                   "      FP32 baseline 3070 B = 9.03x its compulsory minimum 340 B (parameters 200, batch 80, saved for backward 60)\n"),
+            std::string::npos)
+      << t;
+  const nlohmann::json j = report_json(r);
+  EXPECT_EQ(j["totals"]["dram_bytes"], 1535);
+  EXPECT_EQ(j["totals"]["fp32_dram_bytes"], 3070);
+  EXPECT_EQ(j["records"][0]["fp32_dram_read_bytes"], 600);
+  const nlohmann::json& c = j["compulsory_dram_bytes"];
+  EXPECT_EQ(c["integer"]["params"], 100);
+  EXPECT_EQ(c["integer"]["batch"], 20);
+  EXPECT_EQ(c["integer"]["saved"], 30);
+  EXPECT_EQ(c["integer"]["total"], 150);
+  EXPECT_EQ(c["fp32"]["total"], 340);
+  EXPECT_DOUBLE_EQ(c["dram_bytes_over_compulsory"].get<double>(), 1535.0 / 150);
+  EXPECT_DOUBLE_EQ(c["fp32_dram_bytes_over_compulsory"].get<double>(), 3070.0 / 340);
+}
+
 // A Latin-1 byte (not UTF-8) in a name or path used to make the JSON report fail after the
 // run (exit 1); it is written as U+FFFD.
 TEST(ReportWriters, JsonSurvivesBytesThatAreNotUtf8) {

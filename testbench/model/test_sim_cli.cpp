@@ -142,6 +142,19 @@ TEST(SimCli, OutputsThatAreDirectoriesOrDevicesAreRefusedBeforeWork) {
   EXPECT_EQ(dir.listing(), "fifo ");
 }
 
+// --trace is checked like the reports, before any work, and asks the model for the timeline.
+TEST(SimCli, TracePathIsCheckedBeforeWorkAndRecordsTheTimeline) {
+  TempDir dir("cli_trace");
+  const std::string d = dir.file("");
+  EXPECT_EQ(plan_error(parse("--trace " + d)), d + ": field '--trace': is a directory");
+  const std::string missing = dir.file("missing_dir/t.json");
+  EXPECT_EQ(plan_error(parse("--trace " + missing)), missing + ": field '--trace': cannot write here: No such file or directory");
+  EXPECT_EQ(dir.listing(), "");
+  EXPECT_FALSE(tools::plan_simulation(parse(""), kDefaultNetworkNet, kScript).options.record_timeline);
+  EXPECT_TRUE(tools::plan_simulation(parse("--trace " + dir.file("t.json")), kDefaultNetworkNet, kScript).options.record_timeline);
+  EXPECT_EQ(dir.listing(), "");
+}
+
 // Blocks of the three training GEMMs of one 16384 x 16384 x 4096 GEMM row on the default
 // 16x16 array with 256 KiB buffers (hand-computed from model/gemm_plan.cpp): forward
 // 512 x 512 blocks of one chunk; weight gradient (D = 16384) 256 x 1024 single-tile blocks of

@@ -1,0 +1,98 @@
+#include "model/compulsory_traffic.h"
+
+#include <set>
+
+namespace octet::model {
+
+namespace {
+
+// Storage widths, bytes per element (docs/numerics.md §1). Masters are 24-bit and momenta
+// 13-bit numbers, packed in 3 and 2 bytes; the FP32 baseline keeps everything in 4-byte words
+// (its weight is its master).
+constexpr int64_t kMaster = 3, kMomentum = 2, kWord = 4;
+constexpr int64_t kLabel = sizeof(uint16_t);  // golden::Label, both datapaths
+
+// A parameter's working copy: W8 of conv / linear weights, int16 γ / β, int32 bias.
+int64_t working_bytes(golden::ParamDesc::Kind k) {
+  switch (k) {
+    case golden::ParamDesc::kWeight: return 1;
+    case golden::ParamDesc::kGamma:
+    case golden::ParamDesc::kBeta: return 2;
+    case golden::ParamDesc::kBias: return 4;
+  }
+  return 4;
+}
+
+int64_t mask_bytes(int64_t n) { return (n + 7) / 8; }  // one bit per element
+
+}  // namespace
+
+CompulsoryTraffic compulsory_traffic(const golden::NetworkDesc& desc, int batch) {
+  CompulsoryTraffic c;
+  c.known = true;
+  const int64_t N = batch;
+  // Parameters: working copy, master and momentum each read once and written once.
+  for (const golden::ParamDesc& p : golden::network_params(desc)) {
+    c.params += 2 * p.size() * (working_bytes(p.kind) + kMaster + kMomentum);
+    c.fp32_params += 2 * p.size() * (kWord + kWord);
+  }
+  // The batch: images (uint8 pixels) and labels, read once.
+  const int64_t pixels = N * golden::node_elements(desc.input());
+  c.batch = pixels + N * kLabel;
+  c.fp32_batch = pixels * kWord + N * kLabel;
+  // What the backward pass reads of the forward pass, each tensor written once and read once:
+  // a conv / linear input activation (not the batch itself), BN's x̂ and ReLU mask, a max
+  // pool's window index (one byte per output).
+  std::set<int> saved_inputs;
+  for (const golden::NodeDesc& d : desc.nodes) {
+    const int64_t n_out = N * golden::node_elements(d);
+    switch (d.kind) {
+      case golden::OpKind::kConv:
+      case golden::OpKind::kLinear:
+        if (desc.nodes[static_cast<size_t>(d.inputs[0])].kind != golden::OpKind::kInput) saved_inputs.insert(d.inputs[0]);
+        break;
+      case golden::OpKind::kBnRelu:
+        c.saved += 2 * (2 * n_out + mask_bytes(n_out));
+        c.fp32_saved += 2 * (kWord * n_out + mask_bytes(n_out));
+        break;
+      case golden::OpKind::kMaxPool:
+        c.saved += 2 * n_out;
+        c.fp32_saved += 2 * n_out;
+        break;
+      default:
+        break;
+    }
+  }
+  for (int j : saved_inputs) {
+    const int64_t n = N * golden::node_elements(desc.nodes[static_cast<size_t>(j)]);
+    c.saved += 2 * n;
+    c.fp32_saved += 2 * kWord * n;
+  }
+  return c;
+}
+
+CompulsoryTraffic compulsory_traffic(const Topology& t, int batch) {
+  CompulsoryTraffic c;
+  c.known = true;
+  const int64_t N = batch;
+  bool first = true;
+  const auto row = [&](int64_t weights, int64_t inputs) {
+    c.params += 2 * weights * (1 + kMaster + kMomentum);
+    c.fp32_params += 2 * weights * (kWord + kWord);
+    if (first) {
+      c.batch += inputs;
+      c.fp32_batch += kWord * inputs;
+    } else {
+      c.saved += 2 * inputs;
+      c.fp32_saved += 2 * kWord * inputs;
+    }
+    first = false;
+  };
+  for (const ConvLayerSpec& l : t.conv)
+    row(l.filter_h * l.filter_w * (l.depthwise ? 1 : l.channels) * (l.depthwise ? l.channels : l.num_filter),
+        N * l.ifmap_h * l.ifmap_w * l.channels);
+  for (const GemmLayerSpec& g : t.gemm) row(g.k * g.n, g.m * g.k);
+  return c;
+}
+
+}  // namespace octet::model
