@@ -89,6 +89,13 @@ int simulate(const tools::SimCliArgs& args) {
     const std::string err = tools::run_plot_script(plan.python, plot_script, json, args.plot);
     if (args.json.empty()) std::remove(json.c_str());
     if (!err.empty()) throw std::runtime_error(err);
+    // Unit occupancy over time, from the trace (a temporary one without --trace).
+    const std::string trace = args.trace.empty() ? args.plot + ".trace.json.tmp" : args.trace;
+    if (args.trace.empty()) model::write_trace_json(report, trace);
+    const std::string occ = tools::run_plot_script(plan.python, tools::occupancy_script_path(plot_script), trace,
+                                                   tools::occupancy_png_path(args.plot));
+    if (args.trace.empty()) std::remove(trace.c_str());
+    if (!occ.empty()) throw std::runtime_error(occ);
   }
   // A failed check is a failed run (the reports above say where it differs).
   if (!report.functional_mismatch.empty() || report.cycle_mismatches > 0) {

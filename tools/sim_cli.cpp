@@ -109,7 +109,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   o.threads = a.threads;
   o.functional = a.functional;
   o.cosim = a.cosim;
-  o.record_timeline = !a.trace.empty();
+  o.record_timeline = !a.trace.empty() || !a.plot.empty();  // --plot also draws the occupancy
   // Before any output check: the estimate uses only the parsed inputs and options.
   model::SimOptions budget_options = o;
   budget_options.functional = o.functional || (o.cosim && plan.network);  // co-simulation computes values
@@ -122,7 +122,9 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   if (!a.trace.empty()) check_writable(a.trace, "--trace");
   if (!a.plot.empty()) {
     check_writable(a.plot, "--plot");
-    if (!std::ifstream(plot_script)) throw CliError(fmt::format("{}: field '--plot': plot script not found", plot_script));
+    check_writable(occupancy_png_path(a.plot), "--plot");
+    for (const std::string& script : {plot_script, occupancy_script_path(plot_script)})
+      if (!std::ifstream(script)) throw CliError(fmt::format("{}: field '--plot': plot script not found", script));
     plan.python = find_python_with_matplotlib();
     if (plan.python.empty())
       throw CliError(fmt::format("{}: field '--plot': needs python3 with matplotlib (Debian: apt-get install "
@@ -130,6 +132,15 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
                                  a.plot));
   }
   return plan;
+}
+
+std::string occupancy_png_path(const std::string& plot) {
+  const bool png = plot.size() > 4 && plot.compare(plot.size() - 4, 4, ".png") == 0;
+  return (png ? plot.substr(0, plot.size() - 4) : plot) + "-occupancy.png";
+}
+
+std::string occupancy_script_path(const std::string& plot_script) {
+  return (std::filesystem::path(plot_script).parent_path() / "plot_sim_trace.py").string();
 }
 
 std::string find_python_with_matplotlib() {

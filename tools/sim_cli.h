@@ -64,6 +64,11 @@ std::pair<int, int> parse_array_size(const std::string& text);
 // The first of /usr/bin/python3, python3 that imports matplotlib; empty if none does.
 std::string find_python_with_matplotlib();
 
+// The occupancy plot written beside --plot's: "step.png" -> "step-occupancy.png", drawn by
+// tools/plot_sim_trace.py (beside the report's plot script) from the trace.
+std::string occupancy_png_path(const std::string& plot);
+std::string occupancy_script_path(const std::string& plot_script);
+
 // Runs the plot script on a JSON report; returns a one-line error, or empty on success.
 std::string run_plot_script(const std::string& python, const std::string& script, const std::string& json_path,
                             const std::string& png_path);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "model/report_writers.h"
+#include "model/trace_writer.h"
 #include "testbench/model/hand_report.h"
 #include "testbench/model/temp_dir.h"
 #include "tools/default_network.h"
@@ -215,4 +216,34 @@ TEST(PlotScript, WritesAPngFromAJsonReport) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad.png")));
   // With --plot, the plan finds the interpreter.
   EXPECT_EQ(tools::plan_simulation(parse("--plot " + dir.file("p.png")), kDefaultNetworkNet, kScript).python, python);
+}
+
+// --plot also draws unit occupancy over time from the trace, beside the per-layer plot.
+TEST(PlotScript, OccupancyPngFromATrace) {
+  EXPECT_EQ(tools::occupancy_png_path("out/step.png"), "out/step-occupancy.png");
+  EXPECT_EQ(tools::occupancy_png_path("step"), "step-occupancy.png");
+  const std::string script = tools::occupancy_script_path(kScript);
+  EXPECT_EQ(script, kRoot + "/tools/plot_sim_trace.py");
+  const std::string python = tools::find_python_with_matplotlib();
+  ASSERT_FALSE(python.empty()) << "python3-matplotlib is missing (tools/bootstrap.sh installs it)";
+  TempDir dir("plot_trace");
+  model::StepReport r = octet::testing::hand_report();
+  r.timeline.recorded = true;
+  r.timeline.stages = {{0, 0, 200}, {1, 200, 600}};
+  model::OpSpan a;
+  a.record = 0, a.start = 10, a.busy = 150, a.wait_before = 10, a.tiles = 1, a.m_len = a.n_len = a.d_len = 4;
+  model::OpSpan d;
+  d.unit = model::Unit::kDram, d.record = 1, d.start = 200, d.busy = 300, d.read_bytes = 300;
+  model::OpSpan q;
+  q.unit = model::Unit::kShiftQuantizer, q.record = 1, q.start = 200, q.busy = 100, q.wait_after = 300;
+  r.timeline.ops = {a, d, q};
+  model::write_trace_json(r, dir.file("t.json"));
+  EXPECT_EQ(tools::run_plot_script(python, script, dir.file("t.json"), dir.file("t.png")), "");
+  const std::string png = octet::testing::read_file(dir.file("t.png"));
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  const std::string bad = dir.write("bad.json", "{\"traceEvents\": 3}");
+  const std::string err = tools::run_plot_script(python, script, bad, dir.file("bad.png"));
+  EXPECT_NE(err.find("field '--plot'"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.png")));
 }
