@@ -15,6 +15,12 @@ bool cpu_has_avx2() {
   return __builtin_cpu_supports("avx2");
 }
 std::atomic<bool> g_use_avx2{cpu_has_avx2()};
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}
+std::atomic<bool> g_use_avx512{cpu_has_avx512()};
 
 constexpr int64_t kChunk = 1 << 15;  // elements per parallel work item
 
@@ -27,6 +33,14 @@ __attribute__((target("avx2"))) void relu_quantize_avx2(const int32_t* y, int64_
   for (; i + 8 <= n; i += 8)
     simd::relu8_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i)), act + i, mask + i);
   relu_quantize_portable(y + i, n - i, act + i, mask + i);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void relu_quantize_avx512(const int32_t* y, int64_t n,
+                                                                                uint8_t* act, uint8_t* mask) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 lanes = n - i >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (n - i)) - 1);
+    simd::relu16_avx512(_mm512_maskz_loadu_epi32(lanes, y + i), lanes, act + i, mask + i);
+  }
 }
 
 void mask_portable(int32_t* e, const uint8_t* mask, int64_t n) {
@@ -47,15 +61,22 @@ __attribute__((target("avx2"))) void mask_avx2(int32_t* e, const uint8_t* mask, 
 
 bool bn_relu_fast_uses_avx2() { return g_use_avx2.load(std::memory_order_relaxed); }
 void bn_relu_fast_set_avx2(bool enabled) { g_use_avx2 = enabled && cpu_has_avx2(); }
+bool bn_relu_fast_uses_avx512() {
+  return g_use_avx512.load(std::memory_order_relaxed) && g_use_avx2.load(std::memory_order_relaxed);
+}
+void bn_relu_fast_set_avx512(bool enabled) { g_use_avx512 = enabled && cpu_has_avx512(); }
 
 ReluForward relu_quantize_fast(const Tensor<int32_t>& y, int threads) {
   if (y.exp != -14) throw std::invalid_argument("relu_quantize: input must be on 2^-14");
   ReluForward out{Tensor<uint8_t>(y.shape, -7, Uninitialized{}), std::vector<uint8_t>(y.data.size())};
   const int64_t n = y.size();
-  const bool avx2 = bn_relu_fast_uses_avx2();
+  // (The AVX-512 element kernel is the fused BN+ReLU's: tested here on every edge value.)
+  const auto kernel = bn_relu_fast_uses_avx512() ? relu_quantize_avx512
+                      : bn_relu_fast_uses_avx2() ? relu_quantize_avx2
+                                                 : relu_quantize_portable;
   parallel_for((n + kChunk - 1) / kChunk, threads, [&](int64_t k) {
     const int64_t begin = k * kChunk, len = std::min(kChunk, n - begin);
-    (avx2 ? relu_quantize_avx2 : relu_quantize_portable)(y.data.data() + begin, len, out.a.data.data() + begin,
+    kernel(y.data.data() + begin, len, out.a.data.data() + begin,
                                                          out.mask.data() + begin);
   });
   return out;

@@ -20,5 +20,9 @@ Tensor<int32_t> relu_backward_fast(Tensor<int32_t> e1, const std::vector<uint8_t
 bool bn_relu_fast_uses_avx2();
 // For tests: force the portable code (false) or the AVX2 code where the CPU has it (true).
 void bn_relu_fast_set_avx2(bool enabled);
+// Whether batch_norm_fast.h's per-element loops run their AVX-512 code (a CPU with AVX-512 F,
+// BW, DQ and VL, while the AVX2 code is on). For tests: false keeps them on AVX2.
+bool bn_relu_fast_uses_avx512();
+void bn_relu_fast_set_avx512(bool enabled);
 
 }  // namespace octet::golden

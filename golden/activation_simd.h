@@ -1,5 +1,6 @@
 // Element kernels shared by the fast ReLU and the fused BN+ReLU (docs/numerics.md §5.5):
-// A = sat(rshift(y, 7), 0, 255) and mask = (0 < y <= 255·2^7), portable and 8-wide AVX2.
+// A = sat(rshift(y, 7), 0, 255) and mask = (0 < y <= 255·2^7), portable, 8-wide AVX2 and
+// 16-wide AVX-512.
 // rshift is monotone and rshift(0) = 0, rshift(255·2^7) = 255, so clamping y to [0, 255·2^7]
 // first gives the saturated result and keeps the rounding add inside int32.
 #pragma once
@@ -32,6 +33,21 @@ __attribute__((target("avx2"))) inline void relu8_avx2(__m256i y, uint8_t* act, 
   const __m256i pass = _mm256_andnot_si256(_mm256_cmpgt_epi32(y, top), _mm256_cmpgt_epi32(y, zero));
   store8_u8(act, q);
   store8_u8(mask, _mm256_and_si256(pass, one));
+}
+
+// The same on 16 lanes with AVX-512 (F, BW, VL), storing only the lanes in `lanes` (a row's
+// tail without scalar code). GCC 12 warns (-Werror) on the undefined pass-through operand of
+// the unmasked AVX-512 intrinsics, so the all-lanes zero-masked forms are used.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void relu16_avx512(__m512i y, __mmask16 lanes,
+                                                                               uint8_t* act, uint8_t* mask) {
+  constexpr __mmask16 all = 0xFFFF;
+  const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi32(kReluTop);
+  const __m512i yc = _mm512_maskz_min_epi32(all, _mm512_maskz_max_epi32(all, y, zero), top);
+  const __m512i odd = _mm512_and_si512(_mm512_maskz_srli_epi32(all, yc, 7), _mm512_set1_epi32(1));
+  const __m512i q = _mm512_maskz_srli_epi32(all, _mm512_add_epi32(_mm512_add_epi32(yc, _mm512_set1_epi32(63)), odd), 7);
+  const __mmask16 pass = _mm512_cmpgt_epi32_mask(y, zero) & _mm512_cmple_epi32_mask(y, top);
+  _mm512_mask_cvtepi32_storeu_epi8(act, lanes, q);
+  _mm_mask_storeu_epi8(mask, lanes, _mm_maskz_mov_epi8(pass, _mm_set1_epi8(1)));
 }
 
 }  // namespace octet::golden::simd

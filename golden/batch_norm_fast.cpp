@@ -221,6 +221,54 @@ __attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, con
   }
 }
 
+// The same with AVX-512 (F, BW, DQ, VL): 16 elements a step in two zmm of 8 int64 lanes, the
+// rounding shift arithmetic (vpsraq: the bound keeps v + 2^(s-1) inside int64), the clamp by
+// vpminsq / vpmaxsq, and a row's last elements by masked loads and stores instead of scalar code.
+#define OCTET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+
+// GCC 12 warns (-Werror) on the undefined pass-through operand of the unmasked AVX-512
+// intrinsics, so the all-lanes zero-masked forms are used.
+constexpr __mmask8 k8 = 0xFF;
+constexpr __mmask16 k16 = 0xFFFF;
+
+// rshift(v, s) per int64 lane (round half to even) for |v| + 2^(s-1) <= INT64_MAX; bias = 2^(s-1) - 1.
+OCTET_AVX512 inline __m512i rshift_512(__m512i v, __m512i bias, __m128i s) {
+  const __m512i odd = _mm512_and_si512(_mm512_maskz_srl_epi64(k8, v, s), _mm512_set1_epi64(1));
+  return _mm512_maskz_sra_epi64(k8, _mm512_add_epi64(_mm512_add_epi64(v, bias), odd), s);
+}
+
+// Eight int64 lanes of x·ρ (low dwords of `x`) to sat16(rshift(x·ρ·2^a - μ·ρ, s)).
+OCTET_AVX512 inline __m512i xhat8_512(__m512i x, __m512i rho, __m128i sh_a, __m512i mr, __m512i bias, __m128i sh) {
+  const __m512i p = _mm512_sub_epi64(_mm512_maskz_sll_epi64(k8, _mm512_maskz_mul_epi32(k8, x, rho), sh_a), mr);
+  const __m512i q = rshift_512(p, bias, sh);
+  return _mm512_maskz_max_epi64(k8, _mm512_maskz_min_epi64(k8, q, _mm512_set1_epi64(32767)), _mm512_set1_epi64(-32767));
+}
+
+template <bool kY, bool kRelu>
+OCTET_AVX512 void forward_channel_avx512(const int32_t* x0, const ChannelView& v, const FwdChannel& k,
+                                         const FwdOut& o) {
+  const __m512i rho = _mm512_set1_epi64(k.rho), mr = _mm512_set1_epi64(k.mr);
+  const __m512i bias = _mm512_set1_epi64((int64_t{1} << (k.s - 1)) - 1);
+  const __m128i sh = _mm_cvtsi32_si128(k.s), sh_a = _mm_cvtsi32_si128(k.a);
+  const __m512i gamma = _mm512_set1_epi32(k.gamma), beta = _mm512_set1_epi32(k.beta128);
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int64_t row = n * v.stride;
+    for (int64_t j = 0; j < v.inner; j += 16) {
+      const int64_t i = row + j;
+      const __mmask16 lanes = v.inner - j >= 16 ? k16 : static_cast<__mmask16>((1u << (v.inner - j)) - 1);
+      const __m512i w = _mm512_maskz_loadu_epi32(lanes, x0 + i);
+      // Even elements in the low dwords of the 64-bit lanes, then the odd ones; re-interleaved by a blend.
+      const __m512i even = xhat8_512(w, rho, sh_a, mr, bias, sh);
+      const __m512i odd = xhat8_512(_mm512_maskz_srli_epi64(k8, w, 32), rho, sh_a, mr, bias, sh);
+      const __m512i xh = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(k8, odd, 32));
+      _mm512_mask_cvtepi32_storeu_epi16(o.xhat + i, lanes, xh);
+      const __m512i y = _mm512_add_epi32(_mm512_maskz_mullo_epi32(k16, xh, gamma), beta);
+      if constexpr (kY) _mm512_mask_storeu_epi32(o.y + i, lanes, y);
+      if constexpr (kRelu) simd::relu16_avx512(y, lanes, o.act + i, o.mask + i);
+    }
+  }
+}
+
 // The reference arithmetic (int128 product), for channels whose bound exceeds int64.
 template <bool kY, bool kRelu>
 void forward_channel_exact(const int32_t* x0, const ChannelView& v, const BnStats& s, int64_t c, const FwdChannel& k,
@@ -244,7 +292,7 @@ void forward_all(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_
   if (static_cast<int64_t>(s.mean.size()) != v.channels || gamma.size() != v.channels || beta.size() != v.channels)
     throw std::invalid_argument("bn_forward: statistics or parameters do not match the channel count");
   if (x.exp + 15 != s.input_shift) throw std::invalid_argument("bn_forward: statistics were taken at another exponent");
-  const bool avx2 = bn_relu_fast_uses_avx2();
+  const bool avx2 = bn_relu_fast_uses_avx2(), avx512 = bn_relu_fast_uses_avx512();
   parallel_for(v.channels, threads, [&](int64_t c) {
     FwdChannel k;
     k.a = s.input_shift;
@@ -264,7 +312,9 @@ void forward_all(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_
     }
     if (!fits) return forward_channel_exact<kY, kRelu>(x0, v, s, c, k, o);
     k.mr = s.mean[c] * k.rho;
-    if (avx2)
+    if (avx512)
+      forward_channel_avx512<kY, kRelu>(x0, v, k, o);
+    else if (avx2)
       forward_channel_avx2<kY, kRelu>(x0, v, k, o);
     else
       forward_channel_portable<kY, kRelu>(x0, v, k, o);
@@ -298,9 +348,56 @@ void sums_portable(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, 
   }
 }
 
+// sums_avx2 with AVX-512: 16 elements a step, a row's tail by masked loads (masked lanes read 0).
+template <bool kMask>
+OCTET_AVX512 BwdSums sums_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v) {
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i sb = zero, sg = zero, mdy = zero, mxh = zero;
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int64_t row = n * v.stride;
+    for (int64_t j = 0; j < v.inner; j += 16) {
+      const int64_t i = row + j;
+      const __mmask16 lanes = v.inner - j >= 16 ? k16 : static_cast<__mmask16>((1u << (v.inner - j)) - 1);
+      __mmask16 take = lanes;
+      if constexpr (kMask) {
+        const __m128i m = _mm_maskz_loadu_epi8(lanes, mask + i);
+        take = _mm_test_epi8_mask(m, m) & lanes;
+      }
+      const __m512i e = _mm512_maskz_loadu_epi32(take, dy + i);
+      const __m512i xh = _mm512_maskz_cvtepi16_epi32(k16, _mm256_maskz_loadu_epi16(lanes, xhat + i));
+      mdy = _mm512_maskz_max_epu32(k16, mdy, _mm512_maskz_abs_epi32(k16, e));
+      mxh = _mm512_maskz_max_epu32(k16, mxh, _mm512_maskz_abs_epi32(k16, xh));
+      // Even elements sign-extended in place, odd ones shifted down.
+      const __m512i e_odd = _mm512_maskz_srai_epi64(k8, e, 32);
+      const __m512i e_even = _mm512_maskz_srai_epi64(k8, _mm512_maskz_slli_epi64(k8, e, 32), 32);
+      sb = _mm512_add_epi64(sb, _mm512_add_epi64(e_even, e_odd));
+      const __m512i pe = _mm512_maskz_mul_epi32(k8, e, xh);
+      const __m512i po = _mm512_maskz_mul_epi32(k8, e_odd, _mm512_maskz_srli_epi64(k8, xh, 32));
+      sg = _mm512_add_epi64(sg, _mm512_add_epi64(pe, po));
+    }
+  }
+  alignas(64) uint64_t ab[8], ag[8];
+  alignas(64) uint32_t ad[16], ax[16];
+  _mm512_store_si512(ab, sb);
+  _mm512_store_si512(ag, sg);
+  _mm512_store_si512(ad, mdy);
+  _mm512_store_si512(ax, mxh);
+  BwdSums r;
+  for (int k = 0; k < 8; ++k) {
+    r.dbeta += ab[k];
+    r.dgamma += ag[k];
+  }
+  for (int k = 0; k < 16; ++k) {
+    r.max_dy = std::max(r.max_dy, ad[k]);
+    r.max_xhat = std::max(r.max_xhat, ax[k]);
+  }
+  return r;
+}
+
 template <bool kMask>
 __attribute__((target("avx2"))) BwdSums sums_avx2(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
                                                   const ChannelView& v) {
+  if (bn_relu_fast_uses_avx512()) return sums_avx512<kMask>(dy, xhat, mask, v);
   const __m256i zero = _mm256_setzero_si256();
   __m256i sb = zero, sg = zero, mdy = zero, mxh = zero;
   BwdSums r;
@@ -393,6 +490,51 @@ __attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, co
   }
 }
 
+// The same with AVX-512: 8 int64 lanes a step, vpmullq for the 64-bit products, the arithmetic
+// rounding shift (the bound keeps |p| + 2^(s-1) < 2^62), masked loads and stores for a row's tail.
+template <bool kMask, BwdProducts kProducts>
+OCTET_AVX512 void backward_channel_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
+                                          const ChannelView& v, const BwdChannel& k, int64_t* dx) {
+  const __m512i mb14 = _mm512_set1_epi64(k.mb14), mg = _mm512_set1_epi64(k.mg), cg = _mm512_set1_epi64(k.cg);
+  const __m512i bias = _mm512_set1_epi64((int64_t{1} << (k.s - 1)) - 1);
+  const __m128i sh = _mm_cvtsi32_si128(k.s);
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int64_t row = n * v.stride;
+    for (int64_t j = 0; j < v.inner; j += 8) {
+      const int64_t i = row + j;
+      const __mmask8 lanes = v.inner - j >= 8 ? k8 : static_cast<__mmask8>((1u << (v.inner - j)) - 1);
+      __mmask8 take = lanes;  // lanes whose error passes the ReLU mask
+      if constexpr (kMask) {
+        const __m128i m = _mm_maskz_loadu_epi8(lanes, mask + i);
+        take = static_cast<__mmask8>(_mm_test_epi8_mask(m, m)) & lanes;
+      }
+      const __m512i e = _mm512_maskz_cvtepi32_epi64(take, _mm256_maskz_loadu_epi32(lanes, dy + i));
+      const __m512i xh = _mm512_maskz_cvtepi16_epi64(k8, _mm_maskz_loadu_epi16(lanes, xhat + i));
+      const __m512i xm = kProducts == BwdProducts::kWide ? _mm512_maskz_mullo_epi64(k8, xh, mg)
+                                                         : _mm512_maskz_mul_epi32(k8, xh, mg);
+      const __m512i u = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_maskz_slli_epi64(k8, e, 22), mb14), xm);
+      const __m512i p = kProducts == BwdProducts::kNarrow ? _mm512_maskz_mul_epi32(k8, u, cg)
+                                                          : _mm512_maskz_mullo_epi64(k8, u, cg);
+      _mm512_mask_storeu_epi64(dx + i, lanes, rshift_512(p, bias, sh));
+    }
+  }
+}
+
+// Chooses the products as backward_all does for AVX2.
+template <bool kMask>
+void backward_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
+                     const BwdChannel& k, int64_t* dx, int128 max_u) {
+  const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
+  const int128 cg = k.cg < 0 ? -static_cast<int128>(k.cg) : static_cast<int128>(k.cg);
+  const int128 mg = k.mg < 0 ? -static_cast<int128>(k.mg) : static_cast<int128>(k.mg);
+  if (in_int32(max_u) && in_int32(cg))
+    backward_channel_avx512<kMask, BwdProducts::kNarrow>(dy, xhat, mask, v, k, dx);
+  else if (in_int32(mg))
+    backward_channel_avx512<kMask, BwdProducts::kSmallMg>(dy, xhat, mask, v, k, dx);
+  else
+    backward_channel_avx512<kMask, BwdProducts::kWide>(dy, xhat, mask, v, k, dx);
+}
+
 template <bool kMask>
 void backward_channel_portable(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
                                const BwdChannel& k, int64_t* dx) {
@@ -479,6 +621,8 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
       backward_channel_exact<kMask>(d0, x0, m0, v, k, dx0);
     else if (!avx2)
       backward_channel_portable<kMask>(d0, x0, m0, v, k, dx0);
+    else if (bn_relu_fast_uses_avx512())
+      backward_avx512<kMask>(d0, x0, m0, v, k, dx0, max_u);
     else if (in_int32(max_u) && in_int32(abs128(k.cg)))
       backward_channel_avx2<kMask, BwdProducts::kNarrow>(d0, x0, m0, v, k, dx0);
     else if (in_int32(abs128(k.mg)))

@@ -27,12 +27,20 @@ constexpr int kTrials = 1000;
 std::vector<int> thread_counts(int trial) { return trial % 8 == 0 ? std::vector<int>{1, 2, 3} : std::vector<int>{1}; }
 constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min(), kMax32 = std::numeric_limits<int32_t>::max();
 
-// The code paths under test: portable, and AVX2 where the CPU has it.
-std::vector<bool> simd_modes() {
+// The code paths under test: portable (0), and AVX2 (1) and AVX-512 (2) where the CPU has them.
+std::vector<int> simd_modes() {
   bn_relu_fast_set_avx2(true);
-  std::vector<bool> modes{false};
-  if (bn_relu_fast_uses_avx2()) modes.push_back(true);
+  bn_relu_fast_set_avx512(true);
+  std::vector<int> modes{0};
+  if (bn_relu_fast_uses_avx2()) modes.push_back(1);
+  if (bn_relu_fast_uses_avx512()) modes.push_back(2);
+  std::printf("simd modes: portable%s%s\n", modes.size() > 1 ? ", avx2" : "", modes.size() > 2 ? ", avx512" : "");
   return modes;
+}
+
+void set_simd_mode(int mode) {
+  bn_relu_fast_set_avx2(mode >= 1);
+  bn_relu_fast_set_avx512(mode >= 2);
 }
 
 // Runs f, returning the name of the exception type it throws (nullopt if none).
@@ -192,9 +200,9 @@ TEST(BatchNormFast, StatisticsAreBitIdentical) {
     const Tensor<int32_t> x = random_input(gen, random_shape(gen, trial % 20 == 0), exp);
     BnStats ref;
     const auto ref_error = thrown([&] { ref = bn_batch_statistics(x); });
-    for (bool avx2 : modes) {
-      bn_relu_fast_set_avx2(avx2);
-      const std::string what = "trial " + std::to_string(trial) + " avx2 " + std::to_string(avx2);
+    for (int mode : modes) {
+      set_simd_mode(mode);
+      const std::string what = "trial " + std::to_string(trial) + " simd " + std::to_string(mode);
       if (ref_error) {  // a throw inside a worker thread terminates: compare errors single-threaded
         ASSERT_EQ(thrown([&] { bn_batch_statistics_fast(x); }), ref_error) << what;
         continue;
@@ -213,9 +221,9 @@ TEST(BatchNormFast, TrainingLikeStatisticsAtFullSize) {
   std::mt19937_64 gen(seed);
   const auto x = random_tensor<int32_t>(gen, {64, 2, 28, 28}, -(1 << 24), 1 << 24, -14);
   const BnStats ref = bn_batch_statistics(x);
-  for (bool avx2 : simd_modes()) {
-    bn_relu_fast_set_avx2(avx2);
-    expect_same(bn_batch_statistics_fast(x, 2), ref, "avx2 " + std::to_string(avx2));
+  for (int mode : simd_modes()) {
+    set_simd_mode(mode);
+    expect_same(bn_batch_statistics_fast(x, 2), ref, "simd " + std::to_string(mode));
   }
 }
 
@@ -233,9 +241,9 @@ TEST(BatchNormFast, ForwardIsBitIdentical) {
     const auto ref_error = thrown([&] { ref = bn_forward(x, s, gamma, beta); });
     ReluForward ref_relu;
     if (!ref_error) ref_relu = relu_quantize(ref.y);
-    for (bool avx2 : modes) {
-      bn_relu_fast_set_avx2(avx2);
-      const std::string what = "trial " + std::to_string(trial) + " avx2 " + std::to_string(avx2);
+    for (int mode : modes) {
+      set_simd_mode(mode);
+      const std::string what = "trial " + std::to_string(trial) + " simd " + std::to_string(mode);
       if (ref_error) {
         ASSERT_EQ(thrown([&] { bn_forward_fast(x, s, gamma, beta); }), ref_error) << what;
         ASSERT_EQ(thrown([&] { bn_relu_forward_fast(x, s, gamma, beta); }), ref_error) << what;
@@ -290,9 +298,9 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
     BnBackward ref, ref_masked;
     const auto ref_error = thrown([&] { ref = bn_backward(e, xhat, gamma, s); });
     const auto ref_masked_error = thrown([&] { ref_masked = bn_backward(relu_backward(e, mask), xhat, gamma, s); });
-    for (bool avx2 : modes) {
-      bn_relu_fast_set_avx2(avx2);
-      const std::string what = "trial " + std::to_string(trial) + " avx2 " + std::to_string(avx2);
+    for (int mode : modes) {
+      set_simd_mode(mode);
+      const std::string what = "trial " + std::to_string(trial) + " simd " + std::to_string(mode);
       if (ref_error)
         ASSERT_EQ(thrown([&] { bn_backward_fast(e, xhat, gamma, s); }), ref_error) << what;
       else
@@ -335,8 +343,8 @@ TEST(BatchNormFast, BackwardWithAMeanGradientBeyondInt32) {
     }
     bn_fill_reciprocals(s);
     const BnBackward ref = bn_backward(dy, xhat, gamma, s);
-    for (bool avx2 : modes) {
-      bn_relu_fast_set_avx2(avx2);
+    for (int mode : modes) {
+      set_simd_mode(mode);
       expect_same(bn_backward_fast(dy, xhat, gamma, s), ref, "trial " + std::to_string(trial));
     }
   }
@@ -358,9 +366,9 @@ TEST(BatchNormFast, BackwardUBeyondInt64IsAnErrorInBoth) {
   for (int16_t g : {1, 0}) {
     const Tensor<int16_t> gamma({1}, std::vector<int16_t>{g}, -7);
     EXPECT_THROW(bn_backward(dy, xhat, gamma, s), std::overflow_error) << "gamma " << g;
-    for (bool avx2 : simd_modes()) {
-      bn_relu_fast_set_avx2(avx2);
-      EXPECT_THROW(bn_backward_fast(dy, xhat, gamma, s), std::overflow_error) << "gamma " << g << " avx2 " << avx2;
+    for (int mode : simd_modes()) {
+      set_simd_mode(mode);
+      EXPECT_THROW(bn_backward_fast(dy, xhat, gamma, s), std::overflow_error) << "gamma " << g << " simd " << mode;
       EXPECT_THROW(bn_relu_backward_fast(dy, keep, xhat, gamma, s), std::overflow_error) << "gamma " << g;
     }
   }
@@ -397,8 +405,8 @@ TEST(ReluFast, QuantizeAndMaskMatchTheReferenceOnCornerValues) {
   std::printf("seed=%u\n", seed);
   std::mt19937_64 gen(seed);
   for (int k = 0; k < 5000; ++k) values.push_back(static_cast<int32_t>(uniform(gen, kMin32, kMax32)));
-  for (bool avx2 : simd_modes()) {
-    bn_relu_fast_set_avx2(avx2);
+  for (int mode : simd_modes()) {
+    set_simd_mode(mode);
     // Several lengths and offsets, so that every value meets both the vector body and the tail.
     for (size_t off = 0; off < 9; ++off) {
       const std::vector<int32_t> v(values.begin() + static_cast<long>(off), values.end());
@@ -406,7 +414,7 @@ TEST(ReluFast, QuantizeAndMaskMatchTheReferenceOnCornerValues) {
       const ReluForward ref = relu_quantize(y);
       for (int threads : {1, 2, 3}) {
         const ReluForward f = relu_quantize_fast(y, threads);
-        expect_same(f.a, ref.a, "avx2 " + std::to_string(avx2));
+        expect_same(f.a, ref.a, "simd " + std::to_string(mode));
         ASSERT_EQ(f.mask, ref.mask);
       }
     }
@@ -424,8 +432,8 @@ TEST(ReluFast, BackwardMaskMatchesTheReference) {
     std::vector<uint8_t> mask(static_cast<size_t>(n));
     for (auto& m : mask) m = static_cast<uint8_t>(uniform(gen, 0, 1) ? 0 : uniform(gen, 1, 255));
     const Tensor<int32_t> ref = relu_backward(e1, mask);
-    for (bool avx2 : modes) {
-      bn_relu_fast_set_avx2(avx2);
+    for (int mode : modes) {
+      set_simd_mode(mode);
       for (int threads : thread_counts(trial))
         expect_same(relu_backward_fast(e1, mask, threads), ref, "trial " + std::to_string(trial));
     }
