@@ -37,9 +37,11 @@ __attribute__((target("avx2"))) void relu_quantize_avx2(const int32_t* y, int64_
 
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void relu_quantize_avx512(const int32_t* y, int64_t n,
                                                                                 uint8_t* act, uint8_t* mask) {
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 lanes = n - i >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (n - i)) - 1);
-    simd::relu16_avx512(_mm512_maskz_loadu_epi32(lanes, y + i), lanes, act + i, mask + i);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) simd::relu16_avx512<true>(_mm512_loadu_si512(y + i), 0xFFFF, act + i, mask + i);
+  if (i < n) {
+    const auto lanes = static_cast<__mmask16>((1u << (n - i)) - 1);
+    simd::relu16_avx512<false>(_mm512_maskz_loadu_epi32(lanes, y + i), lanes, act + i, mask + i);
   }
 }
 

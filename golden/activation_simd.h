@@ -35,9 +35,10 @@ __attribute__((target("avx2"))) inline void relu8_avx2(__m256i y, uint8_t* act, 
   store8_u8(mask, _mm256_and_si256(pass, one));
 }
 
-// The same on 16 lanes with AVX-512 (F, BW, VL), storing only the lanes in `lanes` (a row's
-// tail without scalar code). GCC 12 warns (-Werror) on the undefined pass-through operand of
-// the unmasked AVX-512 intrinsics, so the all-lanes zero-masked forms are used.
+// The same on 16 lanes with AVX-512 (F, BW, VL); kFull = false stores only the lanes in `lanes`
+// (a row's tail without scalar code). GCC 12 warns (-Werror) on the undefined pass-through
+// operand of the unmasked AVX-512 intrinsics, so the all-lanes zero-masked forms are used.
+template <bool kFull>
 __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void relu16_avx512(__m512i y, __mmask16 lanes,
                                                                                uint8_t* act, uint8_t* mask) {
   constexpr __mmask16 all = 0xFFFF;
@@ -46,8 +47,14 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void relu16_avx512(_
   const __m512i odd = _mm512_and_si512(_mm512_maskz_srli_epi32(all, yc, 7), _mm512_set1_epi32(1));
   const __m512i q = _mm512_maskz_srli_epi32(all, _mm512_add_epi32(_mm512_add_epi32(yc, _mm512_set1_epi32(63)), odd), 7);
   const __mmask16 pass = _mm512_cmpgt_epi32_mask(y, zero) & _mm512_cmple_epi32_mask(y, top);
-  _mm512_mask_cvtepi32_storeu_epi8(act, lanes, q);
-  _mm_mask_storeu_epi8(mask, lanes, _mm_maskz_mov_epi8(pass, _mm_set1_epi8(1)));
+  const __m128i ones = _mm_maskz_mov_epi8(pass, _mm_set1_epi8(1));
+  if constexpr (kFull) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(act), _mm512_maskz_cvtepi32_epi8(all, q));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(mask), ones);
+  } else {
+    _mm512_mask_cvtepi32_storeu_epi8(act, lanes, q);
+    _mm_mask_storeu_epi8(mask, lanes, ones);
+  }
 }
 
 }  // namespace octet::golden::simd

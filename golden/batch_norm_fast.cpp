@@ -244,6 +244,28 @@ OCTET_AVX512 inline __m512i xhat8_512(__m512i x, __m512i rho, __m128i sh_a, __m5
   return _mm512_maskz_max_epi64(k8, _mm512_maskz_min_epi64(k8, q, _mm512_set1_epi64(32767)), _mm512_set1_epi64(-32767));
 }
 
+// A row's whole vectors use plain loads and stores, only its tail masked ones: masked loads
+// that miss the cache measured slower than plain ones (in training the rows come from L3).
+template <bool kFull, bool kY, bool kRelu>
+OCTET_AVX512 inline void forward16_512(const int32_t* x0, int64_t i, __mmask16 lanes, __m512i rho, __m512i mr,
+                                       __m512i bias, __m128i sh, __m128i sh_a, __m512i gamma, __m512i beta,
+                                       const FwdOut& o) {
+  const __m512i w = kFull ? _mm512_loadu_si512(x0 + i) : _mm512_maskz_loadu_epi32(lanes, x0 + i);
+  // Even elements in the low dwords of the 64-bit lanes, then the odd ones; re-interleaved by a blend.
+  const __m512i even = xhat8_512(w, rho, sh_a, mr, bias, sh);
+  const __m512i odd = xhat8_512(_mm512_maskz_srli_epi64(k8, w, 32), rho, sh_a, mr, bias, sh);
+  const __m512i xh = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(k8, odd, 32));
+  const __m512i y = _mm512_add_epi32(_mm512_maskz_mullo_epi32(k16, xh, gamma), beta);
+  if constexpr (kFull) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o.xhat + i), _mm512_maskz_cvtepi32_epi16(k16, xh));
+    if constexpr (kY) _mm512_storeu_si512(o.y + i, y);
+  } else {
+    _mm512_mask_cvtepi32_storeu_epi16(o.xhat + i, lanes, xh);
+    if constexpr (kY) _mm512_mask_storeu_epi32(o.y + i, lanes, y);
+  }
+  if constexpr (kRelu) simd::relu16_avx512<kFull>(y, lanes, o.act + i, o.mask + i);
+}
+
 template <bool kY, bool kRelu>
 OCTET_AVX512 void forward_channel_avx512(const int32_t* x0, const ChannelView& v, const FwdChannel& k,
                                          const FwdOut& o) {
@@ -251,21 +273,14 @@ OCTET_AVX512 void forward_channel_avx512(const int32_t* x0, const ChannelView& v
   const __m512i bias = _mm512_set1_epi64((int64_t{1} << (k.s - 1)) - 1);
   const __m128i sh = _mm_cvtsi32_si128(k.s), sh_a = _mm_cvtsi32_si128(k.a);
   const __m512i gamma = _mm512_set1_epi32(k.gamma), beta = _mm512_set1_epi32(k.beta128);
+  const int64_t body = v.inner - v.inner % 16;
+  const auto tail = static_cast<__mmask16>((1u << (v.inner % 16)) - 1);
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
-    for (int64_t j = 0; j < v.inner; j += 16) {
-      const int64_t i = row + j;
-      const __mmask16 lanes = v.inner - j >= 16 ? k16 : static_cast<__mmask16>((1u << (v.inner - j)) - 1);
-      const __m512i w = _mm512_maskz_loadu_epi32(lanes, x0 + i);
-      // Even elements in the low dwords of the 64-bit lanes, then the odd ones; re-interleaved by a blend.
-      const __m512i even = xhat8_512(w, rho, sh_a, mr, bias, sh);
-      const __m512i odd = xhat8_512(_mm512_maskz_srli_epi64(k8, w, 32), rho, sh_a, mr, bias, sh);
-      const __m512i xh = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(k8, odd, 32));
-      _mm512_mask_cvtepi32_storeu_epi16(o.xhat + i, lanes, xh);
-      const __m512i y = _mm512_add_epi32(_mm512_maskz_mullo_epi32(k16, xh, gamma), beta);
-      if constexpr (kY) _mm512_mask_storeu_epi32(o.y + i, lanes, y);
-      if constexpr (kRelu) simd::relu16_avx512(y, lanes, o.act + i, o.mask + i);
-    }
+    for (int64_t j = 0; j < body; j += 16)
+      forward16_512<true, kY, kRelu>(x0, row + j, k16, rho, mr, bias, sh, sh_a, gamma, beta, o);
+    if (body < v.inner)
+      forward16_512<false, kY, kRelu>(x0, row + body, tail, rho, mr, bias, sh, sh_a, gamma, beta, o);
   }
 }
 
@@ -349,39 +364,52 @@ void sums_portable(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, 
 }
 
 // sums_avx2 with AVX-512: 16 elements a step, a row's tail by masked loads (masked lanes read 0).
+struct Sums512 {
+  __m512i sb, sg, mdy, mxh;
+};
+
+template <bool kFull, bool kMask>
+OCTET_AVX512 inline void sums16_512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, int64_t i,
+                                    __mmask16 lanes, Sums512& a) {
+  __mmask16 take = lanes;
+  if constexpr (kMask) {
+    const __m128i m = kFull ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask + i))
+                            : _mm_maskz_loadu_epi8(lanes, mask + i);
+    take = _mm_test_epi8_mask(m, m) & lanes;
+  }
+  const __m512i e =
+      _mm512_maskz_mov_epi32(take, kFull ? _mm512_loadu_si512(dy + i) : _mm512_maskz_loadu_epi32(lanes, dy + i));
+  const __m256i x16 = kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xhat + i))
+                            : _mm256_maskz_loadu_epi16(lanes, xhat + i);
+  const __m512i xh = _mm512_maskz_cvtepi16_epi32(k16, x16);
+  a.mdy = _mm512_maskz_max_epu32(k16, a.mdy, _mm512_maskz_abs_epi32(k16, e));
+  a.mxh = _mm512_maskz_max_epu32(k16, a.mxh, _mm512_maskz_abs_epi32(k16, xh));
+  // Even elements sign-extended in place, odd ones shifted down.
+  const __m512i e_odd = _mm512_maskz_srai_epi64(k8, e, 32);
+  const __m512i e_even = _mm512_maskz_srai_epi64(k8, _mm512_maskz_slli_epi64(k8, e, 32), 32);
+  a.sb = _mm512_add_epi64(a.sb, _mm512_add_epi64(e_even, e_odd));
+  const __m512i pe = _mm512_maskz_mul_epi32(k8, e, xh);
+  const __m512i po = _mm512_maskz_mul_epi32(k8, e_odd, _mm512_maskz_srli_epi64(k8, xh, 32));
+  a.sg = _mm512_add_epi64(a.sg, _mm512_add_epi64(pe, po));
+}
+
 template <bool kMask>
 OCTET_AVX512 BwdSums sums_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v) {
   const __m512i zero = _mm512_setzero_si512();
-  __m512i sb = zero, sg = zero, mdy = zero, mxh = zero;
+  Sums512 a{zero, zero, zero, zero};
+  const int64_t body = v.inner - v.inner % 16;
+  const auto tail = static_cast<__mmask16>((1u << (v.inner % 16)) - 1);
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
-    for (int64_t j = 0; j < v.inner; j += 16) {
-      const int64_t i = row + j;
-      const __mmask16 lanes = v.inner - j >= 16 ? k16 : static_cast<__mmask16>((1u << (v.inner - j)) - 1);
-      __mmask16 take = lanes;
-      if constexpr (kMask) {
-        const __m128i m = _mm_maskz_loadu_epi8(lanes, mask + i);
-        take = _mm_test_epi8_mask(m, m) & lanes;
-      }
-      const __m512i e = _mm512_maskz_loadu_epi32(take, dy + i);
-      const __m512i xh = _mm512_maskz_cvtepi16_epi32(k16, _mm256_maskz_loadu_epi16(lanes, xhat + i));
-      mdy = _mm512_maskz_max_epu32(k16, mdy, _mm512_maskz_abs_epi32(k16, e));
-      mxh = _mm512_maskz_max_epu32(k16, mxh, _mm512_maskz_abs_epi32(k16, xh));
-      // Even elements sign-extended in place, odd ones shifted down.
-      const __m512i e_odd = _mm512_maskz_srai_epi64(k8, e, 32);
-      const __m512i e_even = _mm512_maskz_srai_epi64(k8, _mm512_maskz_slli_epi64(k8, e, 32), 32);
-      sb = _mm512_add_epi64(sb, _mm512_add_epi64(e_even, e_odd));
-      const __m512i pe = _mm512_maskz_mul_epi32(k8, e, xh);
-      const __m512i po = _mm512_maskz_mul_epi32(k8, e_odd, _mm512_maskz_srli_epi64(k8, xh, 32));
-      sg = _mm512_add_epi64(sg, _mm512_add_epi64(pe, po));
-    }
+    for (int64_t j = 0; j < body; j += 16) sums16_512<true, kMask>(dy, xhat, mask, row + j, k16, a);
+    if (body < v.inner) sums16_512<false, kMask>(dy, xhat, mask, row + body, tail, a);
   }
   alignas(64) uint64_t ab[8], ag[8];
   alignas(64) uint32_t ad[16], ax[16];
-  _mm512_store_si512(ab, sb);
-  _mm512_store_si512(ag, sg);
-  _mm512_store_si512(ad, mdy);
-  _mm512_store_si512(ax, mxh);
+  _mm512_store_si512(ab, a.sb);
+  _mm512_store_si512(ag, a.sg);
+  _mm512_store_si512(ad, a.mdy);
+  _mm512_store_si512(ax, a.mxh);
   BwdSums r;
   for (int k = 0; k < 8; ++k) {
     r.dbeta += ab[k];
@@ -492,31 +520,47 @@ __attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, co
 
 // The same with AVX-512: 8 int64 lanes a step, vpmullq for the 64-bit products, the arithmetic
 // rounding shift (the bound keeps |p| + 2^(s-1) < 2^62), masked loads and stores for a row's tail.
+template <bool kFull, bool kMask, BwdProducts kProducts>
+OCTET_AVX512 inline void backward8_512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, int64_t i,
+                                       __mmask8 lanes, __m512i mb14, __m512i mg, __m512i cg, __m512i bias,
+                                       __m128i sh, int64_t* dx) {
+  __mmask8 take = lanes;  // lanes whose error passes the ReLU mask
+  if constexpr (kMask) {
+    const __m128i m = kFull ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mask + i))
+                            : _mm_maskz_loadu_epi8(lanes, mask + i);
+    take = static_cast<__mmask8>(_mm_test_epi8_mask(m, m)) & lanes;
+  }
+  const __m256i e32 = kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dy + i))
+                            : _mm256_maskz_loadu_epi32(lanes, dy + i);
+  const __m128i x16 = kFull ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(xhat + i))
+                            : _mm_maskz_loadu_epi16(lanes, xhat + i);
+  const __m512i e = _mm512_maskz_cvtepi32_epi64(take, e32);
+  const __m512i xh = _mm512_maskz_cvtepi16_epi64(k8, x16);
+  const __m512i xm =
+      kProducts == BwdProducts::kWide ? _mm512_maskz_mullo_epi64(k8, xh, mg) : _mm512_maskz_mul_epi32(k8, xh, mg);
+  const __m512i u = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_maskz_slli_epi64(k8, e, 22), mb14), xm);
+  const __m512i p =
+      kProducts == BwdProducts::kNarrow ? _mm512_maskz_mul_epi32(k8, u, cg) : _mm512_maskz_mullo_epi64(k8, u, cg);
+  if constexpr (kFull)
+    _mm512_storeu_si512(dx + i, rshift_512(p, bias, sh));
+  else
+    _mm512_mask_storeu_epi64(dx + i, lanes, rshift_512(p, bias, sh));
+}
+
 template <bool kMask, BwdProducts kProducts>
 OCTET_AVX512 void backward_channel_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
                                           const ChannelView& v, const BwdChannel& k, int64_t* dx) {
   const __m512i mb14 = _mm512_set1_epi64(k.mb14), mg = _mm512_set1_epi64(k.mg), cg = _mm512_set1_epi64(k.cg);
   const __m512i bias = _mm512_set1_epi64((int64_t{1} << (k.s - 1)) - 1);
   const __m128i sh = _mm_cvtsi32_si128(k.s);
+  const int64_t body = v.inner - v.inner % 8;
+  const auto tail = static_cast<__mmask8>((1u << (v.inner % 8)) - 1);
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
-    for (int64_t j = 0; j < v.inner; j += 8) {
-      const int64_t i = row + j;
-      const __mmask8 lanes = v.inner - j >= 8 ? k8 : static_cast<__mmask8>((1u << (v.inner - j)) - 1);
-      __mmask8 take = lanes;  // lanes whose error passes the ReLU mask
-      if constexpr (kMask) {
-        const __m128i m = _mm_maskz_loadu_epi8(lanes, mask + i);
-        take = static_cast<__mmask8>(_mm_test_epi8_mask(m, m)) & lanes;
-      }
-      const __m512i e = _mm512_maskz_cvtepi32_epi64(take, _mm256_maskz_loadu_epi32(lanes, dy + i));
-      const __m512i xh = _mm512_maskz_cvtepi16_epi64(k8, _mm_maskz_loadu_epi16(lanes, xhat + i));
-      const __m512i xm = kProducts == BwdProducts::kWide ? _mm512_maskz_mullo_epi64(k8, xh, mg)
-                                                         : _mm512_maskz_mul_epi32(k8, xh, mg);
-      const __m512i u = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_maskz_slli_epi64(k8, e, 22), mb14), xm);
-      const __m512i p = kProducts == BwdProducts::kNarrow ? _mm512_maskz_mul_epi32(k8, u, cg)
-                                                          : _mm512_maskz_mullo_epi64(k8, u, cg);
-      _mm512_mask_storeu_epi64(dx + i, lanes, rshift_512(p, bias, sh));
-    }
+    for (int64_t j = 0; j < body; j += 8)
+      backward8_512<true, kMask, kProducts>(dy, xhat, mask, row + j, k8, mb14, mg, cg, bias, sh, dx);
+    if (body < v.inner)
+      backward8_512<false, kMask, kProducts>(dy, xhat, mask, row + body, tail, mb14, mg, cg, bias, sh, dx);
   }
 }
 
