@@ -128,17 +128,17 @@ void min_max_kernel(const int64_t* x, int64_t n, int64_t* lo_out, int64_t* hi_ou
   min_max_portable(x, n, lo_out, hi_out);
 }
 
-OCTET_SIMD_CLONES void shift_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> sc, uint32_t lim) {
+OCTET_SIMD_CLONES_AVX512 void shift_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> sc, uint32_t lim) {
   shift_quantize_lanes<int32_t, uint32_t>(x, out, n, sc, lim);
 }
-OCTET_SIMD_CLONES void shift_quantize_64(const int64_t* x, int32_t* out, int64_t n, Scale<uint64_t> sc, uint64_t lim) {
+OCTET_SIMD_CLONES_AVX512 void shift_quantize_64(const int64_t* x, int32_t* out, int64_t n, Scale<uint64_t> sc, uint64_t lim) {
   shift_quantize_lanes<int64_t, uint64_t>(x, out, n, sc, lim);
 }
-OCTET_SIMD_CLONES void flag_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> fine,
+OCTET_SIMD_CLONES_AVX512 void flag_quantize_32(const int64_t* x, int32_t* out, int64_t n, Scale<uint32_t> fine,
                                         Scale<uint32_t> coarse, uint32_t lim, int unit_log2, uint32_t fine_below) {
   flag_quantize_lanes<int32_t, uint32_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
 }
-OCTET_SIMD_CLONES void flag_quantize_64(const int64_t* x, int32_t* out, int64_t n, Scale<uint64_t> fine,
+OCTET_SIMD_CLONES_AVX512 void flag_quantize_64(const int64_t* x, int32_t* out, int64_t n, Scale<uint64_t> fine,
                                         Scale<uint64_t> coarse, uint64_t lim, int unit_log2, uint64_t fine_below) {
   flag_quantize_lanes<int64_t, uint64_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
 }
@@ -146,7 +146,7 @@ OCTET_SIMD_CLONES void flag_quantize_64(const int64_t* x, int32_t* out, int64_t 
 // Constant-factor quantizer over elements [begin, end): `drop` bits below the output grid.
 // The reference draws only when the dropped fraction is nonzero; drawing always gives the
 // same result (a zero fraction is never above a draw) and keeps the loop branch-free.
-OCTET_SIMD_CLONES void cq_kernel(const int64_t* __restrict x, int32_t* __restrict out, int64_t begin, int64_t end,
+OCTET_SIMD_CLONES_AVX512 void cq_kernel(const int64_t* __restrict x, int32_t* __restrict out, int64_t begin, int64_t end,
                                  int drop, uint64_t lim, uint64_t key) {
   if (drop <= 0) {
     for (int64_t i = begin; i < end; ++i) {
