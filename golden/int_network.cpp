@@ -14,6 +14,7 @@
 #include "golden/fast_conv.h"
 #include "golden/int_math.h"
 #include "golden/loss.h"
+#include "golden/optimizer_fast.h"
 #include "golden/pooling.h"
 #include "golden/quantizers.h"
 #include "golden/residual.h"
@@ -136,7 +137,9 @@ void IntNetwork::derive_working_copies() {
   bias_.assign(params_.size(), {});
   for (size_t p = 0; p < params_.size(); ++p) {
     switch (params_[p].kind) {
-      case ParamDesc::kWeight: weight8_[p] = derive_weight8(states_[p].master); break;
+      case ParamDesc::kWeight:
+        weight8_[p] = options_.reference_kernels ? derive_weight8(states_[p].master) : derive_weight8_fast(states_[p].master);
+        break;
       case ParamDesc::kGamma:
       case ParamDesc::kBeta: affine_[p] = derive_bn_affine(states_[p].master); break;
       case ParamDesc::kBias: bias_[p] = derive_bias(states_[p].master); break;
@@ -306,7 +309,8 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
   // Update: running statistics, then every parameter, then the working copies.
   for (size_t i = 0; i < desc_.nodes.size(); ++i)
     if (desc_.nodes[i].kind == OpKind::kBnRelu) bn_update_running(running_[i], f.values[i].stats, options_.bn_decay_shift);
-  for (size_t p = 0; p < params_.size(); ++p) momentum_update(states_[p], grads[p], lr_q);
+  for (size_t p = 0; p < params_.size(); ++p)
+    (options_.reference_kernels ? momentum_update : momentum_update_fast)(states_[p], grads[p], lr_q);
   derive_working_copies();
   ++step_;
   return result;
