@@ -2,25 +2,23 @@
 
 #include <set>
 
+#include "model/storage_widths.h"
+
 namespace octet::model {
 
 namespace {
 
-// Storage widths, bytes per element (docs/numerics.md §1). Masters are 24-bit and momenta
-// 13-bit numbers, packed in 3 and 2 bytes; the FP32 baseline keeps everything in 4-byte words
-// (its weight is its master).
-constexpr int64_t kMaster = 3, kMomentum = 2, kWord = 4;
-constexpr int64_t kLabel = sizeof(uint16_t);  // golden::Label, both datapaths
+// Storage widths: model/storage_widths.h, the table the simulated step's transfers read.
+using storage::kFp32;
+constexpr int64_t kLabel = static_cast<int64_t>(storage::kLabel);  // golden::Label, both datapaths
+static_assert(storage::kAct == 1 && storage::kPoolIndex == 1 && storage::kXhat == 2 && storage::kMask == 1.0 / 8,
+              "the counts below are written for 1-byte pixels, activations and pool indices, 2-byte x̂, 1-bit masks");
+constexpr int64_t kWord = static_cast<int64_t>(kFp32);
 
-// A parameter's working copy: W8 of conv / linear weights, int16 γ / β, int32 bias.
-int64_t working_bytes(golden::ParamDesc::Kind k) {
-  switch (k) {
-    case golden::ParamDesc::kWeight: return 1;
-    case golden::ParamDesc::kGamma:
-    case golden::ParamDesc::kBeta: return 2;
-    case golden::ParamDesc::kBias: return 4;
-  }
-  return 4;
+// A parameter's working copy, master and momentum, bytes per element.
+int64_t param_bytes(golden::ParamDesc::Kind k) {
+  const storage::ParamWidths w = storage::param_widths(k);
+  return static_cast<int64_t>(w.working + w.master + w.momentum);
 }
 
 int64_t mask_bytes(int64_t n) { return (n + 7) / 8; }  // one bit per element
@@ -33,7 +31,7 @@ CompulsoryTraffic compulsory_traffic(const golden::NetworkDesc& desc, int batch)
   const int64_t N = batch;
   // Parameters: working copy, master and momentum each read once and written once.
   for (const golden::ParamDesc& p : golden::network_params(desc)) {
-    c.params += 2 * p.size() * (working_bytes(p.kind) + kMaster + kMomentum);
+    c.params += 2 * p.size() * param_bytes(p.kind);
     c.fp32_params += 2 * p.size() * (kWord + kWord);
   }
   // The batch: images (uint8 pixels) and labels, read once.
@@ -77,7 +75,7 @@ CompulsoryTraffic compulsory_traffic(const Topology& t, int batch) {
   const int64_t N = batch;
   bool first = true;
   const auto row = [&](int64_t weights, int64_t inputs) {
-    c.params += 2 * weights * (1 + kMaster + kMomentum);
+    c.params += 2 * weights * param_bytes(golden::ParamDesc::kWeight);
     c.fp32_params += 2 * weights * (kWord + kWord);
     if (first) {
       c.batch += inputs;

@@ -11,6 +11,7 @@
 #include "golden/pooling.h"
 #include "golden/residual.h"
 #include "model/lowering.h"
+#include "model/storage_widths.h"
 #include "model/unit_timing.h"
 #include "octet_params.h"
 
@@ -22,17 +23,10 @@ using golden::Tensor;
 
 namespace {
 
-// Bytes per element of each tensor kind in the buffers and DRAM (integer datapath).
-constexpr double kActBytes = 1;       // uint8 activations
-constexpr double kStreamBytes = 4;    // int32 conv / add / linear outputs
-constexpr double kWideBytes = params::kAccW / 8.0;  // raw errors and gradients at the accumulator width
-constexpr double kE2Bytes = params::kOpW / 8.0;    // E2 code: 8-bit value + flag, an array operand
-constexpr double kE1Bytes = 1;        // SQ-quantized E1
-constexpr double kGradBytes = 2;      // G: s + 1 <= 16 bits on 2^-14 (docs/numerics.md [D20])
-constexpr double kXhatBytes = 2;      // x̂ int16
-constexpr double kMaskBytes = 1.0 / 8;
-constexpr double kMasterBytes = 4, kMomentumBytes = 2;
-constexpr double kFp32 = 4;
+// Bytes per element of each tensor class: model/storage_widths.h, the one table.
+using namespace storage;  // NOLINT: the width constants kAct, kE2, ... read as a table here
+constexpr double kActBytes = kAct, kStreamBytes = kStream, kWideBytes = kWide, kE2Bytes = kE2, kE1Bytes = kE1;
+constexpr double kXhatBytes = kXhat, kMaskBytes = kMask;
 
 int64_t b(int64_t n, double bytes) { return bytes_of(n, bytes); }
 
@@ -199,7 +193,7 @@ struct Controller::Impl {
       if (i >= 2) free_half.push_back(compute[i - 2]);
       if (k.load_x) {
         const int64_t el = k.ab.m_len * k.ab.d_len;
-        const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, 4 / s.x_reuse);
+        const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, kFp32 / s.x_reuse);
         xload[i] = u.dram->transfer(rec, bytes, 0, {}, free_half);
         L.dram(rec, bytes, 0, fp, 0);
         L.sram(rec, Buffer::kIfmap, 0, bytes, 0, fp);
@@ -207,8 +201,8 @@ struct Controller::Impl {
       if (k.load_y) {
         const int64_t el = k.ab.d_len * k.ab.n_len;
         yload[i] = u.dram->transfer(rec, b(el, s.y_bytes), 0, {}, free_half);
-        L.dram(rec, b(el, s.y_bytes), 0, el * 4, 0);
-        L.sram(rec, Buffer::kFilter, 0, b(el, s.y_bytes), 0, el * 4);
+        L.dram(rec, b(el, s.y_bytes), 0, b(el, kFp32), 0);
+        L.sram(rec, Buffer::kFilter, 0, b(el, s.y_bytes), 0, b(el, kFp32));
       }
     };
     if (!blocks.empty()) issue_loads(0);
@@ -224,12 +218,12 @@ struct Controller::Impl {
       compute[i] = u.array->block(k.ab, deps, release);
       if (k.last_chunk) {
         const int64_t el = k.ab.m_len * k.ab.n_len;
-        const int64_t bytes = b(el, out_bytes / s.out_reuse), fp = b(el, 4 / s.out_reuse);
+        const int64_t bytes = b(el, out_bytes / s.out_reuse), fp = b(el, kFp32 / s.out_reuse);
         // A resident output is not written back: the block stays where it was accumulated
         // (and its accumulator space is not reused by later blocks).
         const bool wb = !keep.ints || keep.through, wb_fp = !keep.fp || keep.through;
         if (wb) writeback[static_cast<size_t>(k.out_block)] = u.dram->transfer(rec, 0, bytes, {compute[i]});
-        L.sram(rec, Buffer::kAccum, wb ? kAccumBytes * el : 0, 0, wb_fp ? 4 * el : 0, 0);
+        L.sram(rec, Buffer::kAccum, wb ? kAccumBytes * el : 0, 0, wb_fp ? b(el, kFp32) : 0, 0);
         L.dram(rec, 0, wb ? bytes : 0, 0, wb_fp ? fp : 0);
         if (s.out_reuse > 1) {  // col2im: the lowered results are summed on chip
           L.act(rec, Unit::kSystolicArray, Action::kAddInt64, el);
@@ -437,7 +431,7 @@ struct Controller::Impl {
         const double in_b = is_activation(in) ? kActBytes : kStreamBytes;
         // Two passes over the input (statistics, normalise); A, x̂ and the mask to DRAM.
         const StreamTraffic t = Io{}.in(n_in, in_b, kFp32, 2, value_home[static_cast<size_t>(d.inputs[0])])
-                                    .dram(0, b(n_out, kActBytes + kXhatBytes + kMaskBytes), 0, 8 * n_out).t;
+                                    .dram(0, b(n_out, kActBytes + kXhatBytes + kMaskBytes), 0, b(n_out, 2 * kFp32 + kFp32Mask)).t;
         std::function<BnForwardJob()> jb;
         std::function<void(BnForwardOutcome&)> done;
         if (fs) {
@@ -459,7 +453,7 @@ struct Controller::Impl {
       }
       case OpKind::kMaxPool: {
         const int rec = L.open(d.name, "maxpool", Pass::kForward);
-        elementwise(rec, n_in, {0, 1, 0}, Io{}.dram(b(n_in, kActBytes), 2 * n_out, 4 * n_in, 4 * n_out + n_out).t, fs ? std::function<void()>([&] {
+        elementwise(rec, n_in, {0, 1, 0}, Io{}.dram(b(n_in, kActBytes), b(n_out, kActBytes + kPoolIndex), b(n_in, kFp32), b(n_out, kFp32 + kFp32PoolIndex)).t, fs ? std::function<void()>([&] {
           golden::MaxPoolForward m = golden::maxpool_forward(iv.act, pool_params(d));
           v.act = std::move(m.out);
           v.argmax = std::move(m.argmax);
@@ -468,7 +462,7 @@ struct Controller::Impl {
       }
       case OpKind::kAvgPool: {
         const int rec = L.open(d.name, "avgpool", Pass::kForward);
-        elementwise(rec, n_in, {1, 0, 0}, Io{}.dram(b(n_in, kActBytes), n_out, 4 * n_in, 4 * n_out).t,
+        elementwise(rec, n_in, {1, 0, 0}, Io{}.dram(b(n_in, kActBytes), b(n_out, kActBytes), b(n_in, kFp32), b(n_out, kFp32)).t,
                     fs ? std::function<void()>([&] { v.act = golden::avgpool_forward(iv.act, pool_params(d)); }) : nullptr);
         return;
       }
@@ -534,7 +528,7 @@ struct Controller::Impl {
   // G = CQ(G_raw + weight decay) through the shift-quantizer.
   void quantize_gradient(int rec, int p, int64_t n, Tensor<int64_t> g_raw, Handoff home) {
     L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, n);  // weight decay on the input stream
-    sq(rec, SqMode::kConstant, n, kWideBytes, kGradBytes,
+    sq(rec, SqMode::kConstant, n, kWideBytes, param_widths(golden::ParamDesc::kWeight).grad,
        fs ? std::function<SqJob()>([&] {
          if (fs->weight_decay_lambda >= 0)
            golden::add_weight_decay(g_raw, fs->weight8[static_cast<size_t>(p)], fs->weight_decay_lambda);
@@ -569,7 +563,7 @@ struct Controller::Impl {
         const golden::Shape os{N, co, conv ? d.out_shape[1] : 1, conv ? d.out_shape[2] : 1};
         Tensor<int32_t> e2 = quantize_e2(rec_b, i, n_out);
         if (!conv) {  // bias gradient: batch sum of the loss error
-          elementwise(rec_b, n_out, {1, 0, 0}, Io{}.in(n_out, kWideBytes, kFp32, 1, home_of_err(i)).dram(0, b(co, kGradBytes), 0, 4 * co).t,
+          elementwise(rec_b, n_out, {1, 0, 0}, Io{}.in(n_out, kWideBytes, kFp32, 1, home_of_err(i)).dram(0, b(co, kParamGrad), 0, b(co, kFp32)).t,
                       fs ? std::function<void()>([&] {
                         grads[static_cast<size_t>(p + 1)] = golden::linear_bias_grad(err[static_cast<size_t>(i)]);
                       })
@@ -625,9 +619,11 @@ struct Controller::Impl {
       case OpKind::kBnRelu: {
         const int rec = L.open(d.name, "bnrelu", Pass::kBackwardData);
         Tensor<int32_t> e1 = quantize_error(rec, i, n_out, SqMode::kShift, kE1Bytes);
-        // Two passes over E1, x̂, mask (FP32: dy, x); dx out.
+        // Two passes over E1, x̂, mask (FP32: dy, x̂, mask); dx out, and G of γ and β for the update.
         const Handoff dx_home = need ? contribution_home(i, d.inputs[0], n_in) : Handoff{};
-        const StreamTraffic t = Io{}.dram(2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), 0, 8 * n_out, 0)
+        const int64_t c = d.out_shape[0];
+        const StreamTraffic t = Io{}.dram(2 * b(n_out, kE1Bytes + kXhatBytes + kMaskBytes), b(2 * c, kParamGrad),
+                                          2 * b(n_out, kFp32 + kFp32Mask), b(2 * c, kFp32))
                                     .in(n_out, 0, kFp32, 2, home_of_err(i))
                                     .out(n_in, kWideBytes, kFp32, dx_home).t;
         Tensor<int64_t> dx;
@@ -653,7 +649,7 @@ struct Controller::Impl {
         Tensor<int64_t> e;
         const Handoff e_home = contribution_home(i, d.inputs[0], n_in);
         const StreamTraffic t = Io{}.in(n_out, kWideBytes, kFp32, 1, home_of_err(i))
-                                    .dram(mx ? n_out : 0, 0, 0, 0)  // argmax
+                                    .dram(mx ? b(n_out, kPoolIndex) : 0, 0, mx ? b(n_out, kFp32PoolIndex) : 0, 0)  // argmax
                                     .out(n_in, kWideBytes, kFp32, e_home).t;
         elementwise(rec, n_in, {mx ? 0 : 1, 0, 0}, t,
                     fs ? std::function<void()>([&] {
@@ -686,7 +682,7 @@ struct Controller::Impl {
       const int64_t c = d.out_shape[0];
       // The BN unit computed the updated accumulators in the forward's statistics beat (the
       // backend's outcome: the RTL's in co-simulation); this pass writes them back.
-      elementwise(rec, 2 * c, {2, 0, 0}, {b(2 * c, 8), b(2 * c, 8), 8 * c, 8 * c}, fs ? std::function<void()>([&] {
+      elementwise(rec, 2 * c, {2, 0, 0}, {b(2 * c, kRunningStat), b(2 * c, kRunningStat), b(2 * c, kFp32), b(2 * c, kFp32)}, fs ? std::function<void()>([&] {
         fs->running[static_cast<size_t>(i)] = std::move(values[static_cast<size_t>(i)].running);
       }) : nullptr);
     }
@@ -696,9 +692,10 @@ struct Controller::Impl {
       const OptKind kind = pd.kind == golden::ParamDesc::kWeight ? OptKind::kWeight8
                            : pd.kind == golden::ParamDesc::kBias ? OptKind::kBias
                                                                  : OptKind::kBnAffine;
-      const double work_b = kind == OptKind::kWeight8 ? 1 : kind == OptKind::kBias ? 4 : 2;
-      const StreamTraffic t{b(n, kMasterBytes + kMomentumBytes + kGradBytes), b(n, kMasterBytes + kMomentumBytes + work_b),
-                            12 * n, 8 * n};
+      // Reads M, V, G; writes M, V and the working copy (FP32: w, v, g; w, v).
+      const ParamWidths w = param_widths(pd.kind);
+      const StreamTraffic t{b(n, w.master + w.momentum + w.grad), b(n, w.master + w.momentum + w.working),
+                            b(n, 3 * kFp32), b(n, 2 * kFp32)};
       std::function<OptJob()> jb;
       std::function<void(OptOutcome&)> done;
       if (fs) {
@@ -768,7 +765,7 @@ struct Controller::Impl {
       const Handoff g_keep = resident_if(w, true, false);
       gemm(rec_w, sw, kWideBytes, nullptr, g_keep);
       L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, w);
-      sq(rec_w, SqMode::kConstant, w, kWideBytes, kGradBytes, nullptr, nullptr, g_keep);
+      sq(rec_w, SqMode::kConstant, w, kWideBytes, kWeightGrad, nullptr, nullptr, g_keep);
       err_in = {};
       if (i > 0) {  // the first layer's input is the data: no error to propagate
         GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
@@ -783,7 +780,9 @@ struct Controller::Impl {
       const Layer& l = layers[static_cast<size_t>(i)];
       const int64_t w = l.fwd.d * l.fwd.n * l.fwd.groups;
       const int rec = L.open(l.name, l.kind, Pass::kUpdate);
-      const StreamTraffic t{b(w, kMasterBytes + kMomentumBytes + kGradBytes), b(w, kMasterBytes + kMomentumBytes + 1), 12 * w, 8 * w};
+      const ParamWidths pw = param_widths(golden::ParamDesc::kWeight);
+      const StreamTraffic t{b(w, pw.master + pw.momentum + pw.grad), b(w, pw.master + pw.momentum + pw.working),
+                            b(w, 3 * kFp32), b(w, 2 * kFp32)};
       stage(rec, [&] { return std::vector<Op*>{u.opt->update(rec, w, t, nullptr, nullptr)}; });
       if (job.progress) job.progress(l.name + " update", 2 * total + i + 1, 3 * total);
     }

@@ -6,12 +6,11 @@
 #include <cstdint>
 
 #include "model/accel_config.h"
-#include "octet_params.h"
+#include "model/storage_widths.h"
 
 namespace octet::model {
 
-inline constexpr int64_t kAccumBytes = params::kAccW / 8;  // AccW-bit partial sums in the accumulator SRAM
-static_assert(params::kAccW % 8 == 0, "the accumulator SRAM holds whole bytes per partial sum");
+inline constexpr int64_t kAccumBytes = storage::kAccum;  // AccW-bit partial sums in the accumulator SRAM
 
 struct GemmShape {
   int64_t m = 0, d = 0, n = 0;

@@ -54,12 +54,14 @@ double sram(const PassRecord& r, bool fp) { return (fp ? r.fp32_energy_pj : r.en
 //   tile rows), partial sums written 32 * 6 = 192, no write-back read. FP32: DRAM 64 + 8,
 //   SRAM 64 + 8 + 64 + 32 + 32 * 4.
 //  BN forward: reads 2 passes x 32 x 6 = 384 B (FP32 2 x 32 x 4 = 256 B) from the
-//   accumulator SRAM; DRAM only its outputs: A + x̂ + mask ceil(32 * 3.125) = 100 B (FP32 8 * 32).
+//   accumulator SRAM; DRAM only its outputs: A + x̂ + mask ceil(32 * 3.125) = 100 B (FP32 y + x̂
+//   + mask 32 * 8.125 = 260).
 //  BN backward record: E1 reads the error 2 x 32 x 6 = 384 B from the accumulator SRAM and
-//   writes E1 32 B to DRAM; BN backward reads E1, x̂, mask twice from DRAM (2 x 100 B) and
-//   writes dx (32 x 6 = 192 B) to the accumulator SRAM, since c1 comes next and its E2
-//   streams it. FP32: dy 2 x 32 x 4 = 256 B from SRAM, x 2 x 32 x 4 = 256 B from DRAM, dx
-//   32 x 4 = 128 B to DRAM (c1's FP32 consumer is a GEMM operand load).
+//   writes E1 32 B to DRAM; BN backward reads E1, x̂, mask twice from DRAM (2 x 100 B), writes
+//   G of γ and β (2 channels x 2 x 4 B = 16 B) to DRAM and dx (32 x 6 = 192 B) to the
+//   accumulator SRAM, since c1 comes next and its E2 streams it. FP32: dy 2 x 32 x 4 = 256 B
+//   from SRAM, x̂ + mask 2 x 32 x 4.125 = 264 B from DRAM, dx 32 x 4 = 128 B and G 16 B to DRAM
+//   (c1's FP32 consumer is a GEMM operand load).
 TEST(ModelResidency, TensorsThatFitStayInTheAccumulatorSram) {
   const ChainRun r = run_chain(4, 2);
   const PassRecord& conv = r.at("c1", Pass::kForward);
@@ -75,15 +77,15 @@ TEST(ModelResidency, TensorsThatFitStayInTheAccumulatorSram) {
   EXPECT_EQ(bn.dram_write_bytes, 100);
   EXPECT_EQ(bn.sram_read_bytes, 384);
   EXPECT_EQ(bn.sram_write_bytes, 0);
-  EXPECT_DOUBLE_EQ(dram(bn, true), 256);
+  EXPECT_DOUBLE_EQ(dram(bn, true), 260);
   EXPECT_DOUBLE_EQ(sram(bn, true), 256);
 
   const PassRecord& bb = r.at("b1", Pass::kBackwardData);
   EXPECT_EQ(bb.dram_read_bytes, 200);
-  EXPECT_EQ(bb.dram_write_bytes, 32);
+  EXPECT_EQ(bb.dram_write_bytes, 32 + 16);
   EXPECT_EQ(bb.sram_read_bytes, 384);
   EXPECT_EQ(bb.sram_write_bytes, 192);
-  EXPECT_DOUBLE_EQ(dram(bb, true), 256 + 128);
+  EXPECT_DOUBLE_EQ(dram(bb, true), 264 + 128 + 16);
   EXPECT_DOUBLE_EQ(sram(bb, true), 256);
 }
 
@@ -95,10 +97,10 @@ TEST(ModelResidency, TensorsThatFitStayInTheAccumulatorSram) {
 //   row per tile), partial sums 1536 written and read back. FP32: DRAM 256 + 16; SRAM
 //   256 + 16 + 256 + 256 + 1024, no write-back read.
 //  BN forward: integer reads 2 x 256 x 4 = 2048 B from DRAM, writes ceil(256 * 3.125) = 800;
-//   FP32 reads 2 x 256 x 4 = 2048 B from SRAM, writes 2048 B to DRAM.
+//   FP32 reads 2 x 256 x 4 = 2048 B from SRAM, writes 2048 + 32 (mask) B to DRAM.
 //  BN backward record: E1 reads 2 x 256 x 6 = 3072 B from DRAM, writes 256; BN backward
-//   reads 2 x 800 B, writes dx 1536 B to DRAM. FP32: dy 2048 B from SRAM, x 2048 B from
-//   DRAM, dx 1024 B to DRAM.
+//   reads 2 x 800 B, writes dx 1536 B and G of γ, β (4 channels x 2 x 4 = 32 B) to DRAM.
+//   FP32: dy 2048 B from SRAM, x̂ + mask 2 x 1056 B from DRAM, dx 1024 + G 32 B to DRAM.
 TEST(ModelResidency, IntegerSpillsWhereFp32StillFits) {
   const ChainRun r = run_chain(8, 4);
   const PassRecord& conv = r.at("c1", Pass::kForward);
@@ -113,24 +115,25 @@ TEST(ModelResidency, IntegerSpillsWhereFp32StillFits) {
   EXPECT_EQ(bn.dram_read_bytes, 2048);
   EXPECT_EQ(bn.dram_write_bytes, 800);
   EXPECT_EQ(bn.sram_read_bytes + bn.sram_write_bytes, 0);
-  EXPECT_DOUBLE_EQ(dram(bn, true), 2048);
+  EXPECT_DOUBLE_EQ(dram(bn, true), 2048 + 32);
   EXPECT_DOUBLE_EQ(sram(bn, true), 2048);
 
   const PassRecord& bb = r.at("b1", Pass::kBackwardData);
   EXPECT_EQ(bb.dram_read_bytes, 3072 + 1600);
-  EXPECT_EQ(bb.dram_write_bytes, 256 + 1536);
+  EXPECT_EQ(bb.dram_write_bytes, 256 + 1536 + 32);
   EXPECT_EQ(bb.sram_read_bytes + bb.sram_write_bytes, 0);
-  EXPECT_DOUBLE_EQ(dram(bb, true), 2048 + 1024);
+  EXPECT_DOUBLE_EQ(dram(bb, true), 2 * 1056 + 1024 + 32);
   EXPECT_DOUBLE_EQ(sram(bb, true), 2048);
 }
 
 // 8 x 8 x 8 = 512 values: 3072 B and 2048 B, both over 1024 B: both datapaths spill, and
 // the DRAM bytes are those of the schedule without residency.
 //  conv forward: loads X 64 B + Y 8 B, write-back 512 x 4 = 2048 B (FP32 256 + 32 + 2048).
-//  BN forward: reads 2 x 512 x 4 = 4096 B, writes ceil(512 * 3.125) = 1600 (FP32 4096 + 4096).
+//  BN forward: reads 2 x 512 x 4 = 4096 B, writes ceil(512 * 3.125) = 1600 (FP32 4096 + 4096
+//   + 64 of mask).
 //  BN backward record: E1 2 x 512 x 6 = 6144 B in, 512 out; BN backward 2 x 1600 in, dx
-//   512 x 6 = 3072 out (FP32: dy + x 8192 in, dx 2048 out). No accumulator-SRAM traffic
-//   outside the GEMM.
+//   512 x 6 = 3072 and G of γ, β 8 x 2 x 4 = 64 out (FP32: dy 4096 + x̂ and mask 2 x 2112 in,
+//   dx 2048 + G 64 out). No accumulator-SRAM traffic outside the GEMM.
 TEST(ModelResidency, TensorsThatDoNotFitSpillInBothDatapaths) {
   const ChainRun r = run_chain(8, 8);
   const PassRecord& conv = r.at("c1", Pass::kForward);
@@ -141,13 +144,13 @@ TEST(ModelResidency, TensorsThatDoNotFitSpillInBothDatapaths) {
   const PassRecord& bn = r.at("b1", Pass::kForward);
   EXPECT_EQ(bn.dram_read_bytes, 4096);
   EXPECT_EQ(bn.dram_write_bytes, 1600);
-  EXPECT_DOUBLE_EQ(dram(bn, true), 8192);
+  EXPECT_DOUBLE_EQ(dram(bn, true), 8192 + 64);
   EXPECT_DOUBLE_EQ(sram(bn, false) + sram(bn, true), 0);
 
   const PassRecord& bb = r.at("b1", Pass::kBackwardData);
   EXPECT_EQ(bb.dram_read_bytes, 6144 + 3200);
-  EXPECT_EQ(bb.dram_write_bytes, 512 + 3072);
-  EXPECT_DOUBLE_EQ(dram(bb, true), 8192 + 2048);
+  EXPECT_EQ(bb.dram_write_bytes, 512 + 3072 + 64);
+  EXPECT_DOUBLE_EQ(dram(bb, true), 4096 + 2 * 2112 + 2048 + 64);
   EXPECT_DOUBLE_EQ(sram(bb, false) + sram(bb, true), 0);
 }
 
@@ -155,10 +158,10 @@ TEST(ModelResidency, TensorsThatDoNotFitSpillInBothDatapaths) {
 //   x -> c0 -> b0 -> c1 -> a1(b0, c1) -> b2 -> g (global avgpool) -> fc; 2 x 4 x 4 = 32 values.
 // Backward order fc, g, b2, a1, c1, b0, c0:
 //  b2: E1 reads its error on chip (2 x 32 x 6 B; from g), writes 32 B; BN backward reads E1,
-//   x̂, mask from DRAM (2 x 100 B) and writes dx, a1's error: integer on chip (192 B; c1's E2
-//   streams it right after a1 hands it on) and also to DRAM (192 B) for b0, which reads it
-//   later (write-through). FP32: dy on chip (256 B), x from DRAM (256 B), dx to DRAM only
-//   (128 B; c1 reads it as a GEMM operand).
+//   x̂, mask from DRAM (2 x 100 B), writes G of γ, β (16 B) to DRAM and dx, a1's error:
+//   integer on chip (192 B; c1's E2 streams it right after a1 hands it on) and also to DRAM
+//   (192 B) for b0, which reads it later (write-through). FP32: dy on chip (256 B), x̂ and mask
+//   from DRAM (264 B), G (16 B) and dx to DRAM only (128 B; c1 reads it as a GEMM operand).
 //  a1: hands the error on, no traffic.
 //  c1 (backward record): E2 reads it on chip, writes 36 B of codes; the backward-data GEMM
 //   loads E2 codes (32 x 9/8 = 36 B) and weights (4 B) and keeps its output on chip because
@@ -183,10 +186,10 @@ TEST(ModelResidency, ResidualErrorsAreWrittenThroughAndMergedOnChip) {
 
   const PassRecord& b2 = by.at({"b2", Pass::kBackwardData});
   EXPECT_EQ(b2.dram_read_bytes, 200);
-  EXPECT_EQ(b2.dram_write_bytes, 32 + 192);
+  EXPECT_EQ(b2.dram_write_bytes, 32 + 16 + 192);
   EXPECT_EQ(b2.sram_read_bytes, 384);
   EXPECT_EQ(b2.sram_write_bytes, 192);
-  EXPECT_DOUBLE_EQ(dram(b2, true), 256 + 128);
+  EXPECT_DOUBLE_EQ(dram(b2, true), 264 + 16 + 128);
   EXPECT_DOUBLE_EQ(sram(b2, true), 256);
 
   const PassRecord& a1 = by.at({"a1", Pass::kBackwardData});
@@ -199,10 +202,10 @@ TEST(ModelResidency, ResidualErrorsAreWrittenThroughAndMergedOnChip) {
 
   const PassRecord& b0 = by.at({"b0", Pass::kBackwardData});
   EXPECT_EQ(b0.dram_read_bytes, 200);
-  EXPECT_EQ(b0.dram_write_bytes, 32);
+  EXPECT_EQ(b0.dram_write_bytes, 32 + 16);
   EXPECT_EQ(b0.sram_read_bytes, 384);
   EXPECT_EQ(b0.sram_write_bytes, 192);
-  EXPECT_DOUBLE_EQ(dram(b0, true), 256 + 128);
+  EXPECT_DOUBLE_EQ(dram(b0, true), 264 + 16 + 128);
   EXPECT_DOUBLE_EQ(sram(b0, true), 256);
 }
 

@@ -119,10 +119,11 @@ TEST(Trace, RecordingDoesNotChangeTheStep) {
 }
 
 // input 3x4x4 -> conv 3x3 (2) -> bnrelu -> maxpool 2/2 -> conv 1x1 (4) -> bnrelu -> global
-// avgpool -> linear (3), batch 2. Hand count:
-//  parameters (working copy + master 3 B + momentum 2 B, each read and written: 2 x):
-//   c1.weight 54 x 2 x (1 + 5) = 648; b1 γ, β 4 x 2 x (2 + 5) = 56; c2.weight 8 x 12 = 96;
-//   b2 γ, β 8 x 14 = 112; fc.weight 12 x 12 = 144; fc.bias 3 x 2 x (4 + 5) = 54: 1110.
+// avgpool -> linear (3), batch 2. Hand count (storage widths: model/storage_widths.h):
+//  parameters (working copy + master 4 B + momentum, each read and written: 2 x; momentum 2 B
+//  for weights, 4 B for γ, β and bias, whose gradients are int32):
+//   c1.weight 54 x 2 x (1 + 4 + 2) = 756; b1 γ, β 4 x 2 x (2 + 4 + 4) = 80; c2.weight 8 x 14 = 112;
+//   b2 γ, β 8 x 20 = 160; fc.weight 12 x 14 = 168; fc.bias 3 x 2 x (4 + 4 + 4) = 72: 1348.
 //   FP32: (54 + 4 + 8 + 8 + 12 + 3) x 2 x 8 = 1424.
 //  batch: 2 x 48 pixels + 2 labels x 2 B = 100; FP32 2 x 48 x 4 + 4 = 388.
 //  saved (written + read: 2 x): b1 x̂ 64 x 2 B + mask 8 B -> 272; m1 index 16 -> 32; c2's input
@@ -135,10 +136,10 @@ TEST(CompulsoryTraffic, HandCountedNetwork) {
       "hand");
   const CompulsoryTraffic c = compulsory_traffic(d, 2);
   EXPECT_TRUE(c.known);
-  EXPECT_EQ(c.params, 1110);
+  EXPECT_EQ(c.params, 1348);
   EXPECT_EQ(c.batch, 100);
   EXPECT_EQ(c.saved, 488);
-  EXPECT_EQ(c.total(), 1698);
+  EXPECT_EQ(c.total(), 1936);
   EXPECT_EQ(c.fp32_params, 1424);
   EXPECT_EQ(c.fp32_batch, 388);
   EXPECT_EQ(c.fp32_saved, 1016);
@@ -148,14 +149,64 @@ TEST(CompulsoryTraffic, HandCountedNetwork) {
     o.batch = 2;
     return o;
   }());
-  EXPECT_EQ(r.compulsory.total(), 1698);
+  EXPECT_EQ(r.compulsory.total(), 1936);
   EXPECT_EQ(r.compulsory.fp32_total(), 2828);
   EXPECT_GE(r.total_dram_bytes(), r.compulsory.total());
   EXPECT_GE(r.total_fp32_dram_bytes(), r.compulsory.fp32_total());
 }
 
+// The update pass of the hand network above (batch 2), per node, at the storage widths: the
+// optimizer reads M, V, G and writes M, V and the working copy; a bnrelu also reads and writes
+// its 2 running accumulators per channel (8 B each). FP32: w, v, g read; w, v written.
+//  c1.weight 54: read 54 x (4 + 2 + 2) = 432, write 54 x (4 + 2 + 1) = 378; FP32 54 x 12 + 54 x 8.
+//  b1 (2 channels): statistics 4 x 8 read and written; γ and β, 2 each: read 2 x (4 + 4 + 4) = 24,
+//   write 2 x (4 + 4 + 2) = 20; read 32 + 48 = 80, write 32 + 40 = 72. FP32: 16 + 48, 16 + 32.
+//  fc: weight 12 x 8 read, 12 x 7 write; bias 3 x 12 read and 3 x 12 written: 132, 120.
+// Before the storage table, γ, β and bias momenta and gradients counted 2 B (b1: 64 / 64).
+//
+// And the backward of b2 (2 x 4 x 2 x 2 = 32 values, its error on chip): E1, x̂ and the mask
+// read twice, 2 x 32 x (1 + 2 + 1/8) = 200; E1 (32) and G of γ, β (8 x 4 = 32) written; its dx
+// (to c2, resident) stays on chip. FP32: x̂ and the mask read twice, 2 x 32 x (4 + 1/8) = 264;
+// G of γ, β (32) and dx (32 x 4 = 128: a conv reads it as a GEMM operand, through DRAM) written.
+// m1's backward reads its window indices: 16 B in both datapaths.
+TEST(StorageWidths, HandNetworkPassesMoveEachTensorAtItsWidth) {
+  const golden::NetworkDesc d = golden::parse_network_text(
+      "network hand\ninput x 3x4x4\nconv c1 x out=2 k=3 s=1 p=1\nbnrelu b1 c1\nmaxpool m1 b1 k=2 s=2\n"
+      "conv c2 m1 out=4 k=1 s=1\nbnrelu b2 c2\navgpool g b2 global\nlinear fc g out=3\n",
+      "hand");
+  SimOptions o = test::options(AccelConfig{});
+  o.batch = 2;
+  const StepReport r = simulate_network_step(d, o);
+  const auto rec = [&](const std::string& layer, Pass pass) -> const PassRecord& {
+    for (const PassRecord& p : r.records)
+      if (p.layer == layer && p.pass == pass) return p;
+    throw std::runtime_error("no record " + layer);
+  };
+  const PassRecord& c1 = rec("c1", Pass::kUpdate);
+  EXPECT_EQ(c1.dram_read_bytes, 432);
+  EXPECT_EQ(c1.dram_write_bytes, 378);
+  EXPECT_EQ(c1.fp32_dram_read_bytes, 648);
+  EXPECT_EQ(c1.fp32_dram_write_bytes, 432);
+  const PassRecord& b1 = rec("b1", Pass::kUpdate);
+  EXPECT_EQ(b1.dram_read_bytes, 80);
+  EXPECT_EQ(b1.dram_write_bytes, 72);
+  EXPECT_EQ(b1.fp32_dram_read_bytes, 64);
+  EXPECT_EQ(b1.fp32_dram_write_bytes, 48);
+  const PassRecord& fc = rec("fc", Pass::kUpdate);
+  EXPECT_EQ(fc.dram_read_bytes, 132);
+  EXPECT_EQ(fc.dram_write_bytes, 120);
+  const PassRecord& b2 = rec("b2", Pass::kBackwardData);
+  EXPECT_EQ(b2.dram_read_bytes, 200);
+  EXPECT_EQ(b2.dram_write_bytes, 64);
+  EXPECT_EQ(b2.fp32_dram_read_bytes, 264);
+  EXPECT_EQ(b2.fp32_dram_write_bytes, 160);
+  const PassRecord& m1 = rec("m1", Pass::kBackwardData);
+  EXPECT_EQ(m1.dram_read_bytes, 16);
+  EXPECT_EQ(m1.fp32_dram_read_bytes, 16);
+}
+
 // Two SCALE-Sim conv rows, batch 2: a 4x4x3 input, 3x3 filters, 2 of them; then 2x2x2, 1x1, 4.
-//  weights 54 and 8: 2 x (1 + 3 + 2) = 12 B each (744), FP32 16 B each (992); the batch is the
+//  weights 54 and 8: 2 x (1 + 4 + 2) = 14 B each (868), FP32 16 B each (992); the batch is the
 //  first row's input, 2 x 48 = 96 (FP32 384); the second row's input 2 x 8 is saved: 2 x 16 =
 //  32 (FP32 128).
 TEST(CompulsoryTraffic, HandCountedTopology) {
@@ -164,7 +215,7 @@ TEST(CompulsoryTraffic, HandCountedTopology) {
       "a, 4, 4, 3, 3, 3, 2, 1,\nb, 2, 2, 1, 1, 2, 4, 1,\n",
       "hand.csv");
   const CompulsoryTraffic c = compulsory_traffic(t, 2);
-  EXPECT_EQ(c.params, 744);
+  EXPECT_EQ(c.params, 868);
   EXPECT_EQ(c.batch, 96);
   EXPECT_EQ(c.saved, 32);
   EXPECT_EQ(c.fp32_params, 992);
