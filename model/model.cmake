@@ -1,12 +1,19 @@
 # octet::model (issue 6): the SystemC transaction-level model of the accelerator.
 add_library(octet_model STATIC
   accelerator.cpp
+  array_gemm.cpp
   compulsory_traffic.cpp
   controller.cpp
   golden_backends.cpp
   ledger.cpp
   lowering.cpp
+  network_residency.cpp
+  network_step.cpp
+  network_step_backward.cpp
+  scheduler.cpp
   simulate.cpp
+  step_graph.cpp
+  topology_step.cpp
   unit_module.cpp
   units.cpp
 )

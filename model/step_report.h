@@ -70,7 +70,7 @@ struct OpSpan {
   int64_t read_bytes = 0, write_bytes = 0;  // DRAM bytes (transfers and streaming operations)
   int64_t m0 = -1, m_len = 0, n0 = 0, n_len = 0, d0 = 0, d_len = 0, tiles = 0;  // array blocks
 };
-// One controller stage: the operations issued together and waited for (model/controller.cpp).
+// One scheduler stage: the operations issued together and waited for (model/scheduler.h).
 struct StageSpan {
   int record = -1;
   int64_t start = 0, end = 0;

@@ -1,7 +1,8 @@
 // Bytes per element of every tensor class the accelerator model stores, in its buffers and in
-// DRAM: the one table the schedule's DRAM transfers (model/controller.cpp), the scratchpad and
-// accumulator-SRAM occupancy (tiling plan, residency) and the compulsory traffic
-// (model/compulsory_traffic.cpp) read (docs/architecture.md, "Data in memory"). Integer widths
+// DRAM: the one table the schedule's DRAM transfers (model/network_step*.cpp,
+// model/array_gemm.cpp, model/topology_step.cpp), the scratchpad and accumulator-SRAM
+// occupancy (tiling plan, residency) and the compulsory traffic (model/compulsory_traffic.cpp)
+// read (docs/architecture.md, "Data in memory"). Integer widths
 // are the storage widths of docs/numerics.md §1, packed (a 9-bit E2 code in 9/8 bytes, a mask
 // bit in 1/8); where §1 names a 32- or 64-bit type for a value with a proven narrower range,
 // the comment gives the bound. The FP32 baseline keeps values in 4-byte words and the same

@@ -9,6 +9,7 @@
 
 #include "model/gemm_plan.h"
 #include "model/ledger.h"
+#include "model/residency.h"
 #include "model/unit_backends.h"
 #include "model/unit_module.h"
 
@@ -46,6 +47,13 @@ class SystolicArray : public UnitModule {
   void configure(int rows, int cols, Ledger* ledger, ArrayBackend* backend);
   // The block's tiles stream back to back; the op's result is usable after the last drain.
   Op* block(const ArrayBlock& b, std::vector<Op*> deps, std::vector<Op*> release_deps = {});
+  // Issues every block of a GEMM (model/array_gemm.cpp): operand slabs double-buffered in the
+  // scratchpads, partial sums double-buffered in the accumulator SRAM, results written to
+  // DRAM at `out_bytes` (`keep`: the output stays in the accumulator SRAM for the next
+  // operation, no write-back). Returns every operation to wait for; `computes` gets the
+  // array's own ones.
+  std::vector<Op*> issue_gemm(Dram& dram, const AccelConfig& cfg, int record, const GemmShape& s, double out_bytes,
+                              GemmData* data, Handoff keep, std::vector<Op*>* computes = nullptr);
   void reset_timing() { last_beat_ = -1; has_last_ = false; }
   CycleCheck& check() { return check_; }
   int64_t stall_cycles() const { return stall_; }
@@ -63,15 +71,15 @@ class SystolicArray : public UnitModule {
   CycleCheck check_;
 };
 
-// A streaming pass's memory traffic, integer datapath and FP32 baseline (0 for passes the
-// FP32 baseline does not have): DRAM bytes, and accumulator-SRAM bytes of tensors resident
-// on chip (docs/architecture.md, "Tensor residency"). Only the DRAM bytes bound the pass's time.
-struct StreamTraffic {
-  int64_t rd = 0, wr = 0, fp_rd = 0, fp_wr = 0;              // DRAM
-  int64_t acc_rd = 0, acc_wr = 0, fp_acc_rd = 0, fp_acc_wr = 0;  // accumulator SRAM
-};
 // Charges a pass's traffic to the ledger: DRAM and accumulator SRAM.
 void charge(Ledger& ledger, int record, const StreamTraffic& t);
+
+// A quantizer pass's traffic: the n-element input read where it is (`home`; twice for the
+// two-pass modes, scan then quantize), the payloads written to DRAM.
+inline StreamTraffic quantize_traffic(SqMode mode, int64_t n, double in_bytes, double out_bytes, Handoff home) {
+  const int passes = mode == SqMode::kDirect ? 1 : 2;
+  return Io{}.in(n, in_bytes, 0, passes, home).out(n, out_bytes, 0).t;
+}
 
 class ShiftQuantizer : public UnitModule {
  public:

@@ -31,14 +31,14 @@ class Tally {
   std::string origin_;
 };
 
-// Blocks of one GEMM as the controller issues them (model/controller.cpp, issue_gemm).
+// Blocks of one GEMM as the controller issues them (model/array_gemm.cpp, SystolicArray::issue_gemm).
 int64_t gemm_blocks(const model::GemmShape& s, const model::AccelConfig& config, const Tally& t) {
   const model::GemmPlan p = model::plan_gemm(s, config);
   return t.mul(t.mul(t.mul(s.groups, p.n_blocks, "blocks"), p.m_blocks, "blocks"), p.d_chunks, "blocks");
 }
 
 // A layer's three training GEMMs: forward M x D x N, weight gradient D x M x N, data gradient
-// M x N x D (model/controller.cpp).
+// M x N x D (model/network_step_backward.cpp).
 int64_t training_blocks(int64_t m, int64_t d, int64_t n, int64_t groups, const model::AccelConfig& c, const Tally& t) {
   int64_t blocks = gemm_blocks(model::GemmShape{m, d, n, groups, 1, 1}, c, t);
   blocks = t.add(blocks, gemm_blocks(model::GemmShape{d, m, n, groups, 1, 1}, c, t), "blocks");
