@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -617,8 +618,8 @@ OCTET_VNNI512 inline void transpose16(const int32_t* src, int64_t ld, int32_t* d
 template <int MV, int NT>
 OCTET_VNNI512 void outer_tile_512(const int32_t* ep, int64_t lde, const int16_t* x, const int64_t* xoff, int64_t nt,
                                   int64_t kp0, int64_t kp1, int64_t* g, int64_t ldg) {
-  const int32_t* xr[NT];
-  for (int j = 0; j < NT; ++j) xr[j] = reinterpret_cast<const int32_t*>(x + xoff[j < nt ? j : 0]);
+  const int16_t* xr[NT];
+  for (int j = 0; j < NT; ++j) xr[j] = x + xoff[j < nt ? j : 0];
   __m512i acc[MV][NT];
   for (auto& row : acc)
     for (auto& a : row) a = _mm512_setzero_si512();
@@ -628,7 +629,10 @@ OCTET_VNNI512 void outer_tile_512(const int32_t* ep, int64_t lde, const int16_t*
     for (int m = 0; m < MV; ++m) ev[m] = _mm512_loadu_si512(ep + kp * lde + 16 * m);
 #pragma GCC unroll 32
     for (int j = 0; j < NT; ++j) {
-      const __m512i b = _mm512_set1_epi32(xr[j][kp]);
+      // The pair is only 2-byte aligned: a 32-bit load through memcpy (one mov), not a cast.
+      int32_t pair;
+      std::memcpy(&pair, xr[j] + 2 * kp, sizeof pair);
+      const __m512i b = _mm512_set1_epi32(pair);
 #pragma GCC unroll 4
       for (int m = 0; m < MV; ++m) acc[m][j] = dpwssd(acc[m][j], ev[m], b);
     }
