@@ -467,9 +467,10 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
       }
     }
     int64_t* dst = &out.data[n * C * H * W];
-    // With stride 1 the single phase writes every pixel; with a larger stride, pixels that no
-    // tap reaches must read 0 (the output is not pre-filled).
-    if (s > 1) std::fill(dst, dst + C * H * W, int64_t{0});
+    // Every pixel is written by the phase of its (row, column) residues mod s when each
+    // residue below s has taps (K >= s: stride 1, or 3x3 stride 2); otherwise (a 1x1 stride-2
+    // projection) the pixels that no tap reaches must read 0 (the output is not pre-filled).
+    if (K < s) std::fill(dst, dst + C * H * W, int64_t{0});
     for (int64_t m = 0; m < C; ++m)
       for (int64_t i = 0; i < H; ++i) {
         int64_t* row = dst + (m * H + i) * W;
