@@ -16,6 +16,12 @@
 namespace octet::golden {
 
 namespace {
+// The AVX-512 loops' target. GCC 12 warns (-Werror) on the undefined pass-through operand of
+// the unmasked AVX-512 intrinsics, so they use the all-lanes zero-masked forms.
+#define OCTET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+constexpr __mmask8 k8 = 0xFF;
+constexpr __mmask16 k16 = 0xFFFF;
+
 // Channel-major view of an {N, C, ...} tensor, as in batch_norm.cpp: channel c is `batch` rows
 // of `inner` contiguous elements, the first at c*inner, one every `stride` = C*inner.
 struct ChannelView {
@@ -118,7 +124,56 @@ __attribute__((target("avx2"))) void moments_block_avx2(const int32_t* x, const 
   }
 }
 
+// moments8_avx2 on 16 lanes.
+OCTET_AVX512 inline void moments16_512(__m512i w, __m512i& s1, __m512i& s2, __m512i& mx) {
+  const __m512i u = _mm512_xor_si512(w, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
+  const __m512i odd = _mm512_maskz_srli_epi64(k8, u, 32);
+  s1 = _mm512_add_epi64(s1, _mm512_add_epi64(_mm512_and_si512(u, _mm512_set1_epi64(0xFFFFFFFF)), odd));
+  s2 = _mm512_add_epi64(s2, _mm512_add_epi64(_mm512_maskz_mul_epu32(k8, u, u), _mm512_maskz_mul_epu32(k8, odd, odd)));
+  mx = _mm512_maskz_max_epu32(k16, mx, _mm512_maskz_abs_epi32(k16, w));
+}
+
+// moments_block_avx2 with AVX-512: 16 elements a step, a row's tail by a masked load (plain
+// loads for whole vectors, as in the BN loops below).
+OCTET_AVX512 void moments_block_avx512(const int32_t* x, const ChannelView& v, int64_t c0, std::vector<Moments>& out) {
+  const int64_t channels = static_cast<int64_t>(out.size());
+  std::vector<int64_t> acc(static_cast<size_t>(channels) * 24, 0);  // per channel: Σx', Σx'², max|x| (8 x 64 bits each)
+  const auto lane = [&](int64_t k, int i) { return acc.data() + k * 24 + i * 8; };
+  const int64_t body = v.inner - v.inner % 16;
+  const auto tail = static_cast<__mmask16>((1u << (v.inner % 16)) - 1);
+  for (int64_t n = 0; n < v.batch; ++n) {
+    const int32_t* slab = x + n * v.stride + c0 * v.inner;
+    for (int64_t k = 0; k < channels; ++k) {
+      const int32_t* row = slab + k * v.inner;
+      __m512i s1 = _mm512_loadu_si512(lane(k, 0)), s2 = _mm512_loadu_si512(lane(k, 1)), mx = _mm512_loadu_si512(lane(k, 2));
+      for (int64_t j = 0; j < body; j += 16) moments16_512(_mm512_loadu_si512(row + j), s1, s2, mx);
+      if (body < v.inner) moments16_512(_mm512_maskz_loadu_epi32(tail, row + body), s1, s2, mx);
+      _mm512_storeu_si512(lane(k, 0), s1);
+      _mm512_storeu_si512(lane(k, 1), s2);
+      _mm512_storeu_si512(lane(k, 2), mx);
+    }
+  }
+  const uint64_t lanes = static_cast<uint64_t>(v.batch) * static_cast<uint64_t>(body + (body < v.inner ? 16 : 0));
+  for (int64_t k = 0; k < channels; ++k) {
+    const int64_t* a = acc.data() + k * 24;
+    uint64_t s1u = 0, s2u = 0;  // Σx', Σx'² mod 2^64
+    uint32_t max_abs = 0;
+    for (int i = 0; i < 8; ++i) {
+      s1u += static_cast<uint64_t>(a[i]);
+      s2u += static_cast<uint64_t>(a[8 + i]);
+      const auto mx = static_cast<uint64_t>(a[16 + i]);  // two 32-bit lanes
+      max_abs = std::max({max_abs, static_cast<uint32_t>(mx), static_cast<uint32_t>(mx >> 32)});
+    }
+    const uint64_t s1 = s1u - (lanes << 31);  // Σx mod 2^64, and |Σx| < 2^55
+    Moments& m = out[static_cast<size_t>(k)];
+    m.s1 = static_cast<int64_t>(s1);
+    m.s2 = s2u - (s1 << 32) - (lanes << 62);
+    m.max_abs = max_abs;
+  }
+}
+
 void moments_block(const int32_t* x, const ChannelView& v, int64_t c0, std::vector<Moments>& out, bool avx2) {
+  if (avx2 && bn_relu_fast_uses_avx512()) return moments_block_avx512(x, v, c0, out);
   if (avx2) return moments_block_avx2(x, v, c0, out);
   for (size_t k = 0; k < out.size(); ++k) {
     out[k] = Moments{};
@@ -224,12 +279,7 @@ __attribute__((target("avx2"))) void forward_channel_avx2(const int32_t* x0, con
 // The same with AVX-512 (F, BW, DQ, VL): 16 elements a step in two zmm of 8 int64 lanes, the
 // rounding shift arithmetic (vpsraq: the bound keeps v + 2^(s-1) inside int64), the clamp by
 // vpminsq / vpmaxsq, and a row's last elements by masked loads and stores instead of scalar code.
-#define OCTET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 
-// GCC 12 warns (-Werror) on the undefined pass-through operand of the unmasked AVX-512
-// intrinsics, so the all-lanes zero-masked forms are used.
-constexpr __mmask8 k8 = 0xFF;
-constexpr __mmask16 k16 = 0xFFFF;
 
 // rshift(v, s) per int64 lane (round half to even) for |v| + 2^(s-1) <= INT64_MAX; bias = 2^(s-1) - 1.
 OCTET_AVX512 inline __m512i rshift_512(__m512i v, __m512i bias, __m128i s) {
