@@ -62,20 +62,26 @@ class MpiReducer final : public golden::BatchReducer {
   void sum(std::span<golden::uint128> v) const override { all(v.data(), v.size(), u128_, sum_u128_); }
   void max(std::span<uint64_t> v) const override { all(v.data(), v.size(), MPI_UINT64_T, MPI_MAX); }
   void sum(std::span<double> v) const override { all(v.data(), v.size(), MPI_DOUBLE, MPI_SUM); }
+  MpiSession::CommStats stats() const { return stats_; }
 
  private:
   // In chunks of at most 2^30 elements (MPI counts are int).
-  static void all(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
+  void all(void* data, size_t n, MPI_Datatype type, MPI_Op op) const {
     int bytes = 0;
     check(MPI_Type_size(type, &bytes), "MPI_Type_size");
     auto* p = static_cast<char*>(data);
     constexpr size_t kChunk = size_t{1} << 30;
+    const double start = MPI_Wtime();
     for (size_t done = 0; done < n; done += kChunk) {
       const int count = static_cast<int>(std::min(kChunk, n - done));
       check(MPI_Allreduce(MPI_IN_PLACE, p + done * static_cast<size_t>(bytes), count, type, op, MPI_COMM_WORLD),
             "MPI_Allreduce");
     }
+    stats_.seconds += MPI_Wtime() - start;
+    stats_.calls += 1;
+    stats_.bytes += n * static_cast<uint64_t>(bytes);
   }
+  mutable MpiSession::CommStats stats_;  // the reducer's interface is const; the counts are bookkeeping
   MPI_Datatype u128_{};
   MPI_Op sum_u128_{};
 };
@@ -92,6 +98,10 @@ std::unique_ptr<MpiSession> MpiSession::start_if_launched(int* argc, char*** arg
   check(MPI_Comm_size(MPI_COMM_WORLD, &s->size_), "MPI_Comm_size");
   s->reducer_ = std::make_unique<MpiReducer>();
   return s;
+}
+
+MpiSession::CommStats MpiSession::comm_stats() const {
+  return static_cast<const MpiReducer&>(*reducer_).stats();
 }
 
 MpiSession::~MpiSession() {
@@ -125,6 +135,7 @@ std::unique_ptr<MpiSession> MpiSession::start_if_launched(int*, char***) {
 }
 
 MpiSession::~MpiSession() = default;
+MpiSession::CommStats MpiSession::comm_stats() const { return {}; }
 std::vector<int> MpiSession::gather_status(int status) const { return {status}; }
 void MpiSession::abort(int status) const { std::_Exit(status); }
 

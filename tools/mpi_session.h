@@ -5,6 +5,7 @@
 // and never initialises MPI.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -29,6 +30,15 @@ class MpiSession {
   int rank() const { return rank_; }
   int size() const { return size_; }
   const golden::BatchReducer& reducer() const { return *reducer_; }
+
+  // What this rank's reducer has cost so far: MPI_Allreduce calls, the bytes they reduced (each
+  // rank's buffer, not the network traffic), and the wall time spent in them, which includes
+  // waiting for slower ranks.
+  struct CommStats {
+    uint64_t calls = 0, bytes = 0;
+    double seconds = 0;
+  };
+  CommStats comm_stats() const;
 
   // Every rank's status (0: ready to train), gathered on every rank: the one collective
   // before training, so that a rank that failed to set up never leaves the others waiting.

@@ -481,6 +481,7 @@ int main(int argc, char** argv) {
                           {"epochs", nlohmann::ordered_json::array()}};
     std::vector<EpochRecord> records;
     const bool tty = isatty(STDERR_FILENO);
+    octet::tools::MpiSession::CommStats comm;  // the reducer's counts at the last epoch's end
     if (mpi) {
       const std::vector<int> all = mpi->gather_status(0);
       agreed = true;
@@ -503,6 +504,23 @@ int main(int argc, char** argv) {
                        100 * r.test_accuracy, r.images_per_second, r.seconds);
             records.push_back(r);
             log["epochs"].push_back(to_json(r));
+            if (mpi) {  // what the ranks' reductions cost this epoch (its evaluation's one count included)
+              const auto now = mpi->comm_stats();
+              const int64_t steps = std::max<int64_t>(1, train.size() / batch);
+              const double calls = static_cast<double>(now.calls - comm.calls) / static_cast<double>(steps);
+              const double bytes = static_cast<double>(now.bytes - comm.bytes) / static_cast<double>(steps);
+              const double seconds = now.seconds - comm.seconds;
+              log["epochs"].back()["allreduce"] = {{"calls", now.calls - comm.calls},
+                                                   {"bytes", now.bytes - comm.bytes},
+                                                   {"seconds", seconds},
+                                                   {"calls_per_step", calls},
+                                                   {"bytes_per_step", bytes}};
+              fmt::print(stderr,
+                         "epoch {}/{} allreduce (rank {}): {:.0f} calls and {:.2f} MB per step, {:.1f} s in "
+                         "MPI_Allreduce ({:.1f}% of the epoch's training time, waiting for other ranks included)\n",
+                         r.epoch, epochs, rank, calls, bytes / 1e6, seconds, 100 * seconds / std::max(r.seconds, 1e-9));
+              comm = now;
+            }
             if (rank > 0) return;  // rank 0 writes the log and the checkpoint
             if (!log_path.empty()) write_atomically(log_path, log.dump(2) + "\n", "the JSON log");
             if (!checkpoint_path.empty() && int_net && r.mode == int_net->mode()) {

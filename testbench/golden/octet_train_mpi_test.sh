@@ -55,6 +55,21 @@ case "$case_name" in
       fail "start line: $err"
     /usr/bin/python3 -c 'import json,sys; c=json.load(open("run.json"))["config"]; sys.exit(c["ranks"] != 2)' ||
       fail "log: $(head -c 600 run.json)"
+    # the reductions' cost per epoch: every parameter's gradient is summed as an int64 (and BN
+    # moments and maxima besides), so at least 8 bytes per parameter and step; 16 steps an epoch
+    params=$(sed -n 's/^octet-train: small_resnet (\([0-9]*\) parameters).*/\1/p' err.txt)
+    [ -n "$params" ] || fail "no parameter count: $err"
+    /usr/bin/python3 - "$params" <<'EOP' || fail "allreduce records: $(grep -A6 allreduce run.json | head -20)"
+import json, sys
+params = int(sys.argv[1])
+e = json.load(open("run.json"))["epochs"]
+a = [r["allreduce"] for r in e]
+ok = len(a) == 2 and all(x["bytes_per_step"] > 8 * params and x["bytes"] == 16 * x["bytes_per_step"] and
+                         x["calls"] == 16 * x["calls_per_step"] and x["seconds"] >= 0 for x in a)
+sys.exit(0 if ok and a[0]["calls"] == a[1]["calls"] and a[0]["bytes"] == a[1]["bytes"] else 1)
+EOP
+    [ "$(grep -c "^epoch [12]/2 allreduce (rank 0): .* calls and .* MB per step" err.txt)" = 2 ] ||
+      fail "allreduce lines: $err"
     # 5 ranks: uneven shards of 4 and 5 images
     same_digest 5 "$one" "${small[@]}" --epochs 2 --seed 5
     grep -q "4-5 images per rank" err.txt || fail "uneven shards: $err"
