@@ -1,6 +1,7 @@
 // SystolicArray::issue_gemm: a whole GEMM as blocks on the array with their DRAM transfers
 // (docs/architecture.md, "GEMM tiling and timing").
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "model/units.h"
@@ -49,8 +50,12 @@ std::vector<Op*> SystolicArray::issue_gemm(Dram& dram, const AccelConfig& cfg, i
   Op* y_cur = nullptr;
   const auto issue_loads = [&](size_t i) {
     const Block& k = blocks[i];
-    std::vector<Op*> free_half;  // the buffer half this block fills is free once block i-2 streamed in
-    if (i >= 2) free_half.push_back(compute[i - 2]);
+    // The buffer half this block fills is free once the block two earlier in the array's
+    // sequence streamed in: block i - 2, or the previous GEMM's last blocks (prefetch across
+    // operations under the concurrent schedule; long done under the serial one).
+    std::vector<Op*> free_half;
+    Op* two_back = i >= 2 ? compute[i - 2] : prev_compute_[i];
+    if (two_back) free_half.push_back(two_back);
     if (k.load_x) {
       const int64_t el = k.ab.m_len * k.ab.d_len;
       const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, kFp32 / s.x_reuse);
@@ -73,8 +78,10 @@ std::vector<Op*> SystolicArray::issue_gemm(Dram& dram, const AccelConfig& cfg, i
     if (yload[i]) y_cur = yload[i];
     std::vector<Op*> deps{x_cur, y_cur};
     std::vector<Op*> release;  // the accumulator half is free once block j-2's write-back read it
-    if (k.ab.first_chunk && k.out_block >= 2 && !keep.ints && writeback[static_cast<size_t>(k.out_block - 2)])
-      release.push_back(writeback[static_cast<size_t>(k.out_block - 2)]);
+    if (k.ab.first_chunk && !keep.ints) {
+      Op* wb = k.out_block >= 2 ? writeback[static_cast<size_t>(k.out_block - 2)] : prev_writeback_[static_cast<size_t>(k.out_block)];
+      if (wb) release.push_back(wb);
+    }
     compute[i] = block(k.ab, deps, release);
     if (k.last_chunk) {
       const int64_t el = k.ab.m_len * k.ab.n_len;
@@ -91,6 +98,15 @@ std::vector<Op*> SystolicArray::issue_gemm(Dram& dram, const AccelConfig& cfg, i
       }
     }
   }
+  // The array's sequence continues into the next GEMM: its last two blocks and write-backs.
+  const auto last_two = [](std::array<Op*, 2>& prev, const std::vector<Op*>& v) {
+    if (v.size() >= 2)
+      prev = {v[v.size() - 2], v.back()};
+    else if (v.size() == 1)
+      prev = {prev[1], v.back()};
+  };
+  last_two(prev_compute_, compute);
+  last_two(prev_writeback_, writeback);
   if (computes) *computes = compute;
   std::vector<Op*> all = compute;
   for (Op* w : writeback)

@@ -13,7 +13,7 @@ NetworkResidency::NetworkResidency(const golden::NetworkDesc& net, const AccelCo
     for (int in : d.inputs) ++consumers_[static_cast<size_t>(in)];
 }
 
-Handoff NetworkResidency::decide_value_home(int i, int64_t n) {
+Handoff NetworkResidency::value_home_if(int i, int64_t n) const {
   const auto& nodes = net_.nodes;
   const auto ui = static_cast<size_t>(i);
   bool streams = false;
@@ -24,7 +24,7 @@ Handoff NetworkResidency::decide_value_home(int i, int64_t n) {
     streams = consumers_[ui] == 1 && (next.kind == OpKind::kBnRelu || next.kind == OpKind::kAdd) &&
               std::find(next.inputs.begin(), next.inputs.end(), i) != next.inputs.end();
   }
-  return value_home_[ui] = resident_if(cfg_, n, streams, streams);
+  return resident_if(cfg_, n, streams, streams);
 }
 
 Handoff NetworkResidency::reader_streams(int node, int64_t n) const {

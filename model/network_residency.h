@@ -16,12 +16,14 @@ class NetworkResidency {
 
   Handoff& value_home(int node) { return value_home_[static_cast<size_t>(node)]; }
   Handoff& error_home(int node) { return err_home_[static_cast<size_t>(node)]; }
+  Handoff error_home_of(int node) const { return err_home_[static_cast<size_t>(node)]; }
 
   // A forward value (conv / linear output, in the accumulators) is resident when its only
   // reader is the next node and that node streams it (BN, residual add) or, for the output,
   // when the loss comes next. Both datapaths stream these from the accumulator SRAM.
   // Decides and records where node i's value goes.
-  Handoff decide_value_home(int i, int64_t n);
+  Handoff decide_value_home(int i, int64_t n) { return value_home_[static_cast<size_t>(i)] = value_home_if(i, n); }
+  Handoff value_home_if(int i, int64_t n) const;  // the same decision, not recorded
   // Where the complete error of `target`, produced by the last operation of node i's backward
   // (i = -1: the loss), goes: on chip when target is the next node of the backward order and
   // its reader streams it. A residual add passes its error on unchanged: on chip to its input

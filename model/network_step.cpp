@@ -53,16 +53,20 @@ void run_network_step(Units units, StepJob& job, Ledger& ledger) {
   NetworkStep step(units, job, graph, ledger);
   Scheduler scheduler(ledger, *units.arena);
   const int layers = static_cast<int>(net.nodes.size()) - 1;  // progress counts 3 passes of every node but the input
-  scheduler.run(
-      graph, [&](const StepOp& op) { return step.issue(op); },
-      [&](const StepGroup& g) {
+  const auto issue = [&](const StepOp& op) { return step.issue(op); };
+  const auto group_done = [&](const StepGroup& g) {
         if (g.phase == StepGroup::kBackward) step.release(g);
         if (!job.progress || g.phase == StepGroup::kLoss) return;
         const std::string& name = net.nodes[static_cast<size_t>(g.node)].name;
         if (g.phase == StepGroup::kForward) job.progress(name + " forward", g.node, 3 * layers);
         if (g.phase == StepGroup::kBackward) job.progress(name + " backward", 2 * layers + 1 - g.node, 3 * layers);
         if (g.phase == StepGroup::kUpdate) job.progress(name + " update", 2 * layers + g.node, 3 * layers);
-      });
+  };
+  if (job.schedule == Schedule::kSerial)
+    scheduler.run(graph, issue, group_done);
+  else
+    scheduler.run_concurrent(graph, issue, [&](const StepOp& op) { return step.accum_use(op); },
+                             job.config.accum_sram_kib * 1024, group_done);
   if (job.state) ++job.state->step;
 }
 
@@ -105,6 +109,47 @@ void NetworkStep::release(const StepGroup& g) {
 }
 
 Issued NetworkStep::issue(const StepOp& op) {
+  Issued is = dispatch(op);
+  if (step_op_unit(op.kind) == Unit::kSystolicArray)
+    is.frees_unit = u_.array->second_to_last_block();
+  else if (!is.ops.empty())
+    is.frees_unit = is.ops.front();
+  return is;
+}
+
+AccumUse NetworkStep::accum_use(const StepOp& op) const {
+  using T = TensorRef;
+  const int i = op.node;
+  const auto holds = [](Handoff h, T t, int64_t n) {
+    return h.ints ? AccumUse{AccumUse::kHolds, t, bytes_of(n, kAccumBytes)} : AccumUse{};
+  };
+  const auto gemm_use = [&](Handoff h, T t, int64_t n) { return h.ints ? holds(h, t, n) : AccumUse{AccumUse::kHalves, {}, 0}; };
+  // An error producer's output: a part for the merge that follows, or the error itself.
+  const T part = op.merges ? T{T::kErrorContribution, i, op.target} : T{T::kError, op.target};
+  switch (op.kind) {
+    case StepOpKind::kForwardGemm: return gemm_use(res_.value_home_if(i, elems(i)), {T::kValue, i}, elems(i));
+    case StepOpKind::kWeightGradGemm: {
+      const auto [f, m, co] = gemm_dims(i);
+      return gemm_use(resident_if(cfg_, f * co, true, false), {T::kGradRaw, op.param}, f * co);
+    }
+    case StepOpKind::kBackwardDataGemm:
+      return gemm_use(res_.contribution_home(i, op.target, elems(op.target), op.merges), part, elems(op.target));
+    case StepOpKind::kBnBackward:
+    case StepOpKind::kPoolBackward:
+      if (op.target < 0) return {};
+      return holds(res_.contribution_home(i, op.target, elems(op.target), op.merges), part, elems(op.target));
+    case StepOpKind::kErrorMerge:
+      if (!op.completes) return {};
+      return holds(res_.final_home(i, op.target, elems(op.target)), {T::kError, op.target}, elems(op.target));
+    case StepOpKind::kLoss: return holds(res_.final_home(-1, op.target, elems(op.target)), {T::kError, op.target}, elems(op.target));
+    case StepOpKind::kErrorPassThrough:
+      if (op.target != i - 1) return {};
+      return holds(res_.error_home_of(i), part, elems(op.target));
+    default: return {};
+  }
+}
+
+Issued NetworkStep::dispatch(const StepOp& op) {
   switch (op.kind) {
     case StepOpKind::kForwardGemm: return forward_gemm(op);
     case StepOpKind::kBnForward: return bn_forward(op);

@@ -26,6 +26,10 @@ class NetworkStep {
 
   // Submits `op` to its unit(s); the scheduler waits for the returned operations.
   Issued issue(const StepOp& op);
+  // What `op` will do with the accumulator SRAM when issued now (the concurrent schedule's
+  // rule, model/scheduler.h): a GEMM that writes back through the double-buffered halves, or
+  // an operation whose output stays there for its readers (the residency decisions of issue).
+  AccumUse accum_use(const StepOp& op) const;
   // After a node's backward: its error and quantized errors are no longer needed.
   void release(const StepGroup& g);
 
@@ -48,6 +52,7 @@ class NetworkStep {
     int64_t f, m, co;  // features (reduction of the forward), rows, output channels
   };
 
+  Issued dispatch(const StepOp& op);
   Issued forward_gemm(const StepOp& op);
   Issued bn_forward(const StepOp& op);
   Issued pool_forward(const StepOp& op);

@@ -129,7 +129,7 @@ Issued NetworkStep::backward_data_gemm(const StepOp& op) {
   const golden::Shape os{N_, co, conv ? d.out_shape[1] : 1, conv ? d.out_shape[2] : 1};
   auto g = std::make_shared<GemmData>();
   g->kind = GemmKind::kBackwardData;
-  g->err = std::move(e2_matrix_[static_cast<size_t>(i)]);  // its last reader
+  g->err = e2_matrix_[static_cast<size_t>(i)];  // a copy: the weight-gradient GEMM may come later (concurrent schedule)
   g->weight = weight_matrix(fs_->weight8[static_cast<size_t>(p)]);
   g->out = Tensor<int64_t>({m, f}, g->err.exp + g->weight.exp);
   return Issued{gemm(op.record, s, kWideBytes, g.get(), keep), [this, &op, g, keep, conv, os] {

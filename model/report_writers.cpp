@@ -73,10 +73,10 @@ std::string report_table_text(const StepReport& report) {
   const AccelConfig& c = report.config;
   std::string out;
   auto line = [&out](const std::string& s) { out += s + "\n"; };
-  line(fmt::format("octet-sim: {} ({}), batch {}, {}x{} array ({}), energy table {}{}{}", report.workload,
+  line(fmt::format("octet-sim: {} ({}), batch {}, {}x{} array ({}), energy table {}{}{}, {} schedule", report.workload,
                    report.workload_origin, report.batch, c.array_rows, c.array_cols, c.dataflow,
                    report.energy_origin, report.functional ? ", values checked" : "",
-                   report.cosim ? ", RTL co-simulation" : ""));
+                   report.cosim ? ", RTL co-simulation" : "", report.schedule));
   size_t lw = 5;
   for (const PassRecord& r : report.records) lw = std::max(lw, r.layer.size());
   std::string head = fmt::format("{:<{}} {:<8} {:>13} {:>13} {:>6} {:>13} {:>13}", "layer", lw, "pass", "cycles",
@@ -119,6 +119,14 @@ std::string report_table_text(const StepReport& report) {
   line(fmt::format("step: {} cycles ({:.3f} ms at {} MHz), {} MACs, array utilisation {:.1f}%", cycles,
                    static_cast<double>(cycles) / (c.clock_mhz * 1e3), c.clock_mhz, macs,
                    100.0 * utilisation(macs, cycles, c)));
+  if (report.schedule == "concurrent")
+    line("       (concurrent schedule: passes overlap; each cycle of the step is counted once, in the row of the "
+         "pass on the busiest unit then)");
+  int64_t stall = 0, contention = 0;
+  for (const PassRecord& r : report.records) stall += r.stall_cycles, contention += r.contention_cycles;
+  if (contention > 0)
+    line(fmt::format("stalls: {} unit cycles waiting for DRAM or buffer space, {} of them lost to other units' "
+                     "bursts on the shared DRAM channel", stall, contention));
   line(fmt::format("energy: integer {:.3f} µJ, FP32 baseline {:.3f} µJ, integer/FP32 = {}", uj(total), uj(fp32),
                    fp32 > 0 ? fmt::format("{:.3f} (FP32 costs {:.2f}x)", total / fp32, total > 0 ? fp32 / total : 0.0)
                             : std::string("-")));
@@ -156,6 +164,7 @@ nlohmann::json report_json(const StepReport& report) {
                        {"cycles", r.cycles},
                        {"array_cycles", r.array_cycles},
                        {"stall_cycles", r.stall_cycles},
+                       {"contention_cycles", r.contention_cycles},
                        {"ideal_cycles", r.ideal_cycles},
                        {"utilisation", r.utilisation},
                        {"sram_read_bytes", r.sram_read_bytes},
@@ -215,6 +224,7 @@ nlohmann::json report_json(const StepReport& report) {
           {"workload", report.workload},
           {"workload_origin", report.workload_origin},
           {"batch", report.batch},
+          {"schedule", report.schedule},
           {"functional", report.functional},
           {"functional_check",
            report.functional

@@ -37,6 +37,9 @@ struct Op {
   sc_core::sc_time submitted, started, released_at, done_at;
   int64_t busy_cycles = 0;    // from start(); the formula's duration
   int64_t stall_cycles = 0;   // cycles beyond busy_cycles the operation took (DRAM)
+  // Of the stall, cycles lost to other units' bursts on the shared DRAM channel (a transfer:
+  // all of its stall_cycles; a unit: the share of its wait caused by its transfers' losses).
+  int64_t contention = 0;
   sc_core::sc_event done_ev, released_ev;
   // What the timeline shows of it (OpSpan): the issuer fills record, bytes and block; the
   // unit fills track, start, busy and waits when it releases the operation.

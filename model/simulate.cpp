@@ -101,6 +101,8 @@ StepReport simulate_network_step(const golden::NetworkDesc& desc, const SimOptio
   job.config = o.config;
   job.batch = o.batch;
   job.progress = o.progress;
+  job.schedule = o.schedule;
+  report.schedule = schedule_name(o.schedule);
 
   // Functional mode: the model starts from the golden network's initial state and trains on
   // the same batch as a golden::IntNetwork, which then takes its own step for the comparison.

@@ -11,6 +11,7 @@
 #include "golden/network_desc.h"
 #include "model/accel_config.h"
 #include "model/energy_table.h"
+#include "model/schedule.h"
 #include "model/step_report.h"
 #include "model/topology.h"
 #include "model/unit_backends.h"
@@ -28,6 +29,10 @@ struct SimOptions {
                             // end-of-step state against golden::IntNetwork::train_step
   bool cosim = false;       // bind the Verilator-compiled RTL units (sim/) in place of their twins
   bool record_timeline = false;  // fill StepReport::timeline (every operation's span; octet-sim --trace)
+  // How a network's step is scheduled (model/scheduler.h). Serial here, so that the library's
+  // hand-computed schedules keep their meaning; octet-sim defaults to concurrent. Topologies
+  // and single GEMMs always run serially.
+  Schedule schedule = Schedule::kSerial;
   // Called as layers complete: (layer name, layers done, layers total).
   std::function<void(const std::string&, int, int)> progress;
   // Added by the model core: the computation behind each unit (null members: the golden

@@ -14,6 +14,7 @@
 #include "golden/quantizers.h"
 #include "model/accel_config.h"
 #include "model/gemm_plan.h"
+#include "model/scheduler.h"
 #include "model/topology.h"
 #include "model/units.h"
 #include "octet_params.h"
@@ -46,6 +47,7 @@ struct StepJob {
   AccelConfig config;
   int batch = 1;
   FunctionalState* state = nullptr;  // functional mode (network only)
+  Schedule schedule = Schedule::kSerial;  // network steps (topologies and single GEMMs: serial)
   std::function<void(const std::string&, int, int)> progress;
 };
 

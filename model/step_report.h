@@ -31,6 +31,7 @@ struct PassRecord {
   int64_t cycles = 0;         // wall cycles of this pass (units overlapped as scheduled)
   int64_t array_cycles = 0;   // cycles the array was busy
   int64_t stall_cycles = 0;   // cycles waiting for DRAM or buffer space
+  int64_t contention_cycles = 0;  // of stall_cycles: lost to other units' bursts on the shared DRAM channel
   int64_t ideal_cycles = 0;   // ceil(macs / (rows * cols))
   double utilisation = 0;     // macs / (cycles * rows * cols), 0 for passes without MACs
   int64_t sram_read_bytes = 0, sram_write_bytes = 0;
@@ -68,6 +69,10 @@ struct OpSpan {
   int64_t wait_after = 0;            // streaming units: cycles after `busy` waiting for DRAM
   bool waited_for_release = false;   // array: the wait was for an accumulator half, not operands
   int64_t read_bytes = 0, write_bytes = 0;  // DRAM bytes (transfers and streaming operations)
+  // DRAM transfers: the unit whose DMA engine moved it, and the cycles it lost to other units'
+  // bursts on the shared channel; streaming units: the part of wait_after caused by that.
+  Unit source = Unit::kSystolicArray;
+  int64_t contention = 0;
   int64_t m0 = -1, m_len = 0, n0 = 0, n_len = 0, d0 = 0, d_len = 0, tiles = 0;  // array blocks
 };
 // One scheduler stage: the operations issued together and waited for (model/scheduler.h).
@@ -89,6 +94,7 @@ struct StepReport {
   std::string energy_origin;
   bool functional = false;     // values computed and checked against the golden model
   bool cosim = false;          // RTL units bound in
+  std::string schedule = "serial";  // "serial" or "concurrent" (model/scheduler.h)
   std::vector<PassRecord> records;
   double wall_seconds = 0;     // host time to simulate
   // Added by the model core. Functional mode: the end-of-step training state against

@@ -45,15 +45,20 @@ nlohmann::json trace_json(const StepReport& report) {
     events.push_back(metadata("thread_name", kTraceUnitsPid, tid, {{"name", unit_name(u)}}));
     events.push_back(metadata("thread_sort_index", kTraceUnitsPid, tid, {{"sort_index", tid}}));
   }
-  const int dram_tid = static_cast<int>(Unit::kDram) + 1;
-  events.push_back(metadata("thread_name", kTraceMemoryPid, dram_tid, {{"name", "dram"}}));
+  // The DRAM channel: one track per unit's DMA engine (their transfers share the channel's
+  // bursts, so transfers of different units overlap in time; one unit's never do).
+  const auto dram_tid = [](Unit source) { return static_cast<int>(Unit::kDram) + 1 + 10 * (static_cast<int>(source) + 1); };
+  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit}) {
+    events.push_back(metadata("thread_name", kTraceMemoryPid, dram_tid(u), {{"name", fmt::format("dram ({})", unit_name(u))}}));
+    events.push_back(metadata("thread_sort_index", kTraceMemoryPid, dram_tid(u), {{"sort_index", dram_tid(u)}}));
+  }
 
   for (const StageSpan& s : report.timeline.stages)
     events.push_back(complete(record_name(report, s.record), kTraceUnitsPid, kTraceControllerTid, s.start, s.end - s.start,
                               record_args(report, s.record)));
   for (const OpSpan& o : report.timeline.ops) {
     const bool dram = o.unit == Unit::kDram;
-    const int pid = dram ? kTraceMemoryPid : kTraceUnitsPid, tid = static_cast<int>(o.unit) + 1;
+    const int pid = dram ? kTraceMemoryPid : kTraceUnitsPid, tid = dram ? dram_tid(o.source) : static_cast<int>(o.unit) + 1;
     nlohmann::json args = record_args(report, o.record);
     args["cycles"] = o.busy;
     if (o.read_bytes > 0) args["dram_read_bytes"] = o.read_bytes;
@@ -69,13 +74,19 @@ nlohmann::json trace_json(const StepReport& report) {
       nlohmann::json s = record_args(report, o.record);
       s["cycles"] = o.wait_before;
       s["stall_reason"] = o.waited_for_release ? "accumulator half not yet written back" : "operands still loading from DRAM";
+      if (o.contention > 0) s["contention_cycles"] = o.contention;  // of them, lost to other units' bursts
       events.push_back(complete("stall", pid, tid, o.start - o.wait_before, o.wait_before, std::move(s)));
     }
-    events.push_back(complete(name, pid, tid, o.start, o.busy, std::move(args)));
+    if (dram && o.contention > 0) args["contention_cycles"] = o.contention;
+    // A transfer that shared the channel spans its whole time on it (its own bursts and the
+    // other units' in between).
+    events.push_back(complete(name, pid, tid, o.start, dram ? o.busy + o.contention : o.busy, std::move(args)));
     if (o.wait_after > 0) {
       nlohmann::json s = record_args(report, o.record);
       s["cycles"] = o.wait_after;
-      s["stall_reason"] = "waiting for its DRAM transfer (bandwidth / latency)";
+      s["stall_reason"] = o.contention > 0 ? "waiting for its DRAM transfer (bandwidth / latency; other units' bursts on the shared channel)"
+                                           : "waiting for its DRAM transfer (bandwidth / latency)";
+      if (o.contention > 0) s["contention_cycles"] = o.contention;
       events.push_back(complete("stall", pid, tid, o.start + o.busy, o.wait_after, std::move(s)));
     }
   }
@@ -89,6 +100,7 @@ nlohmann::json trace_json(const StepReport& report) {
             {"clock_mhz", report.config.clock_mhz},
             {"workload", report.workload},
             {"batch", report.batch},
+            {"schedule", report.schedule},
             {"total_cycles", report.total_cycles()}}}};
 }
 

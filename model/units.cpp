@@ -83,6 +83,12 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
   for (const Op* d : op.deps) operands_at = std::max(operands_at, d->done_at);
   for (const Op* d : op.release_deps) release_at = std::max(release_at, d->released_at);
   op.span.waited_for_release = stall > 0 && release_at > operands_at;
+  // Of an operand stall, what the latest operand load lost to other units on the DRAM channel.
+  if (stall > 0 && !op.span.waited_for_release) {
+    int64_t lost = 0;
+    for (const Op* d : op.deps) lost = std::max(lost, d->contention);
+    op.contention = std::min(stall, lost);
+  }
   op.after_cycles = timing::array_drain_cycles(R, C);
   const int64_t busy = last + 1 - now;
 
@@ -91,6 +97,7 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
   rec.macs += macs;
   rec.array_cycles += busy;
   rec.stall_cycles += stall;
+  rec.contention_cycles += op.contention;
   ledger_->act(b.record, Unit::kSystolicArray, Action::kMacInt8, macs);
   ledger_->act(b.record, Unit::kSystolicArray, Action::kRfAccess, 2 * macs);  // two 1-byte operand hops per MAC
   ledger_->act_fp32(b.record, Unit::kSystolicArray, Action::kMacFp32, macs);

@@ -4,6 +4,7 @@
 // Ledger, and computes values through its backend (model/unit_backends.h) when given a job.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <string>
 
@@ -54,7 +55,16 @@ class SystolicArray : public UnitModule {
   // array's own ones.
   std::vector<Op*> issue_gemm(Dram& dram, const AccelConfig& cfg, int record, const GemmShape& s, double out_bytes,
                               GemmData* data, Handoff keep, std::vector<Op*>* computes = nullptr);
-  void reset_timing() { last_beat_ = -1; has_last_ = false; }
+  void reset_timing() {
+    last_beat_ = -1;
+    has_last_ = false;
+    prev_compute_ = {};
+    prev_writeback_ = {};
+  }
+  // The array takes the next GEMM once the second-to-last block it was given has streamed in
+  // (its last block is then running or next): the concurrent scheduler issues then, so the
+  // next GEMM's first operands load into the free buffer half while the array computes.
+  const Op* second_to_last_block() const { return prev_compute_[0]; }
   CycleCheck& check() { return check_; }
   int64_t stall_cycles() const { return stall_; }
 
@@ -68,6 +78,7 @@ class SystolicArray : public UnitModule {
   int64_t last_beat_ = -1;  // cycle of the last accepted last beat
   bool has_last_ = false;
   int64_t stall_ = 0;
+  std::array<Op*, 2> prev_compute_{}, prev_writeback_{};  // the last two blocks / write-backs issued, oldest first
   CycleCheck check_;
 };
 

@@ -56,6 +56,12 @@ void add_sim_options(CLI::App& app, SimCliArgs& a) {
   app.add_option("--array", a.array, "array size RxC (overrides --config)");
   app.add_option("--batch", a.batch, "samples per training step")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--energy", a.energy, "energy table JSON overriding actions of the embedded one");
+  app.add_option("--schedule", a.schedule,
+                 "how the step's operations are issued: concurrent (each as soon as its inputs are final and its "
+                 "unit is free; units overlap and share the DRAM channel) or serial (one operation at a time); "
+                 "SCALE-Sim topologies always run serially")
+      ->check(CLI::IsMember({"serial", "concurrent"}))
+      ->capture_default_str();
   app.add_flag("--functional", a.functional, "compute every value and check the step against the golden model");
   app.add_flag("--cosim", a.cosim, "bind the Verilator-compiled RTL units in place of their SystemC twins");
   app.add_option("--seed", a.seed, "seed of the initial weights, batch and stochastic rounding")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -109,6 +115,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   o.threads = a.threads;
   o.functional = a.functional;
   o.cosim = a.cosim;
+  o.schedule = a.schedule == "serial" ? model::Schedule::kSerial : model::Schedule::kConcurrent;
   o.record_timeline = !a.trace.empty() || !a.plot.empty();  // --plot also draws the occupancy
   // Before any output check: the estimate uses only the parsed inputs and options.
   model::SimOptions budget_options = o;

@@ -30,6 +30,7 @@ struct SimCliArgs {
   uint64_t seed = 1;
   int threads = 2;
   bool functional = false, cosim = false, quiet = false;
+  std::string schedule = "concurrent";  // serial | concurrent (model/scheduler.h)
   double max_memory_gib = 0;            // 0: default_max_memory_gib() (tools/sim_budget.h)
   std::string json, csv, plot;          // outputs
   std::string trace;                    // Chrome trace-event JSON of the step (model/trace_writer.h)
