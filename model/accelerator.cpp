@@ -56,7 +56,11 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
   bn_.check() = {};
   opt_.check() = {};
   controller_.post(std::move(job), &ledger);
+  const int64_t t0 = time_to_cycles(sc_core::sc_time_stamp());  // SystemC time goes on across runs
   sc_core::sc_start();
+  // The timeline counts from the start of this step.
+  for (OpSpan& o : ledger.timeline_data().ops) o.start -= t0;
+  for (StageSpan& s : ledger.timeline_data().stages) s.start -= t0, s.end -= t0;
   const bool stuck = controller_.busy();
   std::exception_ptr e = controller_.take_error();
   arena_.clear();

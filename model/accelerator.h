@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "model/controller.h"
+#include "model/simulate.h"
 #include "model/ledger.h"
 #include "model/sram_buffer.h"
 #include "model/unit_backends.h"
@@ -39,5 +40,10 @@ class Accelerator : public sc_core::sc_module {
   OptimizerUnit opt_;
   Controller controller_;
 };
+
+// Runs `body` on the controller's thread with the accelerator's units configured from
+// `options` (tests: schedules built by hand on the units); the report holds the records
+// `body` opened in the ledger, finished with options.energy.
+StepReport simulate_units(const std::function<void(Units, Ledger&)>& body, const SimOptions& options);
 
 }  // namespace octet::model

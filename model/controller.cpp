@@ -19,7 +19,9 @@ void Controller::thread() {
   for (;;) {
     while (!job_) sc_core::wait(job_ev_);
     try {
-      if (job_->network)
+      if (job_->custom)
+        job_->custom(u_, *ledger_);
+      else if (job_->network)
         run_network_step(u_, *job_, *ledger_);
       else if (job_->topology)
         run_topology_step(u_, *job_, *ledger_);

@@ -169,6 +169,23 @@ StepReport simulate_topology_step(const Topology& topology, const SimOptions& o)
   return report;
 }
 
+StepReport simulate_units(const std::function<void(Units, Ledger&)>& body, const SimOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  check_options(o);
+  StepReport report = start_report("units", "test", o);
+  report.schedule = schedule_name(o.schedule);
+  Ledger ledger(o.config);
+  ledger.record_timeline(o.record_timeline);
+  StepJob job;
+  job.config = o.config;
+  job.batch = o.batch;
+  job.schedule = o.schedule;
+  job.custom = body;
+  const RunChecks checks = Accelerator::instance().run(std::move(job), ledger, with_golden_defaults(o.backends, o.threads));
+  finish_report(report, ledger, checks, o, t0);
+  return report;
+}
+
 GemmRun simulate_gemm(int64_t m, int64_t d, int64_t n, const SimOptions& o) {
   check_options(o);
   Ledger ledger(o.config);

@@ -14,6 +14,7 @@
 #include "golden/quantizers.h"
 #include "model/accel_config.h"
 #include "model/gemm_plan.h"
+#include "model/ledger.h"
 #include "model/scheduler.h"
 #include "model/topology.h"
 #include "model/units.h"
@@ -38,6 +39,16 @@ struct FunctionalState {
   int lr_q = 0, gscale_log2 = 0;
 };
 
+// The modules a job runs on.
+struct Units {
+  SystolicArray* array;
+  ShiftQuantizer* sq;
+  BnUnit* bn;
+  OptimizerUnit* opt;
+  Dram* dram;
+  OpArena* arena;
+};
+
 // One request to the controller.
 struct StepJob {
   const golden::NetworkDesc* network = nullptr;  // exactly one of network / topology
@@ -49,16 +60,10 @@ struct StepJob {
   FunctionalState* state = nullptr;  // functional mode (network only)
   Schedule schedule = Schedule::kSerial;  // network steps (topologies and single GEMMs: serial)
   std::function<void(const std::string&, int, int)> progress;
+  // Or anything else run on the controller's thread with the units (tests: hand-built
+  // schedules, simulate_units in model/accelerator.h).
+  std::function<void(Units, Ledger&)> custom;
 };
 
-// The modules a job runs on.
-struct Units {
-  SystolicArray* array;
-  ShiftQuantizer* sq;
-  BnUnit* bn;
-  OptimizerUnit* opt;
-  Dram* dram;
-  OpArena* arena;
-};
 
 }  // namespace octet::model

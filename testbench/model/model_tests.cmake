@@ -15,3 +15,4 @@ octet_add_model_test(test_model_resnet LABEL unit SOURCES test_model_resnet.cpp 
 octet_add_model_test(test_model_residency LABEL unit SOURCES test_model_residency.cpp model_test_util.cpp)
 octet_add_model_test(test_model_trace LABEL unit SOURCES test_model_trace.cpp model_test_util.cpp)
 octet_add_model_test(test_model_step_graph LABEL unit SOURCES test_model_step_graph.cpp)
+octet_add_model_test(test_model_schedule LABEL unit SOURCES test_model_schedule.cpp model_test_util.cpp)
