@@ -41,7 +41,7 @@ avgpool g    b5 global
 linear  fc   g out=10
 )";
 
-model::SimOptions step_options(int batch) {
+model::SimOptions step_options(int batch, model::Schedule schedule = model::Schedule::kSerial) {
   model::AccelConfig c;  // default buffers and DRAM, the verilated array size
   c.array_rows = c.array_cols = 8;
   model::SimOptions o = model::test::options(c);
@@ -49,6 +49,7 @@ model::SimOptions step_options(int batch) {
   o.batch = batch;
   o.seed = 1;
   o.threads = 1;
+  o.schedule = schedule;
   return o;
 }
 
@@ -66,8 +67,8 @@ Run simulate(const golden::NetworkDesc& desc, const model::SimOptions& o) {
 
 // The model alone, then with the four RTL units bound: values bit-exact, every operation's
 // RTL cycle count equal to the model's formula, and the same step timing.
-void run_step(const golden::NetworkDesc& desc, int batch) {
-  model::SimOptions o = step_options(batch);
+void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedule = model::Schedule::kSerial) {
+  model::SimOptions o = step_options(batch, schedule);
   // Before the first simulation of the process: the RTL units join the elaboration.
   const model::UnitBackends rtl = sim::make_rtl_backends(o.config);
 
@@ -93,6 +94,11 @@ void run_step(const golden::NetworkDesc& desc, int batch) {
 
 TEST(CosimStep, TinyResnetBatch2On8x8IsBitExactAndCycleExact) {
   run_step(golden::parse_network_text(kTinyResnet, "tiny_resnet"), 2);
+}
+
+// The concurrent schedule interleaves the units' operations: still bit-exact and cycle-exact.
+TEST(CosimStep, TinyResnetBatch2On8x8ConcurrentScheduleIsBitExactAndCycleExact) {
+  run_step(golden::parse_network_text(kTinyResnet, "tiny_resnet"), 2, model::Schedule::kConcurrent);
 }
 
 TEST(CosimStep, RtlMismatchStopsTheStepWithLineAndWaveform) {
