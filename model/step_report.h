@@ -58,8 +58,8 @@ struct CompulsoryTraffic {
 };
 
 // The step as it ran, operation by operation (SimOptions::record_timeline; octet-sim
-// --trace), in cycles from the start of the step. Every unit and the DRAM channel serve one
-// operation at a time, so a track's spans never overlap.
+// --trace), in cycles from the start of the step. Every unit and every unit's DMA engine on
+// the DRAM channel serve one operation at a time, so a track's spans never overlap.
 struct OpSpan {
   Unit unit = Unit::kSystolicArray;  // the track: a unit, or kDram (the channel)
   int record = -1;                   // index into StepReport::records (-1: none)

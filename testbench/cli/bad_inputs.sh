@@ -94,6 +94,8 @@ expect octet-sim --quiet --json "$out/none/r.json"
 expect octet-sim --quiet --array 0x4
 expect octet-sim --quiet --array 99999999999999999999x4
 expect octet-sim --quiet --batch 0
+expect octet-sim --quiet --schedule parallel
+expect octet-sim --quiet --schedule
 expect octet-sim --quiet --batch 99999999999
 expect octet-sim --quiet --threads -1
 expect octet-sim --quiet --max-memory -1
