@@ -12,6 +12,7 @@
 #include "golden/activation_simd.h"
 #include "golden/int_math.h"
 #include "golden/parallel.h"
+#include "golden/quantizers_fast.h"
 
 namespace octet::golden {
 
@@ -571,7 +572,7 @@ __attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, co
 // The same with AVX-512: 8 int64 lanes a step, vpmullq for the 64-bit products, the arithmetic
 // rounding shift (the bound keeps |p| + 2^(s-1) < 2^62), masked loads and stores for a row's tail.
 template <bool kFull, bool kMask, BwdProducts kProducts>
-OCTET_AVX512 inline void backward8_512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, int64_t i,
+OCTET_AVX512 inline __m512i backward8_512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, int64_t i,
                                        __mmask8 lanes, __m512i mb14, __m512i mg, __m512i cg, __m512i bias,
                                        __m128i sh, int64_t* dx) {
   __mmask8 take = lanes;  // lanes whose error passes the ReLU mask
@@ -591,42 +592,66 @@ OCTET_AVX512 inline void backward8_512(const int32_t* dy, const int16_t* xhat, c
   const __m512i u = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_maskz_slli_epi64(k8, e, 22), mb14), xm);
   const __m512i p =
       kProducts == BwdProducts::kNarrow ? _mm512_maskz_mul_epi32(k8, u, cg) : _mm512_maskz_mullo_epi64(k8, u, cg);
+  const __m512i r = rshift_512(p, bias, sh);
   if constexpr (kFull)
-    _mm512_storeu_si512(dx + i, rshift_512(p, bias, sh));
+    _mm512_storeu_si512(dx + i, r);
   else
-    _mm512_mask_storeu_epi64(dx + i, lanes, rshift_512(p, bias, sh));
+    _mm512_mask_storeu_epi64(dx + i, lanes, r);
+  return r;
 }
 
+// Returns max |dx| of the channel, measured on the values as they are stored.
 template <bool kMask, BwdProducts kProducts>
-OCTET_AVX512 void backward_channel_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
-                                          const ChannelView& v, const BwdChannel& k, int64_t* dx) {
+OCTET_AVX512 uint64_t backward_channel_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
+                                              const ChannelView& v, const BwdChannel& k, int64_t* dx) {
   const __m512i mb14 = _mm512_set1_epi64(k.mb14), mg = _mm512_set1_epi64(k.mg), cg = _mm512_set1_epi64(k.cg);
   const __m512i bias = _mm512_set1_epi64((int64_t{1} << (k.s - 1)) - 1);
   const __m128i sh = _mm_cvtsi32_si128(k.s);
   const int64_t body = v.inner - v.inner % 8;
   const auto tail = static_cast<__mmask8>((1u << (v.inner % 8)) - 1);
+  __m512i lo = _mm512_setzero_si512(), hi = lo;
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
-    for (int64_t j = 0; j < body; j += 8)
-      backward8_512<true, kMask, kProducts>(dy, xhat, mask, row + j, k8, mb14, mg, cg, bias, sh, dx);
-    if (body < v.inner)
-      backward8_512<false, kMask, kProducts>(dy, xhat, mask, row + body, tail, mb14, mg, cg, bias, sh, dx);
+    for (int64_t j = 0; j < body; j += 8) {
+      const __m512i r = backward8_512<true, kMask, kProducts>(dy, xhat, mask, row + j, k8, mb14, mg, cg, bias, sh, dx);
+      lo = _mm512_mask_min_epi64(lo, k8, lo, r);  // (the unmasked forms trip GCC 12's -Wuninitialized)
+      hi = _mm512_mask_max_epi64(hi, k8, hi, r);
+    }
+    if (body < v.inner) {
+      const __m512i r =
+          backward8_512<false, kMask, kProducts>(dy, xhat, mask, row + body, tail, mb14, mg, cg, bias, sh, dx);
+      lo = _mm512_mask_min_epi64(lo, tail, lo, r);  // lanes past the row are not stored
+      hi = _mm512_mask_max_epi64(hi, tail, hi, r);
+    }
   }
+  alignas(64) int64_t lanes_lo[8], lanes_hi[8];
+  _mm512_store_si512(lanes_lo, lo);
+  _mm512_store_si512(lanes_hi, hi);
+  uint64_t m = 0;
+  for (int j = 0; j < 8; ++j)
+    m = std::max({m, static_cast<uint64_t>(lanes_hi[j]), 0 - static_cast<uint64_t>(lanes_lo[j])});
+  return m;
 }
 
 // Chooses the products as backward_all does for AVX2.
 template <bool kMask>
-void backward_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
-                     const BwdChannel& k, int64_t* dx, int128 max_u) {
+uint64_t backward_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
+                         const BwdChannel& k, int64_t* dx, int128 max_u) {
   const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
   const int128 cg = k.cg < 0 ? -static_cast<int128>(k.cg) : static_cast<int128>(k.cg);
   const int128 mg = k.mg < 0 ? -static_cast<int128>(k.mg) : static_cast<int128>(k.mg);
   if (in_int32(max_u) && in_int32(cg))
-    backward_channel_avx512<kMask, BwdProducts::kNarrow>(dy, xhat, mask, v, k, dx);
-  else if (in_int32(mg))
-    backward_channel_avx512<kMask, BwdProducts::kSmallMg>(dy, xhat, mask, v, k, dx);
-  else
-    backward_channel_avx512<kMask, BwdProducts::kWide>(dy, xhat, mask, v, k, dx);
+    return backward_channel_avx512<kMask, BwdProducts::kNarrow>(dy, xhat, mask, v, k, dx);
+  if (in_int32(mg))
+    return backward_channel_avx512<kMask, BwdProducts::kSmallMg>(dy, xhat, mask, v, k, dx);
+  return backward_channel_avx512<kMask, BwdProducts::kWide>(dy, xhat, mask, v, k, dx);
+}
+
+// max |dx| over a channel's rows, read back after they were written (the paths other than AVX-512).
+uint64_t channel_max_magnitude(const int64_t* dx, const ChannelView& v) {
+  uint64_t m = 0;
+  for (int64_t n = 0; n < v.batch; ++n) m = std::max(m, max_magnitude_fast(dx + n * v.stride, v.inner, 1));
+  return m;
 }
 
 template <bool kMask>
@@ -676,7 +701,8 @@ BnBackwardSums sums_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
 
 template <bool kMask>
 BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Tensor<int16_t>& xhat,
-                        const Tensor<int16_t>& gamma, const BnStats& s, int threads, const BnBackwardSums* batch_sums) {
+                        const Tensor<int16_t>& gamma, const BnStats& s, int threads, const BnBackwardSums* batch_sums,
+                        uint64_t* dx_max_abs = nullptr) {
   const ChannelView v(dy.shape);
   if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
   if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
@@ -687,6 +713,7 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
   BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{}), Tensor<int32_t>({v.channels}, -14),
                  Tensor<int32_t>({v.channels}, -14)};
   const bool avx2 = bn_relu_fast_uses_avx2();
+  std::vector<uint64_t> channel_max(dx_max_abs ? static_cast<size_t>(v.channels) : 0);
   parallel_for(v.channels, threads, [&](int64_t c) {
     const int64_t off = c * v.inner;
     const int32_t* d0 = dy.data.data() + off;
@@ -711,19 +738,24 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
     const bool fits = k.s >= 1 && k.s <= kMaxFastShift && max_u <= std::numeric_limits<int64_t>::max() &&
                       max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
     const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
+    if (fits && avx2 && bn_relu_fast_uses_avx512()) {
+      const uint64_t m = backward_avx512<kMask>(d0, x0, m0, v, k, dx0, max_u);
+      if (dx_max_abs) channel_max[static_cast<size_t>(c)] = m;
+      return;
+    }
     if (!fits)
       backward_channel_exact<kMask>(d0, x0, m0, v, k, dx0);
     else if (!avx2)
       backward_channel_portable<kMask>(d0, x0, m0, v, k, dx0);
-    else if (bn_relu_fast_uses_avx512())
-      backward_avx512<kMask>(d0, x0, m0, v, k, dx0, max_u);
     else if (in_int32(max_u) && in_int32(abs128(k.cg)))
       backward_channel_avx2<kMask, BwdProducts::kNarrow>(d0, x0, m0, v, k, dx0);
     else if (in_int32(abs128(k.mg)))
       backward_channel_avx2<kMask, BwdProducts::kSmallMg>(d0, x0, m0, v, k, dx0);
     else
       backward_channel_avx2<kMask, BwdProducts::kWide>(d0, x0, m0, v, k, dx0);
+    if (dx_max_abs) channel_max[static_cast<size_t>(c)] = channel_max_magnitude(dx0, v);
   });
+  if (dx_max_abs) *dx_max_abs = channel_max.empty() ? 0 : *std::max_element(channel_max.begin(), channel_max.end());
   return out;
 }
 }  // namespace
@@ -806,9 +838,9 @@ BnBackward bn_backward_fast(const Tensor<int32_t>& dy, const Tensor<int16_t>& xh
 
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
-                                 int threads, const BnBackwardSums* batch_sums) {
+                                 int threads, const BnBackwardSums* batch_sums, uint64_t* dx_max_abs) {
   if (mask.size() != e1.data.size()) throw std::invalid_argument("relu_backward: mask size differs from the error");
-  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads, batch_sums);
+  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads, batch_sums, dx_max_abs);
 }
 
 BnBackwardSums bn_relu_backward_sums_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,

@@ -33,10 +33,13 @@ BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, c
                                    const Tensor<int16_t>& beta, int threads = 1);
 
 // relu_backward followed by bn_backward in one pass, without materialising dy:
-// == bn_backward(relu_backward(e1, mask), xhat, gamma, s).
+// == bn_backward(relu_backward(e1, mask), xhat, gamma, s). With dx_max_abs, also max |dx| (the
+// next error quantizer's scale; measured while dx is written on AVX-512, else per channel
+// while it is in cache).
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
-                                 int threads = 1, const BnBackwardSums* batch_sums = nullptr);
+                                 int threads = 1, const BnBackwardSums* batch_sums = nullptr,
+                                 uint64_t* dx_max_abs = nullptr);
 // == bn_backward_sums(relu_backward(e1, mask), xhat): a data-parallel shard's part of the batch sums.
 BnBackwardSums bn_relu_backward_sums_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                           const Tensor<int16_t>& xhat, int threads = 1);

@@ -220,7 +220,8 @@ Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_
 }
 
 Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
-                                          const Shape& input_shape, int threads) {
+                                          const Shape& input_shape, int threads, KnownMax* out_max) {
+  if (out_max) *out_max = KnownMax{};
   const Geometry g(input_shape, w.shape, p);
   if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) throw std::invalid_argument("conv2d_backward_data: error shape does not match the conv output");
   const int64_t wmax = max_abs(w.data);
@@ -234,7 +235,11 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
       if (!fits_int16(emax) || !sums_fit_int32(g.Co, emax, wmax)) return conv2d_backward_data(e, w, p, input_shape);
     }
     Tensor<int64_t> out(input_shape, e.exp + w.exp, Uninitialized{});  // each image zeroed by its worker
-    if (tap_conv::backward_data(e, w, p, wmax, threads, out, s16_isa(path))) return out;
+    uint64_t m = 0;
+    if (tap_conv::backward_data(e, w, p, wmax, threads, out, s16_isa(path), out_max ? &m : nullptr)) {
+      if (out_max) *out_max = KnownMax{true, m};
+      return out;
+    }
     return conv2d_backward_data(e, w, p, input_shape);
   }
   const int64_t emax = max_abs(e.data);

@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "golden/conv.h"
+#include "golden/quantizers_fast.h"
 
 namespace octet::golden {
 
 Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads);
+// With out_max: max |result| when a SIMD path measured it while writing, else unknown.
 Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
-                                          const Shape& input_shape, int threads);
+                                          const Shape& input_shape, int threads, KnownMax* out_max = nullptr);
 Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p,
                                         const Shape& weight_shape, int threads);
 

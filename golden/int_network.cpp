@@ -240,6 +240,8 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
 
   // Backward, in reverse node order; errors into a node are summed before it is processed.
   std::vector<Tensor<int64_t>> err(desc_.nodes.size());
+  // max |err| where a fast kernel measured it while writing (the error quantizers then skip their scan).
+  std::vector<KnownMax> err_max(desc_.nodes.size());
   std::vector<Tensor<int32_t>> grads(params_.size());
   const StepKernels k{options_.reference_kernels, options_.threads, reducer};
   err[desc_.output] = loss.error;
@@ -263,41 +265,50 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
         grads[p + 1] = linear_bias_grad(err[i], reducer);
         const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
-        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape));
+        if (input_needs_error)
+          k.accumulate_error(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape),
+                             &err_max[d.inputs[0]], KnownMax{});
         break;
       }
       case OpKind::kConv: {
         const NodeValue& in = f.values[d.inputs[0]];
-        const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits);
+        const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits, err_max[i]);
         const ConvParams cp{d.stride, d.pad};
         grads[p] = cq(k.conv_weight_grad(in.act, e2, cp, params_[p].shape), p);
-        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], k.conv_backward_data(e2, weight8_[p], cp, in.act.shape));
+        if (input_needs_error) {
+          KnownMax m;
+          Tensor<int64_t> dx = k.conv_backward_data(e2, weight8_[p], cp, in.act.shape, &m);
+          k.accumulate_error(err[d.inputs[0]], std::move(dx), &err_max[d.inputs[0]], m);
+        }
         break;
       }
       case OpKind::kBnRelu: {
-        const Tensor<int32_t> e1 = k.shift_quantize(err[i], kErrorBits);
-        BnBackward b = k.bn_relu_backward(e1, v.mask, v.xhat, affine_[p], v.stats);
+        const Tensor<int32_t> e1 = k.shift_quantize(err[i], kErrorBits, err_max[i]);
+        KnownMax m;
+        BnBackward b = k.bn_relu_backward(e1, v.mask, v.xhat, affine_[p], v.stats, &m);
         grads[p] = std::move(b.g_gamma);
         grads[p + 1] = std::move(b.g_beta);
-        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], std::move(b.dx));
+        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], std::move(b.dx), &err_max[d.inputs[0]], m);
         break;
       }
       case OpKind::kMaxPool:
         if (input_needs_error)
-          k.accumulate_error(err[d.inputs[0]], maxpool_backward(err[i], v.argmax, f.values[d.inputs[0]].act.shape));
+          k.accumulate_error(err[d.inputs[0]], maxpool_backward(err[i], v.argmax, f.values[d.inputs[0]].act.shape),
+                             &err_max[d.inputs[0]], KnownMax{});
         break;
       case OpKind::kAvgPool:
         if (input_needs_error)
-          k.accumulate_error(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)));
+          k.accumulate_error(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)),
+                             &err_max[d.inputs[0]], KnownMax{});
         break;
       case OpKind::kAdd:
         for (size_t j = 0; j < d.inputs.size(); ++j) {
           const int in = d.inputs[j];
           if (desc_.nodes[in].kind == OpKind::kInput) continue;
           if (j + 1 == d.inputs.size())
-            k.accumulate_error(err[in], std::move(err[i]));  // the last input takes it
+            k.accumulate_error(err[in], std::move(err[i]), &err_max[in], err_max[i]);  // the last input takes it
           else
-            k.accumulate_error(err[in], std::as_const(err[i]));
+            k.accumulate_error(err[in], std::as_const(err[i]), &err_max[in], err_max[i]);
         }
         break;
       case OpKind::kInput:

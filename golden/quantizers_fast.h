@@ -16,6 +16,14 @@ namespace octet::golden {
 // max_i |x[i]| (2^63 for INT64_MIN), 0 for n = 0; `threads` only splits the scan.
 uint64_t max_magnitude_fast(const int64_t* x, int64_t n, int threads = 1);
 
+// What is known of a tensor's max |x| (the quantizers' scale, docs/numerics.md §4): a kernel
+// that sees every element as it writes it can report it (value == max_magnitude_fast of the
+// tensor), so that a *_with_max quantizer need not scan the tensor again.
+struct KnownMax {
+  bool known = false;
+  uint64_t value = 0;
+};
+
 // Same value as tensor_scale_log2(x, n).
 int tensor_scale_log2_fast(const int64_t* x, int64_t n, int threads = 1);
 

@@ -70,8 +70,10 @@ OCTET_SIMD_CLONES bool all_zero_kernel(const int64_t* __restrict x, int64_t n) {
 // leading elements were summed (n unless a block failed the check; that block is untouched).
 constexpr int64_t kAddBlock = 1024;  // two 8 KiB operand blocks stay in L1 between the passes
 
+// *sum gets the smallest and largest sum written (with 0: the range only bounds max |sum|).
 OCTET_SIMD_CLONES int64_t add_in_place_kernel(int64_t* __restrict a, const int64_t* __restrict b, int64_t n, int sa,
-                                              int sb) {
+                                              int sb, Range* sum) {
+  int64_t slo = 0, shi = 0;
   for (int64_t begin = 0; begin < n; begin += kAddBlock) {
     const int64_t len = std::min(kAddBlock, n - begin);
     int64_t alo = 0, ahi = 0, blo = 0, bhi = 0;
@@ -84,10 +86,18 @@ OCTET_SIMD_CLONES int64_t add_in_place_kernel(int64_t* __restrict a, const int64
     const uint64_t ma = std::max(static_cast<uint64_t>(ahi), 0 - static_cast<uint64_t>(alo));
     const uint64_t mb = std::max(static_cast<uint64_t>(bhi), 0 - static_cast<uint64_t>(blo));
     const auto bound = (static_cast<unsigned __int128>(ma) << sa) + (static_cast<unsigned __int128>(mb) << sb);
-    if (bound > static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max())) return begin;
-    for (int64_t i = begin; i < begin + len; ++i)
-      a[i] = static_cast<int64_t>((static_cast<uint64_t>(a[i]) << sa) + (static_cast<uint64_t>(b[i]) << sb));
+    if (bound > static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max())) {
+      *sum = Range{slo, shi};
+      return begin;
+    }
+    for (int64_t i = begin; i < begin + len; ++i) {
+      const auto r = static_cast<int64_t>((static_cast<uint64_t>(a[i]) << sa) + (static_cast<uint64_t>(b[i]) << sb));
+      a[i] = r;
+      slo = r < slo ? r : slo;
+      shi = r > shi ? r : shi;
+    }
   }
+  *sum = Range{slo, shi};
   return n;
 }
 
@@ -157,10 +167,14 @@ void assign_copy(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads) {
 
 // The body of both accumulate_error_fast overloads: `owned` is e itself when the caller gave it
 // away (then "into = e" is a move), null when e must be copied.
-void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int64_t>* owned, int threads) {
+void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int64_t>* owned, int threads,
+                     KnownMax* into_max, KnownMax e_max) {
+  KnownMax unused;
+  if (!into_max) into_max = &unused;
   const auto take = [&] {
     if (owned) into = std::move(*owned);
     else assign_copy(into, e, threads);
+    *into_max = e_max;
   };
   if (into.empty()) {
     take();
@@ -170,6 +184,7 @@ void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int
   const int sa = into.exp - exp, sb = e.exp - exp;
   if (into.shape != e.shape || std::max(sa, sb) > 62) {
     into = error_add(into, e);  // the reference's exception or result
+    *into_max = KnownMax{};
     return;
   }
   const int64_t n = into.size();
@@ -178,20 +193,22 @@ void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int
     take();
     return;
   }
-  if (all_zero_kernel(e.data.data(), n)) return;
+  if (all_zero_kernel(e.data.data(), n)) return;  // into and *into_max unchanged
   const int workers = element_workers(n, threads);
   std::vector<int64_t> done(static_cast<size_t>(workers));
+  std::vector<Range> sums(static_cast<size_t>(workers));
   std::vector<int64_t> begins(static_cast<size_t>(workers)), ends(static_cast<size_t>(workers));
   for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
     const auto w = static_cast<size_t>(c);
     begins[w] = begin;
     ends[w] = end;
-    done[w] = begin + add_in_place_kernel(into.data.data() + begin, e.data.data() + begin, end - begin, sa, sb);
+    done[w] = begin + add_in_place_kernel(into.data.data() + begin, e.data.data() + begin, end - begin, sa, sb, &sums[w]);
   });
   bool complete = true;
   for (size_t w = 0; w < done.size(); ++w) complete = complete && done[w] == ends[w];
   if (complete) {
     into.exp = exp;
+    *into_max = KnownMax{true, magnitude(merged(sums))};
     return;
   }
   // Some block might overflow: undo the exact sums made so far, then let the reference decide.
@@ -199,15 +216,25 @@ void accumulate_impl(Tensor<int64_t>& into, const Tensor<int64_t>& e, Tensor<int
     for (int64_t i = begins[w]; i < done[w]; ++i)
       into.data[i] = (into.data[i] - static_cast<int64_t>(static_cast<uint64_t>(e.data[i]) << sb)) >> sa;
   into = error_add(into, e);
+  *into_max = KnownMax{};
 }
 }  // namespace
 
 void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads) {
-  accumulate_impl(into, e, &e, threads);
+  accumulate_impl(into, e, &e, threads, nullptr, KnownMax{});
 }
 
 void accumulate_error_fast(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads, KeepOperand) {
-  accumulate_impl(into, e, nullptr, threads);
+  accumulate_impl(into, e, nullptr, threads, nullptr, KnownMax{});
+}
+
+void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads, KnownMax* into_max, KnownMax e_max) {
+  accumulate_impl(into, e, &e, threads, into_max, e_max);
+}
+
+void accumulate_error_fast(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads, KeepOperand,
+                           KnownMax* into_max, KnownMax e_max) {
+  accumulate_impl(into, e, nullptr, threads, into_max, e_max);
 }
 
 }  // namespace octet::golden

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "golden/quantizers_fast.h"
 #include "golden/tensor.h"
 
 namespace octet::golden {
@@ -19,5 +20,11 @@ void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads
 // The same, leaving `e` to the caller (copied, in parallel, only where the result is e itself).
 struct KeepOperand {};
 void accumulate_error_fast(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads, KeepOperand);
+// Both, keeping track of max |into| (the error quantizer's scale): *into_max describes `into`
+// before the call and after it; e_max describes e. After an in-place sum it is the sum's max,
+// measured while summing; when the reference's error_add decides instead, it is unknown.
+void accumulate_error_fast(Tensor<int64_t>& into, Tensor<int64_t> e, int threads, KnownMax* into_max, KnownMax e_max);
+void accumulate_error_fast(Tensor<int64_t>& into, const Tensor<int64_t>& e, int threads, KeepOperand,
+                           KnownMax* into_max, KnownMax e_max);
 
 }  // namespace octet::golden

@@ -31,22 +31,27 @@ struct StepKernels {
   Tensor<int32_t> conv_forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p) const {
     return reference ? conv2d_forward(x, w, p) : conv2d_forward_fast(x, w, p, threads);
   }
+  // out_max: max |result| where the fast kernel measured it (unknown from the reference).
   Tensor<int64_t> conv_backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
-                                     const Shape& input_shape) const {
+                                     const Shape& input_shape, KnownMax* out_max = nullptr) const {
+    if (out_max) *out_max = KnownMax{};
     return reference ? conv2d_backward_data(e, w, p, input_shape)
-                     : conv2d_backward_data_fast(e, w, p, input_shape, threads);
+                     : conv2d_backward_data_fast(e, w, p, input_shape, threads, out_max);
   }
   Tensor<int64_t> conv_weight_grad(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p,
                                    const Shape& weight_shape) const {
     return reference ? conv2d_weight_grad(x, e, p, weight_shape)
                      : conv2d_weight_grad_fast(x, e, p, weight_shape, threads);
   }
-  Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k) const {
+  // x_max: max |x| if a producer measured it (the fast quantizer then does not scan x).
+  Tensor<int32_t> shift_quantize(const Tensor<int64_t>& x, int k, KnownMax x_max = {}) const {
+    if (!reference && x_max.known) return shift_quantize_with_max_fast(x, k, batch_max(x_max.value), threads);
     if (reducer) return reference ? shift_quantize_with_max(x, k, batch_max(x), threads)
                                   : shift_quantize_with_max_fast(x, k, batch_max(x), threads);
     return reference ? golden::shift_quantize(x, k, threads) : shift_quantize_fast(x, k, threads);
   }
-  Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k) const {
+  Tensor<int32_t> flag_quantize(const Tensor<int64_t>& x, int k, KnownMax x_max = {}) const {
+    if (!reference && x_max.known) return flag_quantize_with_max_fast(x, k, batch_max(x_max.value), threads);
     if (reducer) return reference ? flag_quantize_with_max(x, k, batch_max(x), threads)
                                   : flag_quantize_with_max_fast(x, k, batch_max(x), threads);
     return reference ? golden::flag_quantize(x, k, threads) : flag_quantize_fast(x, k, threads);
@@ -55,8 +60,10 @@ struct StepKernels {
   uint64_t batch_max(const Tensor<int64_t>& x) const {
     const uint64_t m = reference ? tensor_max_magnitude(x.data.data(), x.size())
                                  : max_magnitude_fast(x.data.data(), x.size(), threads);
-    return reducer ? reducer->max(m) : m;
+    return batch_max(m);
   }
+  // A shard's max |x| reduced over every shard of the batch.
+  uint64_t batch_max(uint64_t shard_max) const { return reducer ? reducer->max(shard_max) : shard_max; }
   // Sums a tensor of per-shard partial sums (a weight gradient) across the shards.
   void batch_sum(std::span<int64_t> v) const {
     if (reducer) reducer->sum(v);
@@ -85,17 +92,26 @@ struct StepKernels {
     return BnReluForward{std::move(bn.xhat), relu_quantize(bn.y)};
   }
   // The ReLU mask on E1, then the batch-norm backward.
+  // dx_max: max |dx| where the fast kernel measured it (unknown from the reference).
   BnBackward bn_relu_backward(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask, const Tensor<int16_t>& xhat,
-                              const Tensor<int16_t>& gamma, const BnStats& s) const {
+                              const Tensor<int16_t>& gamma, const BnStats& s, KnownMax* dx_max = nullptr) const {
+    uint64_t m = 0;
+    BnBackward b = bn_relu_backward_impl(e1, mask, xhat, gamma, s, dx_max && !reference ? &m : nullptr);
+    if (dx_max) *dx_max = reference ? KnownMax{} : KnownMax{true, m};
+    return b;
+  }
+  BnBackward bn_relu_backward_impl(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
+                                   const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
+                                   uint64_t* dx_max) const {
     if (reducer) {
       const Tensor<int32_t> dy = reference ? relu_backward(e1, mask) : Tensor<int32_t>{};
       BnBackwardSums sums = reference ? bn_backward_sums(dy, xhat, threads) : bn_relu_backward_sums_fast(e1, mask, xhat, threads);
       reducer->sum(std::span<int64_t>(sums.dbeta));
       reducer->sum(std::span<int64_t>(sums.dgamma));
       return reference ? bn_backward(dy, xhat, gamma, s, threads, &sums)
-                       : bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads, &sums);
+                       : bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads, &sums, dx_max);
     }
-    if (!reference) return bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads);
+    if (!reference) return bn_relu_backward_fast(e1, mask, xhat, gamma, s, threads, nullptr, dx_max);
     return bn_backward(relu_backward(e1, mask), xhat, gamma, s, threads);
   }
   // Sums an error into a node's accumulated error (the first one is taken as it is).
@@ -106,6 +122,15 @@ struct StepKernels {
   // The same for an error that another node also receives (a residual add's fan-out).
   void accumulate_error(Tensor<int64_t>& into, const Tensor<int64_t>& e) const {
     if (!reference) return accumulate_error_fast(into, e, threads, KeepOperand{});
+    into = into.empty() ? e : error_add(into, e);
+  }
+  // Both, keeping *into_max (max |into|, before and after) from e_max and the in-place sum.
+  void accumulate_error(Tensor<int64_t>& into, Tensor<int64_t>&& e, KnownMax* into_max, KnownMax e_max) const {
+    if (!reference) return accumulate_error_fast(into, std::move(e), threads, into_max, e_max);
+    into = into.empty() ? std::move(e) : error_add(into, e);
+  }
+  void accumulate_error(Tensor<int64_t>& into, const Tensor<int64_t>& e, KnownMax* into_max, KnownMax e_max) const {
+    if (!reference) return accumulate_error_fast(into, e, threads, KeepOperand{}, into_max, e_max);
     into = into.empty() ? e : error_add(into, e);
   }
 };

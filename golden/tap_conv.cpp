@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "golden/parallel.h"
+#include "golden/quantizers_fast.h"
 
 namespace octet::golden::tap_conv {
 
@@ -376,7 +377,7 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // J-1 = ceil(K/s)-1 in front, so o = u - j reads epad[u + (J-1-j)]: a unit-stride shifted read
 // on the same padded error planes for every phase, with the output channels as pairs.
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
-                   Tensor<int64_t>& out, Isa isa) {
+                   Tensor<int64_t>& out, Isa isa, uint64_t* out_max_abs) {
   const int64_t N = out.shape[0], C = out.shape[1], H = out.shape[2], W = out.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = e.shape[2], Wo = e.shape[3];
   const int64_t s = p.stride, pad = p.pad, J = ceil_div(K, s), KK = K * K;
@@ -426,6 +427,7 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
   for (int64_t nq : nqs) ldo = std::max(ldo, round_up(nq, tile_q));
   const int64_t tail = 2 * tile_q + J + 8;
   std::atomic<bool> failed{false};
+  std::vector<uint64_t> image_max(out_max_abs ? static_cast<size_t>(N) : 0);
   parallel_for(N, threads, [&](int64_t n) {
     if (failed.load(std::memory_order_relaxed)) return;
     thread_local std::vector<int16_t> planes;
@@ -485,7 +487,10 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
             for (int64_t v = f.v_lo; v < f.v_hi; ++v) row[s * v + j0] = grid64[(pi * C + m) * ldo + base + v];
         }
       }
+    // The image's max |dx| while it is in cache (rows are short: tracking it in the scatter cost more).
+    if (out_max_abs) image_max[static_cast<size_t>(n)] = max_magnitude_fast(dst, C * H * W, 1);
   });
+  if (out_max_abs && !failed) *out_max_abs = image_max.empty() ? 0 : *std::max_element(image_max.begin(), image_max.end());
   return !failed;
 }
 

@@ -23,8 +23,9 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // out must be the zeroed input shape and Co * max|e| * w_max_abs < 2^31 (so that one tap
 // of products fits int32; partial sums go to int64 after as many taps as fit). Returns
 // false, with out unusable, when some |e| does not fit int16 (checked while packing).
+// With out_max_abs, a true return also gives max |out| (measured while the output is written).
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
-                   Tensor<int64_t>& out, Isa isa = Isa::avx2);
+                   Tensor<int64_t>& out, Isa isa = Isa::avx2, uint64_t* out_max_abs = nullptr);
 
 // grad must be the zeroed weight shape. Int32 lanes go to int64 before they can overflow
 // (from the packed max|e| and x <= 255). Returns false, with grad unusable, when some |e|

@@ -15,6 +15,7 @@
 #include "golden/batch_norm.h"
 #include "golden/batch_norm_fast.h"
 #include "golden/int_math.h"
+#include "golden/quantizers.h"
 #include "random_tensors.h"
 
 using namespace octet::golden;
@@ -308,8 +309,14 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
       if (ref_masked_error)
         ASSERT_EQ(thrown([&] { bn_relu_backward_fast(e, mask, xhat, gamma, s); }), ref_masked_error) << what;
       else
-        for (int threads : thread_counts(trial))
+        for (int threads : thread_counts(trial)) {
           expect_same(bn_relu_backward_fast(e, mask, xhat, gamma, s, threads), ref_masked, what + " fused");
+          // max |dx|, measured while dx is written (AVX-512) or per channel after it: exact.
+          uint64_t dx_max = ~uint64_t{0};
+          expect_same(bn_relu_backward_fast(e, mask, xhat, gamma, s, threads, nullptr, &dx_max), ref_masked,
+                      what + " fused, max");
+          ASSERT_EQ(dx_max, tensor_max_magnitude(ref_masked.dx.data.data(), ref_masked.dx.size())) << what;
+        }
     }
     thrown_cases += ref_error.has_value();
   }

@@ -9,6 +9,7 @@
 
 #include "golden/fast_conv.h"
 #include "golden/input_error.h"
+#include "golden/quantizers.h"
 #include "random_tensors.h"
 
 using namespace octet::golden;
@@ -67,9 +68,15 @@ void check_path_on_random_shapes(ConvPath path, unsigned seed, int trials) {
                               std::to_string(H) + "x" + std::to_string(W) + " K" + std::to_string(K) + " s" +
                               std::to_string(stride) + " p" + std::to_string(pad);
     ASSERT_EQ(conv2d_forward_fast(x, w, p, threads).data, conv2d_forward(x, w, p).data) << where;
-    ASSERT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, threads).data,
-              conv2d_backward_data(e, w, p, x.shape).data)
-        << where;
+    const Tensor<int64_t> bd_ref = conv2d_backward_data(e, w, p, x.shape);
+    ASSERT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, threads).data, bd_ref.data) << where;
+    // The max |dx| the SIMD paths measure while writing (the next quantizer's scale): exact.
+    KnownMax bd_max;
+    ASSERT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, threads, &bd_max).data, bd_ref.data) << where;
+    ASSERT_EQ(bd_max.known, path != ConvPath::portable) << where;
+    if (bd_max.known) {
+      ASSERT_EQ(bd_max.value, tensor_max_magnitude(bd_ref.data.data(), bd_ref.size())) << where;
+    }
     ASSERT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, threads).data, conv2d_weight_grad(x, e, p, w.shape).data)
         << where;
   }

@@ -288,6 +288,19 @@ bool adds_agree(const Tensor<T>& a, const Tensor<T>& b, Fast fast, Ref ref, cons
   return true;
 }
 
+// True when accumulate_error_fast sums in place with its fast loop: both operands nonzero and
+// every aligned sum provably inside int64 (no block can fail the loop's range check).
+bool accumulate_fast_path_taken(const Tensor<int64_t>& into, const Tensor<int64_t>& e) {
+  if (into.empty() || into.shape != e.shape) return false;
+  const int exp = std::min(into.exp, e.exp), sa = into.exp - exp, sb = e.exp - exp;
+  if (std::max(sa, sb) > 62) return false;
+  const uint64_t ma = tensor_max_magnitude(into.data.data(), into.size());
+  const uint64_t mb = tensor_max_magnitude(e.data.data(), e.size());
+  if (ma == 0 || mb == 0) return false;
+  const auto bound = (static_cast<unsigned __int128>(ma) << sa) + (static_cast<unsigned __int128>(mb) << sb);
+  return bound <= static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max());
+}
+
 // accumulate_error_fast(into, e) against into = into.empty() ? e : error_add(into, e), including
 // the state of `into` after an exception (the reference leaves it untouched).
 bool accumulate_agrees(const Tensor<int64_t>& into, const Tensor<int64_t>& e, const std::string& what) {
@@ -314,6 +327,23 @@ bool accumulate_agrees(const Tensor<int64_t>& into, const Tensor<int64_t>& e, co
       std::string d = error != expected_error ? fmt::format("error '{}' vs reference '{}'", error, expected_error) : "";
       if (d.empty() && got.exp != expected.exp) d = fmt::format("exp {} vs reference {}", got.exp, expected.exp);
       if (d.empty() && (got.shape != expected.shape || got.data != expected.data)) d = "payloads differ";
+      // The overloads that keep track of max |into|: the same result, and a known max is exact.
+      // Operands' maxima are given known or not; an in-place sum (both operands nonzero, the
+      // fast loop exact) must measure it.
+      for (int known = 0; known < 4 && d.empty() && expected_error.empty(); ++known) {
+        const KnownMax into_known = known & 1 && !into.empty() ? KnownMax{true, tensor_max_magnitude(into.data.data(), into.size())} : KnownMax{};
+        const KnownMax e_known = known & 2 ? KnownMax{true, tensor_max_magnitude(e.data.data(), e.size())} : KnownMax{};
+        Tensor<int64_t> got2 = into;
+        KnownMax got_max = into_known;
+        if (keep)
+          accumulate_error_fast(got2, e, th, KeepOperand{}, &got_max, e_known);
+        else
+          accumulate_error_fast(got2, Tensor<int64_t>(e), th, &got_max, e_known);
+        const uint64_t true_max = tensor_max_magnitude(expected.data.data(), expected.size());
+        if (got2.exp != expected.exp || got2.data != expected.data) d = "payloads differ (with max)";
+        else if (got_max.known && got_max.value != true_max) d = fmt::format("max {} vs {}", got_max.value, true_max);
+        else if (!got_max.known && accumulate_fast_path_taken(into, e)) d = "the in-place sum left max unknown";
+      }
       if (!d.empty()) {
         ADD_FAILURE() << what << " threads=" << th << " keep=" << keep << ": " << d;
         return false;
