@@ -9,7 +9,9 @@ python3-torch is installed; the row is skipped otherwise). Not a test: a benchma
   /usr/bin/python3 tools/bench/training_speed.py --threads 2 --modes int8 --ranks 1,2 --no-torch
 
 --ranks K1,K2,...: the integer rows again under `mpirun -np K` (data-parallel, docs/user-guide.md),
-each rank with max(1, threads / K) threads, so every row uses the same cores.
+each rank with max(1, threads / K) threads, so every row uses the same cores (mpirun --bind-to
+none). Their last columns: rank 0's share of the training time in MPI_Allreduce (waiting for the
+other ranks included), and the MB and calls it reduced per step.
 
 Every row trains with the same batch and thread count: on the same Fashion-MNIST images, or with
 --imagenet on an ImageNet-layout folder (default network resnet18.net; octet-train decodes and
@@ -32,7 +34,9 @@ def octet_row(binary, mode, args, ranks=0):
     threads = max(1, args.threads // ranks) if ranks else args.threads
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "log.json")
-        launcher = ["mpirun", "-q", "--oversubscribe", "-np", str(ranks)] if ranks else []
+        # --bind-to none: for 2 ranks or fewer Open MPI binds each rank to one core, which would run
+        # a rank's threads on one core (half the speed of the same run without mpirun).
+        launcher = ["mpirun", "-q", "--oversubscribe", "--bind-to", "none", "-np", str(ranks)] if ranks else []
         cmd = launcher + [binary, "--network", args.network, "--mode", mode, "--epochs", str(args.epochs),
                "--batch", str(args.batch), "--threads", str(threads), "--train-limit", str(args.images),
                "--test-limit", "32" if args.imagenet else "256", "--progress-every", "1000000", "--log", log,
@@ -44,9 +48,14 @@ def octet_row(binary, mode, args, ranks=0):
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
         rec = json.load(open(log))["epochs"][-1]  # octet-train-log version 2: the last epoch
     engine = f"octet-train {mode}" + (f", {ranks} rank{'s' if ranks > 1 else ''} x {threads}" if ranks else "")
-    return {"engine": engine, "images": args.images, "images_per_second": rec["images_per_second"],
-            "seconds": rec["seconds"], "ranks": ranks or 1, "threads_per_rank": threads,
-            "digest": rec["state_digest"]}
+    row = {"engine": engine, "images": args.images, "images_per_second": rec["images_per_second"],
+           "seconds": rec["seconds"], "ranks": ranks or 1, "threads_per_rank": threads,
+           "digest": rec["state_digest"]}
+    if "allreduce" in rec:  # data-parallel: rank 0's time in MPI_Allreduce and the bytes it reduced per step
+        row["allreduce_seconds"] = rec["allreduce"]["seconds"]
+        row["allreduce_bytes_per_step"] = rec["allreduce"]["bytes_per_step"]
+        row["allreduce_calls_per_step"] = rec["allreduce"]["calls_per_step"]
+    return row
 
 
 def torch_row(args):
@@ -99,11 +108,14 @@ def main():
     size = f", {args.image_size}x{args.image_size} from {args.imagenet}" if args.imagenet else ""
     print(f"\n{os.path.basename(args.network)}{size}, batch {args.batch}, {args.threads} threads, "
           f"{os.cpu_count()} CPUs ({platform_cpu()})")
-    print(f"{'engine':<34}{'images':>8}{'seconds':>10}{'img/s':>10}{'vs pytorch':>12}  state digest")
+    print(f"{'engine':<34}{'images':>8}{'seconds':>10}{'img/s':>10}{'vs pytorch':>12}  {'state digest':<17}"
+          f"{'allreduce':>10}{'MB/step':>9}{'calls':>7}")
     for r in rows:
         rel = f"{r['images_per_second'] / ref:.2f}x" if ref else "-"
+        comm = (f"{100 * r['allreduce_seconds'] / max(r['seconds'], 1e-9):>9.1f}%{r['allreduce_bytes_per_step'] / 1e6:>9.2f}"
+                f"{r['allreduce_calls_per_step']:>7.0f}" if "allreduce_seconds" in r else "")
         print(f"{r['engine']:<34}{r['images']:>8}{r['seconds']:>10.2f}{r['images_per_second']:>10.1f}{rel:>12}"
-              f"  {r.get('digest', '-')}")
+              f"  {r.get('digest', '-'):<17}{comm}")
     if args.json:
         json.dump({"format": "octet-training-speed", "version": 1, "network": args.network, "imagenet": args.imagenet or None,
                    "image_size": args.image_size if args.imagenet else None, "threads": args.threads, "batch": args.batch, "rows": rows},
