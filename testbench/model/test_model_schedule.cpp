@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "golden/network_desc.h"
 #include "model/accelerator.h"
+#include "model/golden_backends.h"
 #include "model/scheduler.h"
 #include "model/simulate.h"
 #include "model/unit_timing.h"
@@ -266,6 +269,31 @@ TEST(ModelSchedule, ConcurrentScheduleIsBitExact) {
   SimOptions timing = functional(c8, 2, Schedule::kConcurrent);
   timing.functional = false;
   EXPECT_EQ(simulate_network_step(network("small_resnet"), timing).total_cycles(), r.total_cycles());
+}
+
+// An error inside a unit's operation while other operations are in flight ends the step with
+// that error (after the units finished what they had, which still references the step's
+// data), and the model runs the next step normally.
+class FailingArray : public GoldenArrayBackend {
+ public:
+  ArrayTileOutcome run_tile(const ArrayTileJob& job) override {
+    if (++calls_ == 40) throw std::overflow_error("tile 40 overflowed");
+    return GoldenArrayBackend::run_tile(job);
+  }
+
+ private:
+  int calls_ = 0;
+};
+
+TEST(ModelSchedule, UnitErrorEndsTheConcurrentStepAndTheModelRecovers) {
+  const golden::NetworkDesc tiny = golden::parse_network_text(kResidualNet, "res");
+  SimOptions o = functional(test::fast_memory_config(4, 4), 2, Schedule::kConcurrent);
+  o.backends.array = std::make_shared<FailingArray>();
+  EXPECT_THROW(simulate_network_step(tiny, o), std::overflow_error);
+  o.backends.array = nullptr;
+  const StepReport r = simulate_network_step(tiny, o);
+  EXPECT_TRUE(r.functional_mismatch.empty()) << r.functional_mismatch;
+  EXPECT_EQ(r.state_digest, r.golden_state_digest);
 }
 
 // Two runs of the concurrent schedule: the same records and the same timeline.
