@@ -182,6 +182,14 @@ void Dram::finish(Stream& s) {
 
 void Dram::serve() {
   for (;;) {
+    // Idle: wait on the one event (a thread left waiting on an event list when the simulation
+    // ends leaks the list's storage).
+    bool idle = true;
+    for (const Stream& s : streams_) idle = idle && !s.active && s.queue.empty();
+    if (idle) {
+      sc_core::wait(wake_);
+      continue;
+    }
     // Each idle unit's DMA engine takes its first ready transfer among its oldest queued.
     sc_core::sc_event_or_list any;
     any |= wake_;
