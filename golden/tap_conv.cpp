@@ -189,6 +189,16 @@ __attribute__((target("avx2"))) inline int32_t hmax32(__m256i v) {
 // row: buffers keep this much slack after their last row.
 constexpr int64_t kPackOverrun = 16;
 
+// dst[0, n) = 0. A row's padding is a few elements: up to 16 take one vector store (which may
+// write up to kPackOverrun elements past them, as pack_plane's vector steps do) instead of a
+// libc memset call per row.
+__attribute__((target("avx2"))) inline void zero_fill(int16_t* dst, int64_t n) {
+  if (n <= 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_setzero_si256());
+  else
+    std::fill(dst, dst + n, int16_t{0});
+}
+
 // Packs one zero-padded plane of rows x width int16 (kPairs: int16 pairs from channels a, b;
 // b null gives zero partners): element (i, j) = src[r0 + s*i][c0 + s*j], 0 outside the
 // H x W source. The valid column range is computed once per plane. Vector steps may read
@@ -214,7 +224,7 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, const T*
     }
     const T* ra = a + r * W + c0 + lo * s;
     const T* rb = b ? b + r * W + c0 + lo * s : nullptr;
-    if (lo > 0) std::fill(dst, dst + kPer * lo, int16_t{0});  // (a libc call even when empty)
+    if (lo > 0) zero_fill(dst, kPer * lo);
     int16_t* o = dst + kPer * lo;
     const int64_t n = hi - lo;
     // Source elements left before src_end, for the row of a (and b, which lies further on).
@@ -285,7 +295,7 @@ __attribute__((target("avx2"))) void pack_plane(const T* a, const T* b, const T*
         o[2 * j + 1] = rb ? static_cast<int16_t>(rb[j * s]) : int16_t{0};
       }
     }
-    if (hi < width) std::fill(dst + kPer * hi, dst + kPer * width, int16_t{0});
+    if (hi < width) zero_fill(dst + kPer * hi, kPer * (width - hi));
   }
   if constexpr (std::is_same_v<T, int32_t>) {
     range->lo = std::min({range->lo, lo_v, hmin32(vlo)});
@@ -323,6 +333,19 @@ struct Phases {
 };
 
 }  // namespace
+
+__attribute__((target("avx2"))) void copy_grid_rows(const int32_t* src, int64_t ld, int64_t rows, int64_t cols,
+                                                    int32_t* dst) {
+  const int64_t body = cols - cols % 8;
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(cols % 8)),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int64_t i = 0; i < rows; ++i, src += ld, dst += cols) {
+    for (int64_t j = 0; j < body; j += 8)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j)));
+    if (body < cols) _mm256_maskstore_epi32(dst + body, tail, _mm256_maskload_epi32(src + body, tail));
+  }
+}
 
 void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out,
              Isa isa) {
@@ -365,10 +388,7 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
     std::fill(planes.begin() + 2 * plane_pairs, planes.end(), int16_t{0});
     run(g, choice, planes.data(), 0, g.T, 0, nq, grid.data(), ldo);
     for (int64_t co = 0; co < Co; ++co)
-      for (int64_t oy = 0; oy < Ho; ++oy) {
-        const int32_t* src = &grid[co * ldo + oy * ph.Wq];
-        std::copy(src, src + Wo, &out.data[((n * Co + co) * Ho + oy) * Wo]);
-      }
+      copy_grid_rows(&grid[co * ldo], ph.Wq, Ho, Wo, &out.data[(n * Co + co) * Ho * Wo]);
   });
 }
 

@@ -16,6 +16,10 @@ namespace octet::golden::tap_conv {
 // the caller checks that the CPU has AVX-512 F, BW and VNNI).
 enum class Isa { avx2, avx512_vnni };
 
+// dst[i*cols + j] = src[i*ld + j] for rows x cols int32 (AVX2: a grid's valid columns into
+// an output plane, the row tails by masked moves; nothing past a row is read or written).
+void copy_grid_rows(const int32_t* src, int64_t ld, int64_t rows, int64_t cols, int32_t* dst);
+
 // out must be {N, Co, Ho, Wo}; every partial sum of C*K*K products fits int32.
 void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, int threads, Tensor<int32_t>& out,
              Isa isa = Isa::avx2);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "golden/parallel.h"
+#include "golden/tap_conv.h"
 
 namespace octet::golden::tap_conv_u8 {
 
@@ -243,10 +244,7 @@ void forward(Isa isa, const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvPar
       for (int64_t q = 0; q < nq; q += kern.q)
         kern.tile(wp + mb * T * CQ * MR, b + q, off.data(), T, CQ, L, grid.data() + mb * MR * ldo + q, ldo);
     for (int64_t co = 0; co < Co; ++co)
-      for (int64_t oy = 0; oy < Ho; ++oy) {
-        const int32_t* src = &grid[co * ldo + oy * Wq];
-        std::copy(src, src + Wo, &out.data[((n * Co + co) * Ho + oy) * Wo]);
-      }
+      tap_conv::copy_grid_rows(&grid[co * ldo], Wq, Ho, Wo, &out.data[(n * Co + co) * Ho * Wo]);
   });
 }
 
