@@ -244,12 +244,34 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
   std::vector<KnownMax> err_max(desc_.nodes.size());
   std::vector<Tensor<int32_t>> grads(params_.size());
   const StepKernels k{options_.reference_kernels, options_.threads, reducer};
+  // A residual add's error fans out to its inputs; instead of a copy per input, the inputs
+  // that have no error yet share one tensor: shared_from[j] = the node whose err holds node
+  // j's error (err[j] stays empty). Before that tensor is changed, moved or freed, each node
+  // still sharing it gets its own copy (unshare), so every node sees the values it would
+  // have seen with copies.
+  std::vector<int> shared_from(desc_.nodes.size(), -1);
+  const auto unshare = [&](int owner) {
+    for (size_t j = 0; j < shared_from.size(); ++j)
+      if (shared_from[j] == owner) {
+        err[j] = err[owner];
+        err_max[j] = err_max[owner];
+        shared_from[j] = -1;
+      }
+  };
+  // err[into] (after unsharing it) += e, as StepKernels::accumulate_error.
+  const auto accumulate = [&](int into, auto&& e, KnownMax e_max) {
+    unshare(into);
+    k.accumulate_error(err[into], std::forward<decltype(e)>(e), &err_max[into], e_max);
+  };
   err[desc_.output] = loss.error;
   for (int i = static_cast<int>(desc_.nodes.size()) - 1; i >= 0; --i) {
     const NodeDesc& d = desc_.nodes[i];
     NodeValue& v = f.values[i];
     if (d.kind == OpKind::kInput) continue;
-    if (err[i].empty()) throw std::logic_error("node '" + d.name + "' received no error");
+    if (shared_from[i] >= 0 && d.kind == OpKind::kAdd) unshare(shared_from[i]);  // an add moves its error on
+    const Tensor<int64_t>& ei = shared_from[i] >= 0 ? err[shared_from[i]] : err[i];  // this node's error
+    const KnownMax ei_max = shared_from[i] >= 0 ? err_max[shared_from[i]] : err_max[i];
+    if (ei.empty()) throw std::logic_error("node '" + d.name + "' received no error");
     const int p = first_param_[i];
     // A weight gradient: the batch sum of its shards' partial sums, then decay and CQ.
     const auto cq = [&](Tensor<int64_t> g_raw, int param) {
@@ -262,59 +284,71 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
       case OpKind::kLinear: {
         const NodeValue& in = f.values[d.inputs[0]];
         const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
-        grads[p + 1] = linear_bias_grad(err[i], reducer);
-        const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits);
+        grads[p + 1] = linear_bias_grad(ei, reducer);
+        const Tensor<int32_t> e2 = k.flag_quantize(ei, kErrorBits);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
         if (input_needs_error)
-          k.accumulate_error(err[d.inputs[0]], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape),
-                             &err_max[d.inputs[0]], KnownMax{});
+          accumulate(d.inputs[0], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape), KnownMax{});
         break;
       }
       case OpKind::kConv: {
         const NodeValue& in = f.values[d.inputs[0]];
-        const Tensor<int32_t> e2 = k.flag_quantize(err[i], kErrorBits, err_max[i]);
+        const Tensor<int32_t> e2 = k.flag_quantize(ei, kErrorBits, ei_max);
         const ConvParams cp{d.stride, d.pad};
         grads[p] = cq(k.conv_weight_grad(in.act, e2, cp, params_[p].shape), p);
         if (input_needs_error) {
           KnownMax m;
           Tensor<int64_t> dx = k.conv_backward_data(e2, weight8_[p], cp, in.act.shape, &m);
-          k.accumulate_error(err[d.inputs[0]], std::move(dx), &err_max[d.inputs[0]], m);
+          accumulate(d.inputs[0], std::move(dx), m);
         }
         break;
       }
       case OpKind::kBnRelu: {
-        const Tensor<int32_t> e1 = k.shift_quantize(err[i], kErrorBits, err_max[i]);
+        const Tensor<int32_t> e1 = k.shift_quantize(ei, kErrorBits, ei_max);
         KnownMax m;
         BnBackward b = k.bn_relu_backward(e1, v.mask, v.xhat, affine_[p], v.stats, &m);
         grads[p] = std::move(b.g_gamma);
         grads[p + 1] = std::move(b.g_beta);
-        if (input_needs_error) k.accumulate_error(err[d.inputs[0]], std::move(b.dx), &err_max[d.inputs[0]], m);
+        if (input_needs_error) accumulate(d.inputs[0], std::move(b.dx), m);
         break;
       }
       case OpKind::kMaxPool:
         if (input_needs_error)
-          k.accumulate_error(err[d.inputs[0]], maxpool_backward(err[i], v.argmax, f.values[d.inputs[0]].act.shape),
-                             &err_max[d.inputs[0]], KnownMax{});
+          accumulate(d.inputs[0], maxpool_backward(ei, v.argmax, f.values[d.inputs[0]].act.shape), KnownMax{});
         break;
       case OpKind::kAvgPool:
         if (input_needs_error)
-          k.accumulate_error(err[d.inputs[0]], avgpool_backward(err[i], f.values[d.inputs[0]].act.shape, pool_params(d)),
-                             &err_max[d.inputs[0]], KnownMax{});
+          accumulate(d.inputs[0], avgpool_backward(ei, f.values[d.inputs[0]].act.shape, pool_params(d)), KnownMax{});
         break;
-      case OpKind::kAdd:
-        for (size_t j = 0; j < d.inputs.size(); ++j) {
-          const int in = d.inputs[j];
+      case OpKind::kAdd: {
+        // Inputs with an error already add this one to it; the others share it: the one
+        // processed last (the lowest index) takes the tensor, the rest read it there.
+        std::vector<int> fresh;
+        bool distinct = true;
+        for (size_t j = 0; j < d.inputs.size(); ++j)
+          for (size_t j2 = 0; j2 < j; ++j2) distinct = distinct && d.inputs[j] != d.inputs[j2];
+        for (const int in : d.inputs) {
           if (desc_.nodes[in].kind == OpKind::kInput) continue;
-          if (j + 1 == d.inputs.size())
-            k.accumulate_error(err[in], std::move(err[i]), &err_max[in], err_max[i]);  // the last input takes it
+          if (distinct && err[in].empty() && shared_from[in] < 0)
+            fresh.push_back(in);
           else
-            k.accumulate_error(err[in], std::as_const(err[i]), &err_max[in], err_max[i]);
+            accumulate(in, std::as_const(err[i]), err_max[i]);
+        }
+        if (!fresh.empty()) {
+          unshare(i);
+          const int owner = *std::min_element(fresh.begin(), fresh.end());
+          accumulate(owner, std::move(err[i]), err_max[i]);
+          for (const int in : fresh)
+            if (in != owner) shared_from[in] = owner;
         }
         break;
+      }
       case OpKind::kInput:
         break;
     }
+    unshare(i);
     err[i] = {};  // free as we go
+    shared_from[i] = -1;
   }
 
   // Update: running statistics, then every parameter, then the working copies.

@@ -187,3 +187,33 @@ linear fc  p   out=300
   const Tensor<int32_t> logits = net.infer(images);
   EXPECT_EQ(logits.shape, (Shape{2, 300}));
 }
+
+// Residual adds share their error among inputs that have none yet (int_network.cpp) instead of
+// copying it: an add whose input also feeds another add, an add of a node with itself, an
+// add that itself received a shared error, an owner changed before its sharer is processed.
+// The expected digest was computed with the copying implementation (every fan-out a copy).
+TEST(IntNetwork, ResidualFanOutSharingGivesTheCopyingResult) {
+  const NetworkDesc desc = parse_network_text(R"(network fanout
+input   x      1x8x8
+conv    conv1  x out=6 k=3 s=1 p=1
+bnrelu  bn1    conv1
+conv    c2     bn1 out=6 k=3 s=1 p=1
+add     a1     conv1 c2
+add     a2     a1 conv1
+bnrelu  bn2    a2
+conv    c3     bn2 out=6 k=3 s=1 p=1
+add     a3     c3 a2
+add     a4     a3 a3
+bnrelu  bnf    a4
+avgpool gap    bnf global
+linear  fc     gap out=3
+)",
+                                              "fanout");
+  for (bool reference : {false, true}) {
+    IntTrainOptions options;
+    options.threads = 2;
+    options.reference_kernels = reference;
+    IntNetwork net(desc, 5, options);
+    EXPECT_EQ(train(net, 17, 4), 0xff3c8a2a6d67652aull) << "reference kernels " << reference;
+  }
+}
