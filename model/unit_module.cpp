@@ -48,8 +48,7 @@ const Op* blocker(const Op* op, bool& timed, sc_core::sc_time& at, bool& by_rele
 }
 }  // namespace
 
-UnitModule::UnitModule(const sc_core::sc_module_name& name, OpArena& arena, int reorder_window)
-    : sc_module(name), arena_(arena), reorder_window_(reorder_window) {
+UnitModule::UnitModule(const sc_core::sc_module_name& name, OpArena& arena) : sc_module(name), arena_(arena) {
   SC_THREAD(serve);
 }
 
@@ -60,41 +59,12 @@ void UnitModule::submit(Op* op) {
 }
 
 Op* UnitModule::next_ready() {
-  for (;;) {
-    while (queue_.empty()) sc_core::wait(wake_);
-    if (reorder_window_ <= 1) {
-      Op* op = queue_.front();
-      queue_.pop_front();
-      for (const Op* d : op->deps) wait_done(d);
-      for (const Op* d : op->release_deps) wait_released(d);
-      return op;
-    }
-    sc_core::sc_event_or_list any;
-    any |= wake_;
-    bool have_time = false;
-    sc_core::sc_time soonest;
-    const size_t window = std::min(queue_.size(), static_cast<size_t>(reorder_window_));
-    for (size_t i = 0; i < window; ++i) {
-      Op* op = queue_[i];
-      bool timed = false, by_release = false;
-      sc_core::sc_time at;
-      const Op* b = blocker(op, timed, at, by_release);
-      if (!b) {
-        queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-        return op;
-      }
-      if (timed) {
-        if (!have_time || at < soonest) soonest = at;
-        have_time = true;
-      } else {
-        any |= by_release ? const_cast<Op*>(b)->released_ev : const_cast<Op*>(b)->done_ev;
-      }
-    }
-    if (have_time)
-      sc_core::wait(soonest - sc_core::sc_time_stamp(), any);
-    else
-      sc_core::wait(any);
-  }
+  while (queue_.empty()) sc_core::wait(wake_);
+  Op* op = queue_.front();
+  queue_.pop_front();
+  for (const Op* d : op->deps) wait_done(d);
+  for (const Op* d : op->release_deps) wait_released(d);
+  return op;
 }
 
 void UnitModule::serve() {

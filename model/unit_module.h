@@ -21,9 +21,7 @@ class Dram;
 class UnitModule : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(UnitModule);
-  // `reorder_window` > 1: serve the first ready operation among the oldest ones (a DMA
-  // engine's reordering); 1: strictly in order.
-  UnitModule(const sc_core::sc_module_name& name, OpArena& arena, int reorder_window = 1);
+  UnitModule(const sc_core::sc_module_name& name, OpArena& arena);
 
   void submit(Op* op);
   void set_dram(Dram* dram) { dram_ = dram; }
@@ -39,7 +37,6 @@ class UnitModule : public sc_core::sc_module {
  private:
   void serve();
   Op* next_ready();
-  int reorder_window_;
 
   std::deque<Op*> queue_;
   sc_core::sc_event wake_;
