@@ -169,6 +169,7 @@ Issued NetworkStep::dispatch(const StepOp& op) {
     case StepOpKind::kErrorMerge: return error_merge(op);
     case StepOpKind::kRunningStatsWriteback: return running_stats_writeback(op);
     case StepOpKind::kOptimizerUpdate: return optimizer_update(op);
+    case StepOpKind::kQuantizeActivation: break;  // topology rows only
   }
   throw std::logic_error("network step: unknown operation");
 }

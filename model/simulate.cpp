@@ -164,6 +164,8 @@ StepReport simulate_topology_step(const Topology& topology, const SimOptions& o)
   job.config = o.config;
   job.batch = o.batch;
   job.progress = o.progress;
+  job.schedule = o.schedule;
+  report.schedule = schedule_name(o.schedule);
   const RunChecks checks = Accelerator::instance().run(std::move(job), ledger, with_golden_defaults(o.backends, o.threads));
   finish_report(report, ledger, checks, o, t0);
   return report;

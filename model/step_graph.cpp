@@ -27,6 +27,7 @@ const char* step_op_kind_name(StepOpKind k) {
     case StepOpKind::kErrorMerge: return "error_merge";
     case StepOpKind::kRunningStatsWriteback: return "running_stats_writeback";
     case StepOpKind::kOptimizerUpdate: return "optimizer_update";
+    case StepOpKind::kQuantizeActivation: return "quantize_activation";
   }
   return "?";
 }
@@ -38,7 +39,8 @@ Unit step_op_unit(StepOpKind k) {
     case StepOpKind::kBackwardDataGemm: return Unit::kSystolicArray;
     case StepOpKind::kQuantizeE2:
     case StepOpKind::kQuantizeE1:
-    case StepOpKind::kQuantizeGradient: return Unit::kShiftQuantizer;
+    case StepOpKind::kQuantizeGradient:
+    case StepOpKind::kQuantizeActivation: return Unit::kShiftQuantizer;
     case StepOpKind::kOptimizerUpdate: return Unit::kOptimizerUnit;
     case StepOpKind::kErrorPassThrough: return Unit::kCount;
     default: return Unit::kBnUnit;  // BN passes and the element-wise passes on its lanes
@@ -218,46 +220,47 @@ struct Walk {
     }
   }
 
-  // Each operation follows the last writer of what it reads or writes (read after write,
-  // write after write) and every reader since that write of what it writes (write after read).
-  void link() {
-    struct Uses {
-      TensorRef t;
-      int writer = -1;
-      std::vector<int> readers;
-    };
-    std::vector<Uses> uses;
-    const auto find = [&](const TensorRef& t) -> Uses& {
-      for (Uses& u : uses)
-        if (u.t == t) return u;
-      uses.push_back(Uses{t, -1, {}});
-      return uses.back();
-    };
-    for (int k = 0; k < static_cast<int>(g.ops.size()); ++k) {
-      StepOp& op = g.ops[static_cast<size_t>(k)];
-      for (const TensorRef& t : op.reads) {
-        Uses& u = find(t);
-        if (u.writer >= 0) op.deps.push_back(u.writer);
-      }
-      for (const TensorRef& t : op.writes) {
-        Uses& u = find(t);
-        if (u.writer >= 0) op.deps.push_back(u.writer);
-        op.deps.insert(op.deps.end(), u.readers.begin(), u.readers.end());
-      }
-      for (const TensorRef& t : op.reads) find(t).readers.push_back(k);
-      for (const TensorRef& t : op.writes) {
-        Uses& u = find(t);
-        u.writer = k;
-        u.readers.clear();
-      }
-      std::sort(op.deps.begin(), op.deps.end());
-      op.deps.erase(std::unique(op.deps.begin(), op.deps.end()), op.deps.end());
-      op.deps.erase(std::remove(op.deps.begin(), op.deps.end(), k), op.deps.end());
-    }
-  }
 };
 
 }  // namespace
+
+// Each operation follows the last writer of what it reads or writes (read after write,
+// write after write) and every reader since that write of what it writes (write after read).
+void link_dependencies(StepGraph& g) {
+  struct Uses {
+    TensorRef t;
+    int writer = -1;
+    std::vector<int> readers;
+  };
+  std::vector<Uses> uses;
+  const auto find = [&](const TensorRef& t) -> Uses& {
+    for (Uses& u : uses)
+      if (u.t == t) return u;
+    uses.push_back(Uses{t, -1, {}});
+    return uses.back();
+  };
+  for (int k = 0; k < static_cast<int>(g.ops.size()); ++k) {
+    StepOp& op = g.ops[static_cast<size_t>(k)];
+    for (const TensorRef& t : op.reads) {
+      Uses& u = find(t);
+      if (u.writer >= 0) op.deps.push_back(u.writer);
+    }
+    for (const TensorRef& t : op.writes) {
+      Uses& u = find(t);
+      if (u.writer >= 0) op.deps.push_back(u.writer);
+      op.deps.insert(op.deps.end(), u.readers.begin(), u.readers.end());
+    }
+    for (const TensorRef& t : op.reads) find(t).readers.push_back(k);
+    for (const TensorRef& t : op.writes) {
+      Uses& u = find(t);
+      u.writer = k;
+      u.readers.clear();
+    }
+    std::sort(op.deps.begin(), op.deps.end());
+    op.deps.erase(std::unique(op.deps.begin(), op.deps.end()), op.deps.end());
+    op.deps.erase(std::remove(op.deps.begin(), op.deps.end(), k), op.deps.end());
+  }
+}
 
 StepGraph build_training_step(const golden::NetworkDesc& net) {
   Walk w(net);
@@ -282,7 +285,7 @@ StepGraph build_training_step(const golden::NetworkDesc& net) {
     w.update(i);
     w.group(StepGroup::kUpdate, i, first);
   }
-  w.link();
+  link_dependencies(w.g);
   return std::move(w.g);
 }
 

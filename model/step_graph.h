@@ -35,6 +35,8 @@ enum class StepOpKind : int {
   // update, node order
   kRunningStatsWriteback,
   kOptimizerUpdate,
+  // SCALE-Sim topology rows (model/topology_step.h): Q of a GEMM's output to 8-bit activations
+  kQuantizeActivation,
 };
 const char* step_op_kind_name(StepOpKind k);
 
@@ -102,5 +104,10 @@ struct StepGraph {
 
 // Walks the training step of `net` as golden::IntNetwork::train_step does.
 StepGraph build_training_step(const golden::NetworkDesc& net);
+
+// Fills each operation's deps from what the operations read and write, in order: each follows
+// the last writer of what it reads or writes (read after write, write after write) and every
+// reader since that write of what it writes (write after read).
+void link_dependencies(StepGraph& g);
 
 }  // namespace octet::model

@@ -58,7 +58,7 @@ struct StepJob {
   AccelConfig config;
   int batch = 1;
   FunctionalState* state = nullptr;  // functional mode (network only)
-  Schedule schedule = Schedule::kSerial;  // network steps (topologies and single GEMMs: serial)
+  Schedule schedule = Schedule::kSerial;  // network and topology steps (a single GEMM: one stage)
   std::function<void(const std::string&, int, int)> progress;
   // Or anything else run on the controller's thread with the units (tests: hand-built
   // schedules, simulate_units in model/accelerator.h).

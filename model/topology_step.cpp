@@ -28,6 +28,172 @@ int64_t row_product(const std::string& row, std::initializer_list<int64_t> facto
 // weights) is at most its MAC count. So once this product fits, none of them can wrap.
 void check_row_macs(const std::string& row, const GemmShape& g) { row_product(row, {g.m, g.d, g.n, g.groups, 16}); }
 
+// A topology row as the step sees it.
+struct Layer {
+  std::string name, kind;
+  GemmShape fwd;     // M x D x N
+  int64_t in_elems;  // layer input elements (batch included)
+};
+
+std::vector<Layer> topology_layers(const Topology& t, int64_t N) {
+  std::vector<Layer> layers;
+  for (const ConvLayerSpec& c : t.conv) {
+    const int64_t oh = c.ofmap_h(), ow = c.ofmap_w();
+    Layer l{c.name, "conv", {}, row_product(c.name, {N, c.ifmap_h, c.ifmap_w, c.channels})};
+    const int64_t m = row_product(c.name, {N, oh, ow});
+    if (c.depthwise)
+      l.fwd = GemmShape{m, row_product(c.name, {c.filter_h, c.filter_w}), 1, c.channels, kActBytes, 1};
+    else
+      l.fwd = GemmShape{m, row_product(c.name, {c.filter_h, c.filter_w, c.channels}), c.num_filter, 1, kActBytes, 1};
+    l.fwd.x_reuse = window_reuse(c.filter_h, c.filter_w, c.stride_h, c.stride_w);
+    check_row_macs(c.name, l.fwd);
+    layers.push_back(l);
+  }
+  for (const GemmLayerSpec& g : t.gemm) {
+    layers.push_back(Layer{g.name, "gemm", GemmShape{g.m, g.k, g.n, 1, kActBytes, 1}, row_product(g.name, {g.m, g.k})});
+    check_row_macs(g.name, layers.back().fwd);
+  }
+  return layers;
+}
+
+// The concurrent schedule of a topology's step (model/scheduler.h): the same operations as
+// the serial one, as a graph of what each reads and writes. Row r (1-based; 0: the batch):
+// forward GEMM reads act(r-1) and the weights and writes raw(r), Q reads raw(r) and writes
+// act(r); E2 reads err(r) (and, for the last row, act(r): the loss error needs the output),
+// the weight-gradient GEMM reads act(r-1) and e2(r), CQ the raw gradient and the weights
+// (weight decay), the backward-data GEMM e2(r) and the weights and writes err(r-1); the
+// update reads grad(r) and writes the weights.
+void run_topology_concurrent(Units u, StepJob& job, Ledger& L, const std::vector<Layer>& layers) {
+  const AccelConfig& cfg = job.config;
+  const int total = static_cast<int>(layers.size());
+  using T = TensorRef;
+  const auto act = [](int r) { return T{T::kValue, r}; };
+  const auto raw = [](int r) { return T{T::kBnSaved, r}; };  // a row's raw GEMM output
+  const auto err = [](int r) { return T{T::kError, r}; };
+  const auto e2 = [](int r) { return T{T::kE2, r}; };
+  const auto graw = [](int r) { return T{T::kGradRaw, r}; };
+  const auto grad = [](int r) { return T{T::kGrad, r}; };
+  const auto param = [](int r) { return T{T::kParam, r}; };
+  StepGraph g;
+  std::vector<int> rec_f(static_cast<size_t>(total)), rec_b(rec_f), rec_w(rec_f), rec_u(rec_f);
+  const auto open = [&](const Layer& l, Pass p) {
+    g.records.push_back(RecordDesc{l.name, l.kind, p});
+    return static_cast<int>(g.records.size()) - 1;
+  };
+  const auto add = [&](StepOpKind kind, int i, int rec, std::vector<T> reads, std::vector<T> writes) {
+    StepOp op;
+    op.kind = kind;
+    op.node = i;
+    op.record = rec;
+    op.reads = std::move(reads);
+    op.writes = std::move(writes);
+    g.ops.push_back(std::move(op));
+  };
+  const auto group = [&](StepGroup::Phase ph, int i, int first) {
+    g.groups.push_back(StepGroup{ph, i, first, static_cast<int>(g.ops.size())});
+  };
+  for (int i = 0; i < total; ++i) {
+    const int r = i + 1, first = static_cast<int>(g.ops.size());
+    rec_f[static_cast<size_t>(i)] = open(layers[static_cast<size_t>(i)], Pass::kForward);
+    add(StepOpKind::kForwardGemm, i, rec_f[static_cast<size_t>(i)], {act(r - 1), param(r)}, {raw(r)});
+    add(StepOpKind::kQuantizeActivation, i, rec_f[static_cast<size_t>(i)], {raw(r)}, {act(r)});
+    group(StepGroup::kForward, i, first);
+  }
+  for (int i = total - 1; i >= 0; --i) {
+    const int r = i + 1, first = static_cast<int>(g.ops.size());
+    const auto ui = static_cast<size_t>(i);
+    rec_b[ui] = open(layers[ui], Pass::kBackwardData);
+    std::vector<T> e2_reads{err(r)};
+    if (i == total - 1) e2_reads.push_back(act(r));
+    add(StepOpKind::kQuantizeE2, i, rec_b[ui], e2_reads, {e2(r)});
+    rec_w[ui] = open(layers[ui], Pass::kWeightGrad);
+    add(StepOpKind::kWeightGradGemm, i, rec_w[ui], {act(r - 1), e2(r)}, {graw(r)});
+    add(StepOpKind::kQuantizeGradient, i, rec_w[ui], {graw(r), param(r)}, {grad(r)});
+    if (i > 0) add(StepOpKind::kBackwardDataGemm, i, rec_b[ui], {e2(r), param(r)}, {err(r - 1)});
+    group(StepGroup::kBackward, i, first);
+  }
+  for (int i = 0; i < total; ++i) {
+    const int r = i + 1, first = static_cast<int>(g.ops.size());
+    rec_u[static_cast<size_t>(i)] = open(layers[static_cast<size_t>(i)], Pass::kUpdate);
+    add(StepOpKind::kOptimizerUpdate, i, rec_u[static_cast<size_t>(i)], {grad(r), param(r)}, {param(r)});
+    group(StepGroup::kUpdate, i, first);
+  }
+  link_dependencies(g);
+
+  // Shapes and where each handed-over tensor lives, as in the serial schedule.
+  const auto out_of = [&](int i) {
+    const GemmShape& f = layers[static_cast<size_t>(i)].fwd;
+    return f.m * f.n * f.groups;
+  };
+  const auto w_of = [&](int i) {
+    const GemmShape& f = layers[static_cast<size_t>(i)].fwd;
+    return f.d * f.n * f.groups;
+  };
+  const auto out_keep = [&](int i) { return resident_if(cfg, out_of(i), true, false); };
+  const auto grad_keep = [&](int i) { return resident_if(cfg, w_of(i), true, false); };
+  const auto err_home = [&](int i) { return i == total - 1 ? Handoff{} : out_keep(i); };  // the loss error: DRAM
+  const auto issue = [&](const StepOp& op) {
+    const int i = op.node, rec = op.record;
+    const Layer& l = layers[static_cast<size_t>(i)];
+    Issued is;
+    const auto sq = [&](SqMode mode, int64_t n, double in_b, double out_b, Handoff home) {
+      is.ops = {u.sq->quantize(rec, mode, n, quantize_traffic(mode, n, in_b, out_b, home), nullptr, nullptr)};
+    };
+    switch (op.kind) {
+      case StepOpKind::kForwardGemm: is.ops = u.array->issue_gemm(*u.dram, cfg, rec, l.fwd, kStreamBytes, nullptr, out_keep(i)); break;
+      case StepOpKind::kQuantizeActivation: sq(SqMode::kDirect, out_of(i), kStreamBytes, kActBytes, out_keep(i)); break;
+      case StepOpKind::kQuantizeE2: sq(SqMode::kFlag, out_of(i), kWideBytes, kE2Bytes, err_home(i)); break;
+      case StepOpKind::kWeightGradGemm: {
+        GemmShape sw{l.fwd.d, l.fwd.m, l.fwd.n, l.fwd.groups, kActBytes, kE2Bytes};
+        sw.x_reuse = l.fwd.x_reuse;
+        is.ops = u.array->issue_gemm(*u.dram, cfg, rec, sw, kWideBytes, nullptr, grad_keep(i));
+        break;
+      }
+      case StepOpKind::kQuantizeGradient:
+        L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, w_of(i));
+        sq(SqMode::kConstant, w_of(i), kWideBytes, kWeightGrad, grad_keep(i));
+        break;
+      case StepOpKind::kBackwardDataGemm: {
+        GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
+        s.out_reuse = l.fwd.x_reuse;
+        is.ops = u.array->issue_gemm(*u.dram, cfg, rec, s, kWideBytes, nullptr, out_keep(i - 1));
+        break;
+      }
+      case StepOpKind::kOptimizerUpdate: {
+        const int64_t w = w_of(i);
+        const ParamWidths pw = param_widths(golden::ParamDesc::kWeight);
+        const StreamTraffic tr{b(w, pw.master + pw.momentum + pw.grad), b(w, pw.master + pw.momentum + pw.working),
+                               b(w, 3 * kFp32), b(w, 2 * kFp32)};
+        is.ops = {u.opt->update(rec, w, tr, nullptr, nullptr)};
+        break;
+      }
+      default: throw std::logic_error("topology step: unexpected operation");
+    }
+    is.frees_unit = step_op_unit(op.kind) == Unit::kSystolicArray ? u.array->second_to_last_block() : is.ops.front();
+    return is;
+  };
+  const auto accum = [&](const StepOp& op) {
+    const int i = op.node;
+    const auto gemm_use = [](Handoff h, T t, int64_t n) {
+      return h.ints ? AccumUse{AccumUse::kHolds, t, bytes_of(n, kAccumBytes)} : AccumUse{AccumUse::kHalves, {}, 0};
+    };
+    switch (op.kind) {
+      case StepOpKind::kForwardGemm: return gemm_use(out_keep(i), raw(i + 1), out_of(i));
+      case StepOpKind::kWeightGradGemm: return gemm_use(grad_keep(i), graw(i + 1), w_of(i));
+      case StepOpKind::kBackwardDataGemm: return gemm_use(out_keep(i - 1), err(i), out_of(i - 1));
+      default: return AccumUse{};
+    }
+  };
+  Scheduler sched(L, *u.arena);
+  sched.run_concurrent(g, issue, accum, cfg.accum_sram_kib * 1024, [&](const StepGroup& gr) {
+    if (!job.progress) return;
+    const std::string& name = layers[static_cast<size_t>(gr.node)].name;
+    if (gr.phase == StepGroup::kForward) job.progress(name + " forward", gr.node + 1, 3 * total);
+    if (gr.phase == StepGroup::kBackward) job.progress(name + " backward", 2 * total - gr.node, 3 * total);
+    if (gr.phase == StepGroup::kUpdate) job.progress(name + " update", 2 * total + gr.node + 1, 3 * total);
+  });
+}
+
 }  // namespace
 
 void run_single_gemm(Units u, StepJob& job, Ledger& L) {
@@ -55,28 +221,8 @@ void run_topology_step(Units u, StepJob& job, Ledger& L) {
     const StreamTraffic tr = quantize_traffic(mode, n, in_bytes, out_bytes, home);
     sched.stage(rec, [&] { return std::vector<Op*>{u.sq->quantize(rec, mode, n, tr, nullptr, nullptr)}; });
   };
-  struct Layer {
-    std::string name, kind;
-    GemmShape fwd;     // M x D x N
-    int64_t in_elems;  // layer input elements (batch included)
-  };
-  std::vector<Layer> layers;
-  for (const ConvLayerSpec& c : t.conv) {
-    const int64_t oh = c.ofmap_h(), ow = c.ofmap_w();
-    Layer l{c.name, "conv", {}, row_product(c.name, {N, c.ifmap_h, c.ifmap_w, c.channels})};
-    const int64_t m = row_product(c.name, {N, oh, ow});
-    if (c.depthwise)
-      l.fwd = GemmShape{m, row_product(c.name, {c.filter_h, c.filter_w}), 1, c.channels, kActBytes, 1};
-    else
-      l.fwd = GemmShape{m, row_product(c.name, {c.filter_h, c.filter_w, c.channels}), c.num_filter, 1, kActBytes, 1};
-    l.fwd.x_reuse = window_reuse(c.filter_h, c.filter_w, c.stride_h, c.stride_w);
-    check_row_macs(c.name, l.fwd);
-    layers.push_back(l);
-  }
-  for (const GemmLayerSpec& g : t.gemm) {
-    layers.push_back(Layer{g.name, "gemm", GemmShape{g.m, g.k, g.n, 1, kActBytes, 1}, row_product(g.name, {g.m, g.k})});
-    check_row_macs(g.name, layers.back().fwd);
-  }
+  const std::vector<Layer> layers = topology_layers(t, N);
+  if (job.schedule == Schedule::kConcurrent) return run_topology_concurrent(u, job, L, layers);
   const int total = static_cast<int>(layers.size());
   for (int i = 0; i < total; ++i) {
     const Layer& l = layers[static_cast<size_t>(i)];

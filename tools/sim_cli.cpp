@@ -58,8 +58,7 @@ void add_sim_options(CLI::App& app, SimCliArgs& a) {
   app.add_option("--energy", a.energy, "energy table JSON overriding actions of the embedded one");
   app.add_option("--schedule", a.schedule,
                  "how the step's operations are issued: concurrent (each as soon as its inputs are final and its "
-                 "unit is free; units overlap and share the DRAM channel) or serial (one operation at a time); "
-                 "SCALE-Sim topologies always run serially")
+                 "unit is free; units overlap and share the DRAM channel) or serial (one operation at a time)")
       ->check(CLI::IsMember({"serial", "concurrent"}))
       ->capture_default_str();
   app.add_flag("--functional", a.functional, "compute every value and check the step against the golden model");

@@ -18,6 +18,7 @@
 #include "model/golden_backends.h"
 #include "model/scheduler.h"
 #include "model/simulate.h"
+#include "model/topology.h"
 #include "model/unit_timing.h"
 #include "model_test_util.h"
 
@@ -342,6 +343,28 @@ TEST(ModelSchedule, SerialReproducesTheCycleCountsOfMainAndConcurrentIsBounded) 
     for (const PassRecord& r : c.records) array += r.array_cycles;
     EXPECT_GE(c.total_cycles(), array);
     EXPECT_GE(c.total_cycles(), static_cast<int64_t>(static_cast<double>(c.total_dram_bytes()) / AccelConfig{}.dram_bytes_per_cycle));
+  }
+}
+
+// SCALE-Sim topology rows run under either schedule too: serially with the cycles they had
+// before the concurrent schedule existed, concurrently faster with the same bytes and energy.
+TEST(ModelSchedule, TopologySerialIsUnchangedAndConcurrentIsFaster) {
+  const Topology t = parse_scalesim_topology(std::string(OCTET_SOURCE_DIR) + "/topologies/small_resnet.csv", "auto");
+  SimOptions o = test::options(AccelConfig{});
+  o.batch = 16;
+  const StepReport s = simulate_topology_step(t, o);
+  EXPECT_EQ(s.total_cycles(), 6'641'198);
+  o.schedule = Schedule::kConcurrent;
+  const StepReport c = simulate_topology_step(t, o);
+  EXPECT_EQ(c.schedule, "concurrent");
+  EXPECT_LT(c.total_cycles(), s.total_cycles());
+  EXPECT_EQ(c.total_dram_bytes(), s.total_dram_bytes());
+  EXPECT_DOUBLE_EQ(c.total_energy_pj(), s.total_energy_pj());
+  ASSERT_EQ(c.records.size(), s.records.size());
+  for (size_t i = 0; i < c.records.size(); ++i) {
+    EXPECT_EQ(c.records[i].layer, s.records[i].layer);
+    EXPECT_EQ(c.records[i].pass, s.records[i].pass);
+    EXPECT_EQ(c.records[i].macs, s.records[i].macs);
   }
 }
 
