@@ -121,7 +121,7 @@ std::string report_table_text(const StepReport& report) {
                    100.0 * utilisation(macs, cycles, c)));
   if (report.schedule == "concurrent")
     line("       (concurrent schedule: passes overlap; each cycle of the step is counted once, in the row of the "
-         "pass on the busiest unit then)");
+         "pass then on the first busy unit of array, quantizer, BN, optimizer, DRAM)");
   int64_t stall = 0, contention = 0;
   for (const PassRecord& r : report.records) stall += r.stall_cycles, contention += r.contention_cycles;
   if (contention > 0)
