@@ -780,6 +780,44 @@ BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads) {
   out.s1.resize(v.channels);
   out.s2.resize(v.channels);
   const bool avx2 = bn_relu_fast_uses_avx2();
+  // With several threads: the images in contiguous groups, one per thread, as the conv passes
+  // split them (parallel_for over the batch), so each thread reads the outputs its own core
+  // wrote; each group's moments of every channel, then summed (S1 exactly, S2 modulo 2^64 as
+  // before, max|x| by max). The split never changes a result.
+  const int groups = static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch));
+  if (groups > 1) {
+    const int64_t per = (v.batch + groups - 1) / groups;
+    std::vector<std::vector<Moments>> partial(static_cast<size_t>(groups), std::vector<Moments>(v.channels));
+    parallel_for(groups, groups, [&](int64_t g) {
+      ChannelView sub = v;
+      const int64_t n0 = std::min(v.batch, g * per);
+      sub.batch = std::min(v.batch, n0 + per) - n0;
+      if (sub.batch > 0) moments_block(x.data.data() + n0 * v.stride, sub, 0, partial[static_cast<size_t>(g)], avx2);
+    });
+    for (int64_t c = 0; c < v.channels; ++c) {
+      Moments m;
+      for (const std::vector<Moments>& pg : partial) {
+        const Moments& q = pg[static_cast<size_t>(c)];
+        m.s1 += q.s1;
+        m.s2 += q.s2;
+        m.max_abs = std::max(m.max_abs, q.max_abs);
+      }
+      const int32_t* x0 = x.data.data() + c * v.inner;
+      uint128 s2 = m.s2;
+      const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
+      if (static_cast<uint128>(out.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
+        s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
+        for (int64_t n = 0; n < v.batch; ++n)
+          for (int64_t j = 0; j < v.inner; ++j) {
+            const int64_t xv = x0[n * v.stride + j];
+            s2 += static_cast<uint128>(xv * xv);
+          }
+      }
+      out.s1[c] = m.s1;
+      out.s2[c] = s2;
+    }
+    return out;
+  }
   // Blocks of channels whose rows make >= 2^11 contiguous elements (at least one block per thread),
   // split evenly. The sums are exact, so the split never changes a result.
   const int64_t per_block = std::clamp<int64_t>(2048 / v.inner, 1, v.channels);
