@@ -713,6 +713,91 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
   BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{}), Tensor<int32_t>({v.channels}, -14),
                  Tensor<int32_t>({v.channels}, -14)};
   const bool avx2 = bn_relu_fast_uses_avx2();
+  // With several threads and every channel on the int64 path: the images in contiguous
+  // groups, one per thread, as the conv passes split the batch (each thread reads the errors
+  // its own core wrote). Pass 1 per group and channel, the partial sums added (modulo 2^64
+  // as the one-pass sums, maxima by max); pass 2 per group over every channel.
+  const int groups = static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch));
+  if (groups > 1 && avx2) {
+    const int64_t per = (v.batch + groups - 1) / groups;
+    const auto group_view = [&](int64_t g, int64_t* n0) {
+      ChannelView sub = v;
+      *n0 = std::min(v.batch, g * per);
+      sub.batch = std::min(v.batch, *n0 + per) - *n0;
+      return sub;
+    };
+    std::vector<BwdSums> part(static_cast<size_t>(groups * v.channels));
+    parallel_for(groups, groups, [&](int64_t g) {
+      int64_t n0;
+      const ChannelView sub = group_view(g, &n0);
+      if (sub.batch == 0) return;
+      for (int64_t c = 0; c < v.channels; ++c) {
+        const int64_t off = n0 * v.stride + c * v.inner;
+        part[static_cast<size_t>(g * v.channels + c)] = channel_sums<kMask>(
+            dy.data.data() + off, xhat.data.data() + off, kMask ? mask + off : nullptr, sub, avx2);
+      }
+    });
+    std::vector<BwdChannel> ks(static_cast<size_t>(v.channels));
+    std::vector<int128> max_us(static_cast<size_t>(v.channels));
+    bool all_fit = true;
+    for (int64_t c = 0; c < v.channels && all_fit; ++c) {
+      BwdSums sums;
+      for (int g = 0; g < groups; ++g) {
+        const BwdSums& q = part[static_cast<size_t>(g * v.channels + c)];
+        sums.dbeta += q.dbeta;
+        sums.dgamma += q.dgamma;
+        sums.max_dy = std::max(sums.max_dy, q.max_dy);
+        sums.max_xhat = std::max(sums.max_xhat, q.max_xhat);
+      }
+      const int64_t dbeta = batch_sums ? batch_sums->dbeta[c] : static_cast<int64_t>(sums.dbeta);
+      const int64_t dgamma = batch_sums ? batch_sums->dgamma[c] : static_cast<int64_t>(sums.dgamma);
+      out.g_beta.data[c] = sat32(shift_round_half_even(dbeta, e1 + 14));
+      out.g_gamma.data[c] = sat32(shift_round_half_even(dgamma, e1 - 7 + 14));
+      const int64_t mb = divide_round_half_even(shift_left_checked(dbeta, 8), s.count);
+      BwdChannel& k = ks[static_cast<size_t>(c)];
+      k.mg = divide_round_half_even(shift_left_checked(dgamma, 8), s.count);
+      k.cg = int64_t{gamma.data[c]} * s.recip[c];
+      k.mb14 = shift_left_checked(mb, 14);
+      k.s = s.recip_shift[c] + 22;
+      const int128 max_u = (static_cast<int128>(sums.max_dy) << 22) + abs128(k.mb14) + sums.max_xhat * abs128(k.mg);
+      max_us[static_cast<size_t>(c)] = max_u;
+      all_fit = k.s >= 1 && k.s <= kMaxFastShift && max_u <= std::numeric_limits<int64_t>::max() &&
+                max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
+    }
+    if (all_fit) {
+      std::vector<uint64_t> group_max(static_cast<size_t>(groups), 0);
+      const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
+      parallel_for(groups, groups, [&](int64_t g) {
+        int64_t n0;
+        const ChannelView sub = group_view(g, &n0);
+        if (sub.batch == 0) return;
+        uint64_t m = 0;
+        for (int64_t c = 0; c < v.channels; ++c) {
+          const int64_t off = n0 * v.stride + c * v.inner;
+          const int32_t* d0 = dy.data.data() + off;
+          const int16_t* x0 = xhat.data.data() + off;
+          const uint8_t* m0 = kMask ? mask + off : nullptr;
+          int64_t* dx0 = out.dx.data.data() + off;
+          const BwdChannel& k = ks[static_cast<size_t>(c)];
+          const int128 max_u = max_us[static_cast<size_t>(c)];
+          if (bn_relu_fast_uses_avx512()) {
+            m = std::max(m, backward_avx512<kMask>(d0, x0, m0, sub, k, dx0, max_u));
+            continue;
+          }
+          if (in_int32(max_u) && in_int32(abs128(k.cg)))
+            backward_channel_avx2<kMask, BwdProducts::kNarrow>(d0, x0, m0, sub, k, dx0);
+          else if (in_int32(abs128(k.mg)))
+            backward_channel_avx2<kMask, BwdProducts::kSmallMg>(d0, x0, m0, sub, k, dx0);
+          else
+            backward_channel_avx2<kMask, BwdProducts::kWide>(d0, x0, m0, sub, k, dx0);
+          if (dx_max_abs) m = std::max(m, channel_max_magnitude(dx0, sub));
+        }
+        group_max[static_cast<size_t>(g)] = m;
+      });
+      if (dx_max_abs) *dx_max_abs = *std::max_element(group_max.begin(), group_max.end());
+      return out;
+    }
+  }
   std::vector<uint64_t> channel_max(dx_max_abs ? static_cast<size_t>(v.channels) : 0);
   parallel_for(v.channels, threads, [&](int64_t c) {
     const int64_t off = c * v.inner;
