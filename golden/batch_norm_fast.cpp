@@ -359,6 +359,80 @@ void forward_all(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_
     throw std::invalid_argument("bn_forward: statistics or parameters do not match the channel count");
   if (x.exp + 15 != s.input_shift) throw std::invalid_argument("bn_forward: statistics were taken at another exponent");
   const bool avx2 = bn_relu_fast_uses_avx2(), avx512 = bn_relu_fast_uses_avx512();
+  const auto channel_constants = [&](int64_t c) {
+    FwdChannel k;
+    k.a = s.input_shift;
+    k.s = s.recip_shift[c] + 17;
+    k.rho = s.recip[c];
+    k.gamma = gamma.data[c];
+    k.beta128 = int32_t{beta.data[c]} * 128;
+    return k;
+  };
+  // With several threads: the images in contiguous groups, one per thread, as the conv passes
+  // split the batch (each thread reads the conv outputs its own core wrote), when every
+  // channel is on the int64 path: by the a-priori bound, or else by max|x| measured over the
+  // groups (the same decision as the channel split below, which runs otherwise).
+  const int groups = static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch));
+  if (groups > 1 && avx2) {
+    const int64_t per = (v.batch + groups - 1) / groups;
+    const auto group_view = [&](int64_t g, int64_t* n0) {
+      ChannelView sub = v;
+      *n0 = std::min(v.batch, g * per);
+      sub.batch = std::min(v.batch, *n0 + per) - *n0;
+      return sub;
+    };
+    std::vector<int64_t> measure;  // channels that need max|x|
+    bool all_fit = true;
+    for (int64_t c = 0; c < v.channels && all_fit; ++c) {
+      const FwdChannel k = channel_constants(c);
+      if (forward_fits_int64(static_cast<int128>(1) << 31, k.a, k.rho, s.mean[c], k.s)) continue;
+      if (!forward_fits_int64(0, k.a, k.rho, s.mean[c], k.s)) all_fit = false;
+      measure.push_back(c);
+    }
+    if (all_fit && !measure.empty()) {
+      std::vector<uint32_t> group_max(static_cast<size_t>(groups) * measure.size(), 0);
+      parallel_for(groups, groups, [&](int64_t g) {
+        int64_t n0;
+        const ChannelView sub = group_view(g, &n0);
+        for (size_t m = 0; m < measure.size(); ++m) {
+          const int32_t* x0 = x.data.data() + n0 * v.stride + measure[m] * v.inner;
+          uint32_t mx = 0;
+          for (int64_t n = 0; n < sub.batch; ++n)
+            for (int64_t j = 0; j < v.inner; ++j) {
+              const int64_t xv = x0[n * v.stride + j];
+              mx = std::max(mx, static_cast<uint32_t>(xv < 0 ? -xv : xv));
+            }
+          group_max[static_cast<size_t>(g) * measure.size() + m] = mx;
+        }
+      });
+      for (size_t m = 0; m < measure.size() && all_fit; ++m) {
+        uint32_t mx = 0;
+        for (int g = 0; g < groups; ++g) mx = std::max(mx, group_max[static_cast<size_t>(g) * measure.size() + m]);
+        const int64_t c = measure[m];
+        const FwdChannel k = channel_constants(c);
+        all_fit = forward_fits_int64(mx, k.a, k.rho, s.mean[c], k.s);
+      }
+    }
+    if (all_fit) {
+      parallel_for(groups, groups, [&](int64_t g) {
+        int64_t n0;
+        const ChannelView sub = group_view(g, &n0);
+        if (sub.batch == 0) return;
+        for (int64_t c = 0; c < v.channels; ++c) {
+          FwdChannel k = channel_constants(c);
+          k.mr = s.mean[c] * k.rho;
+          const int64_t off = n0 * v.stride + c * v.inner;
+          const FwdOut o{base.xhat + off, kY ? base.y + off : nullptr, kRelu ? base.act + off : nullptr,
+                         kRelu ? base.mask + off : nullptr};
+          if (avx512)
+            forward_channel_avx512<kY, kRelu>(x.data.data() + off, sub, k, o);
+          else
+            forward_channel_avx2<kY, kRelu>(x.data.data() + off, sub, k, o);
+        }
+      });
+      return;
+    }
+  }
   parallel_for(v.channels, threads, [&](int64_t c) {
     FwdChannel k;
     k.a = s.input_shift;
