@@ -196,7 +196,7 @@ Forward run_forward(const NetworkDesc& desc, const IntTrainOptions& opt, const T
         break;
       }
       case OpKind::kAvgPool:
-        v.act = avgpool_forward(f.values[d.inputs[0]].act, pool_params(d));
+        v.act = avgpool_forward(f.values[d.inputs[0]].act, pool_params(d), opt.threads);
         break;
       case OpKind::kAdd: {
         Tensor<int32_t> widened0, widened1;
@@ -318,7 +318,8 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
         break;
       case OpKind::kAvgPool:
         if (input_needs_error)
-          accumulate(d.inputs[0], avgpool_backward(ei, f.values[d.inputs[0]].act.shape, pool_params(d)), KnownMax{});
+          accumulate(d.inputs[0], avgpool_backward(ei, f.values[d.inputs[0]].act.shape, pool_params(d), options_.threads),
+                     KnownMax{});
         break;
       case OpKind::kAdd: {
         // Inputs with an error already add this one to it; the others share it: the one

@@ -1,8 +1,10 @@
 #include "golden/pooling.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "golden/int_math.h"
+#include "golden/parallel.h"
 
 namespace octet::golden {
 
@@ -66,12 +68,12 @@ Tensor<int64_t> maxpool_backward(const Tensor<int64_t>& e, const std::vector<int
   return out;
 }
 
-Tensor<uint8_t> avgpool_forward(const Tensor<uint8_t>& x, const PoolParams& p0) {
+Tensor<uint8_t> avgpool_forward(const Tensor<uint8_t>& x, const PoolParams& p0, int threads) {
   const Shape os = pool_output_shape(x.shape, p0);
   const PoolParams p = effective(x.shape, p0);
   Tensor<uint8_t> out(os, x.exp);
   const int64_t H = x.shape[2], W = x.shape[3];
-  for (int64_t nc = 0; nc < os[0] * os[1]; ++nc)
+  parallel_for(os[0] * os[1], threads, [&](int64_t nc) {
     for (int64_t oy = 0; oy < os[2]; ++oy)
       for (int64_t ox = 0; ox < os[3]; ++ox) {
         int64_t sum = 0, count = 0;
@@ -81,16 +83,19 @@ Tensor<uint8_t> avgpool_forward(const Tensor<uint8_t>& x, const PoolParams& p0) 
         });
         out.data[(nc * os[2] + oy) * os[3] + ox] = static_cast<uint8_t>(divide_round_half_even(sum, count));
       }
+  });
   return out;
 }
 
-Tensor<int64_t> avgpool_backward(const Tensor<int64_t>& e, const Shape& input_shape, const PoolParams& p0) {
+Tensor<int64_t> avgpool_backward(const Tensor<int64_t>& e, const Shape& input_shape, const PoolParams& p0,
+                                 int threads) {
   const Shape os = pool_output_shape(input_shape, p0);
   if (e.shape != os) throw std::invalid_argument("avgpool_backward: error shape does not match the pool output");
   const PoolParams p = effective(input_shape, p0);
-  Tensor<int64_t> out(input_shape, e.exp - 8);
+  Tensor<int64_t> out(input_shape, e.exp - 8, Uninitialized{});  // each plane zeroed by its thread
   const int64_t H = input_shape[2], W = input_shape[3];
-  for (int64_t nc = 0; nc < os[0] * os[1]; ++nc)
+  parallel_for(os[0] * os[1], threads, [&](int64_t nc) {
+    std::fill(out.data.begin() + nc * H * W, out.data.begin() + (nc + 1) * H * W, int64_t{0});
     for (int64_t oy = 0; oy < os[2]; ++oy)
       for (int64_t ox = 0; ox < os[3]; ++ox) {
         int64_t count = 0;
@@ -98,6 +103,7 @@ Tensor<int64_t> avgpool_backward(const Tensor<int64_t>& e, const Shape& input_sh
         const int64_t share = divide_round_half_even(shift_left_checked(e.data[(nc * os[2] + oy) * os[3] + ox], 8), count);
         for_window(input_shape, p, oy, ox, [&](int64_t iy, int64_t ix) { out.data[(nc * H + iy) * W + ix] += share; });
       }
+  });
   return out;
 }
 

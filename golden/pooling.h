@@ -25,9 +25,11 @@ struct MaxPoolForward {
 MaxPoolForward maxpool_forward(const Tensor<uint8_t>& x, const PoolParams& p);
 Tensor<int64_t> maxpool_backward(const Tensor<int64_t>& e, const std::vector<int64_t>& argmax, const Shape& input_shape);
 
-// out = rdiv(window sum, count of in-bounds positions), on the input's grid.
-Tensor<uint8_t> avgpool_forward(const Tensor<uint8_t>& x, const PoolParams& p);
+// out = rdiv(window sum, count of in-bounds positions), on the input's grid. `threads` splits
+// the (image, channel) planes: the same result, and the first failing plane's exception.
+Tensor<uint8_t> avgpool_forward(const Tensor<uint8_t>& x, const PoolParams& p, int threads = 1);
 // Each in-bounds input of a window gets rdiv(e * 2^8, count), on e.exp - 8.
-Tensor<int64_t> avgpool_backward(const Tensor<int64_t>& e, const Shape& input_shape, const PoolParams& p);
+Tensor<int64_t> avgpool_backward(const Tensor<int64_t>& e, const Shape& input_shape, const PoolParams& p,
+                                 int threads = 1);
 
 }  // namespace octet::golden

@@ -62,6 +62,11 @@ TEST(Pooling, AveragePoolRoundsHalfToEvenAndBackwardShares) {
     const auto e = random_tensor<int64_t>(gen, y.shape, -100000, 100000, -20);
     const Tensor<int64_t> dx = avgpool_backward(e, x.shape, p);
     ASSERT_EQ(dx.exp, -28);
+    // Split over the planes on 2 and 3 threads: the same values.
+    for (int threads : {2, 3}) {
+      ASSERT_EQ(avgpool_forward(x, p, threads).data, y.data) << "threads " << threads;
+      ASSERT_EQ(avgpool_backward(e, x.shape, p, threads).data, dx.data) << "threads " << threads;
+    }
     double total_in = 0, total_out = 0;
     for (int64_t v : dx.data) total_in += static_cast<double>(v);
     for (int64_t v : e.data) total_out += static_cast<double>(v) * 256;
