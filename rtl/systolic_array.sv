@@ -10,6 +10,10 @@
 // TileGap cycles after the previous accepted last beat (the result drain needs them).
 // Output: the tile's rows, one row vector per cycle in order 0..Rows-1 with no gaps,
 // at fixed latency and without back-pressure (the consumer must take every row).
+// Drain-path maximum: out_max_o is max |x| over the rows drained since the first tile of
+// the current job (a last beat accepted with in_job_first_i high restarts it when that
+// tile's row 0 drains), so the shift-quantizer gets a GEMM output's tensor maximum with the
+// data ("Drain-path maximum" in docs/architecture.md).
 module systolic_array #(
   parameter int unsigned Rows = 4,
   parameter int unsigned Cols = 4,
@@ -22,6 +26,7 @@ module systolic_array #(
   output logic                             in_ready_o,
   input  logic                             in_first_i,
   input  logic                             in_last_i,
+  input  logic                             in_job_first_i, // with a last beat: this tile starts a job
   input  logic [Rows*octet_pkg::OpW-1:0]   in_a_value_i,   // row r: [r*OpW +: OpW], signed
   input  logic [Rows-1:0]                  in_a_coarse_i,
   input  logic [Cols*octet_pkg::OpW-1:0]   in_b_value_i,   // column c: [c*OpW +: OpW], signed
@@ -29,7 +34,10 @@ module systolic_array #(
   // Output stream: one row of the finished tile per beat.
   output logic                             out_valid_o,
   output logic                             out_last_o,     // row Rows-1: the tile is complete
-  output logic [Cols*AccWidth-1:0]         out_row_o       // column c: [c*AccWidth +: AccWidth], signed
+  output logic [Cols*AccWidth-1:0]         out_row_o,      // column c: [c*AccWidth +: AccWidth], signed
+  // max |x| of the job's rows drained so far, unsigned (|-2^(AccWidth-1)| fits); it
+  // includes the row on out_row_o one cycle after that row.
+  output logic [AccWidth-1:0]              out_max_o
 );
 
   localparam int unsigned OpW = octet_pkg::OpW;
@@ -176,5 +184,48 @@ module systolic_array #(
   assign out_valid_o = out_valid_q;
   assign out_last_o  = out_last_q;
   assign out_row_o   = out_row_q;
+
+  // ---- drain-path maximum ------------------------------------------------------------
+  // The job-first tag of a tile's accepted last beat, delayed to the cycle its row 0 is on
+  // out_row_q (last beat accepted in cycle L, row 0 out in L + Cols + 2). Tiles drain in
+  // order and TileGap >= Cols keeps their tags apart, so a delay line is enough.
+  logic job_first_row0;
+  delay_line #(
+    .Width(1),
+    .Depth(Cols + 2)
+  ) u_job_first_delay (
+    .clk_i,
+    .rst_ni,
+    .d_i(accept & in_last_i & in_job_first_i),
+    .q_o(job_first_row0)
+  );
+
+  // |x| per column of the registered row (|-2^(AccWidth-1)| = 2^(AccWidth-1) fits
+  // AccWidth unsigned bits), the row's maximum, and the running maximum of the job.
+  logic [AccWidth-1:0] col_mag [Cols];
+  logic [AccWidth-1:0] row_max, max_d, max_q;
+  always_comb begin
+    row_max = '0;
+    for (int unsigned c = 0; c < Cols; c++) begin
+      col_mag[c] = out_row_q[c*AccWidth + AccWidth - 1] ? -out_row_q[c*AccWidth +: AccWidth]
+                                                        : out_row_q[c*AccWidth +: AccWidth];
+      if (col_mag[c] > row_max) row_max = col_mag[c];
+    end
+  end
+
+  always_comb begin
+    max_d = max_q;
+    if (out_valid_q) begin
+      if (job_first_row0) max_d = row_max;
+      else if (row_max > max_q) max_d = row_max;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) max_q <= '0;
+    else max_q <= max_d;
+  end
+
+  assign out_max_o = max_q;
 
 endmodule : systolic_array

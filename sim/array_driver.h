@@ -27,6 +27,7 @@ struct ArrayRun {
   uint64_t cycles = 0;       // first accepted beat .. last output row, inclusive
   uint64_t bubbles = 0;      // cycles the feeder withheld a beat on purpose
   uint64_t stalls = 0;       // cycles a presented beat was refused (in_ready_o low)
+  uint64_t max_abs = 0;      // out_max_o once the GEMM has drained: max |out| (tile 0 starts the job)
 };
 
 template <class Model>
@@ -109,6 +110,7 @@ class ArrayDriver {
       if (model_->out_valid_o) throw std::runtime_error("ArrayDriver: output beyond the last tile");
       eval_half(1);
     }
+    run.max_abs = get_bits(model_->out_max_o, 0, acc_bits_);
     return run;
   }
 
@@ -132,6 +134,7 @@ class ArrayDriver {
     const int64_t m0 = tile / tiles_n * rows_, n0 = tile % tiles_n * cols_;
     model_->in_first_i = k == 0;
     model_->in_last_i = k == g.K - 1;
+    model_->in_job_first_i = tile == 0;  // the GEMM is one job: its first tile restarts out_max_o
     for (int r = 0; r < rows_; ++r) {  // rows past M are padded with zeros
       const Operand o = m0 + r < g.M ? g.x[static_cast<size_t>((m0 + r) * g.K + k)] : Operand{};
       put_bits(model_->in_a_value_i, r * kOpBits, kOpBits, static_cast<uint64_t>(o.value));

@@ -30,6 +30,7 @@ RtlSystolicArray::RtlSystolicArray(const sc_core::sc_module_name& name)
   rtl_->in_ready_o(in_ready_);
   rtl_->in_first_i(in_first_);
   rtl_->in_last_i(in_last_);
+  rtl_->in_job_first_i(in_job_first_);
   rtl_->in_a_value_i(in_a_value_);
   rtl_->in_a_coarse_i(in_a_coarse_);
   rtl_->in_b_value_i(in_b_value_);
@@ -37,6 +38,7 @@ RtlSystolicArray::RtlSystolicArray(const sc_core::sc_module_name& name)
   rtl_->out_valid_o(out_valid_);
   rtl_->out_last_o(out_last_);
   rtl_->out_row_o(out_row_);
+  rtl_->out_max_o(out_max_);
 }
 
 RtlSystolicArray::~RtlSystolicArray() = default;
@@ -76,6 +78,7 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
 
   model::ArrayTileOutcome rtl_out;
   rtl_out.out = golden::Tensor<int64_t>({R, C}, 0);
+  uint64_t rtl_max = 0;
   auto drive = [&] {
     reset();
     std::vector<uint32_t> a_words((kArrayRows * kOpBits + 31) / 32), b_words((kArrayCols * kOpBits + 31) / 32);
@@ -90,6 +93,7 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
       if (presenting) {
         in_first_.write(beat == 0);
         in_last_.write(beat == K - 1);
+        in_job_first_.write(true);  // each tile is a job here: out_max_o is the tile's max |out|
         uint32_t a_coarse = 0, b_coarse = 0;
         for (int r = 0; r < kArrayRows; ++r) {  // rows and columns past the tile carry zeros
           const Operand o = r < R ? x[r * K + beat] : Operand{};
@@ -126,6 +130,9 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
         if (++row == kArrayRows) {
           rtl_out.cycles = static_cast<int64_t>(cycle() - start + 1);
           clock_high();
+          clock_low();  // out_max_o takes the last row one cycle after it
+          rtl_max = out_max_.read();
+          clock_high();
           break;
         }
       }
@@ -133,11 +140,13 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
     }
     in_valid_.write(false);
     if (fault_) rtl_out.out.data[0] += 1;
+    if (max_fault_) rtl_max ^= 1;
     stats_.rtl_cycles += static_cast<int64_t>(cycle());
   };
   execute(drive);
 
   fault_ = false;
+  max_fault_ = false;
   const model::ArrayTileOutcome want = golden_.run_tile(job);
   rtl_out.out.exp = want.out.exp;
   ++stats_.jobs;
@@ -147,6 +156,17 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
                              std::to_string(C) + " depth " + std::to_string(K) + " (job " +
                              std::to_string(stats_.jobs) + ")";
     mismatch(drive, mismatch_line(where, "systolic_array", what, "out", want.out.shape, bad, want.out.data, rtl_out.out.data),
+             "systolic_array_job" + std::to_string(stats_.jobs));
+  }
+  // The drain-path maximum against golden's tensor max of the same outputs.
+  uint64_t want_max = 0;
+  for (int64_t v : want.out.data) want_max = std::max(want_max, static_cast<uint64_t>(v < 0 ? -v : v));
+  if (rtl_max != want_max) {
+    const std::string what = std::string(model::gemm_kind_name(job.kind)) + " tile " + std::to_string(R) + "x" +
+                             std::to_string(C) + " depth " + std::to_string(K) + " (job " +
+                             std::to_string(stats_.jobs) + ")";
+    mismatch(drive, mismatch_line(where, "systolic_array", what, "out_max_o", {1}, 0, std::vector<int64_t>{static_cast<int64_t>(want_max)},
+                                  std::vector<int64_t>{static_cast<int64_t>(rtl_max)}),
              "systolic_array_job" + std::to_string(stats_.jobs));
   }
   stats_.values += R * C;

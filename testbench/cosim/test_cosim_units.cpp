@@ -88,7 +88,8 @@ TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
     }
   }
   EXPECT_EQ(rtl.stats().values, values);
-  std::printf("[  cosim   ] systolic_array: %lld tiles, %lld values equal, cycles = K + R + C + 1 on every tile\n",
+  std::printf("[  cosim   ] systolic_array: %lld tiles, %lld values equal, out_max_o = golden max |out| and "
+              "cycles = K + R + C + 1 on every tile\n",
               static_cast<long long>(tiles), static_cast<long long>(values));
 }
 
@@ -114,6 +115,26 @@ TEST(CosimUnits, SystolicArrayMismatchStopsWithLineAndWaveform) {
   }
   // The unit is usable again after the replay.
   const model::ArrayTileOutcome o = rtl.run_tile(job);
+  EXPECT_EQ(o.out.data, model::GoldenArrayBackend().run_tile(job).out.data);
+}
+
+// The drain-path maximum is checked on every tile (run_tile throws on a difference): a
+// corrupted out_max_o stops the run with its line, while the values themselves are right.
+TEST(CosimUnits, SystolicArrayDrainMaxMismatchStops) {
+  Rng g(test_seed("CosimUnits.SystolicArrayDrainMax", 3));
+  sim::RtlSystolicArray& rtl = *sim::rtl_units().array;
+  const model::ArrayTileJob job = random_tile(g, model::GemmKind::kWeightGrad, 4, 3, 9);
+  rtl.inject_max_fault_for_test();
+  try {
+    rtl.run_tile(job);
+    FAIL() << "no mismatch reported";
+  } catch (const sim::CosimMismatch& e) {
+    const std::string msg = e.what();
+    std::printf("[  cosim   ] %s\n", msg.c_str());
+    EXPECT_NE(msg.find("systolic_array wgrad tile 4x3 depth 9"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("out_max_o[0]: golden "), std::string::npos) << msg;
+  }
+  const model::ArrayTileOutcome o = rtl.run_tile(job);  // usable again
   EXPECT_EQ(o.out.data, model::GoldenArrayBackend().run_tile(job).out.data);
 }
 

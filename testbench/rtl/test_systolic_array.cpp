@@ -73,6 +73,10 @@ void run_and_check(ArrayDriver<Model>& drv, const TrainingGemm& g, unsigned bubb
            << bad % g.N << "]: golden " << expected[static_cast<size_t>(bad)] << ", RTL "
            << run.out[static_cast<size_t>(bad)] << "; waveform " << wave;
   }
+  // The drain-path maximum: max |C| of this GEMM (one job), as golden's tensor max.
+  uint64_t max_abs = 0;
+  for (int64_t v : expected) max_abs = std::max(max_abs, static_cast<uint64_t>(v < 0 ? -v : v));
+  EXPECT_EQ(run.max_abs, max_abs) << kSize << " array, " << describe(g) << ", " << tag << ": out_max_o";
   const uint64_t formula = array_gemm_cycles(g.M, g.K, g.N, kRows, kCols);
   EXPECT_EQ(run.cycles, formula + run.bubbles) << describe(g) << ", " << tag << " (bubbles " << run.bubbles << ")";
   if (g.K >= kGap) {
@@ -132,6 +136,25 @@ TEST(SystolicArray, LongReductionsOfExtremes) {
   for (auto& c : g.e.data) c = {-127, false};
   ASSERT_EQ(golden_result(g)[0], -5000LL * 255 * 127 * 128);
   run_and_check(drv, g, 0, seed, "long_uniform", totals);
+}
+
+// out_max_o restarts with each job: a GEMM of large negative sums, then smaller GEMMs
+// (the last all zero) on the same array; each reports its own maximum, not the running one.
+TEST(SystolicArray, DrainMaxRestartsPerJob) {
+  const uint64_t seed = test_seed("DrainMaxRestartsPerJob", 7);
+  std::mt19937_64 rng(seed);
+  ArrayDriver<Model> drv(kRows, kCols, kAccBits);
+  Totals totals;
+  TrainingGemm big = make_training_gemm(GemmKind::kWeightGrad, 2 * kRows + 1, 300, kCols + 1, ValueStyle::kExtreme, rng);
+  for (auto& v : big.a.data) v = 255;
+  for (auto& c : big.e.data) c = {-127, false};  // coarse: 127 * 128 fine units
+  ASSERT_EQ(golden_result(big)[0], -300LL * 255 * 127 * 128);
+  run_and_check(drv, big, 0, seed, "max_big", totals);
+  TrainingGemm small = make_training_gemm(GemmKind::kForward, 1, 3, 2, ValueStyle::kUniform, rng);
+  run_and_check(drv, small, 0, seed, "max_small", totals);
+  TrainingGemm zero = make_training_gemm(GemmKind::kForward, kRows + 2, kGap + 1, 2 * kCols, ValueStyle::kUniform, rng);
+  for (auto& v : zero.a.data) v = 0;
+  run_and_check(drv, zero, 0, seed, "max_zero", totals);
 }
 
 TEST(SystolicArraySlow, ForwardRandom) { random_gemms(GemmKind::kForward, kSlowElements, 0, 11); }
