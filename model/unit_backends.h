@@ -62,6 +62,9 @@ struct SqJob {
   golden::CqParams cq;          // CQ
   int out_exp = 0;              // Q
   int64_t lo = 0, hi = 0;       // Q
+  // SQ, CQ, E2 of a GEMM output whose max |x| came with it from the array's drain
+  // (out_max_o, docs/architecture.md "Drain-path maximum"): one pass, no scan.
+  bool fused = false;
 };
 struct SqOutcome {
   golden::Tensor<int32_t> out;  // payloads (E2: fine units, as golden flag_quantize)

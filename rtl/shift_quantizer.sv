@@ -5,7 +5,8 @@
 //   pass 1 (scan):  the controller streams the tensor once; the unit keeps max |x| and then
 //                   derives r = round_log2(max |x|) (0 for an all-zero tensor);
 //   pass 2 (quant): the controller replays the same beats; the unit emits the quantized
-//                   payloads. Direct mode (Q) needs no scale and skips pass 1.
+//                   payloads. Direct mode (Q) needs no scale and skips pass 1; so does a
+//                   configuration that brings max |x| along (cfg_max_valid_i, "fused").
 // Beats are packed: every beat holds Lanes elements except the last of a pass, whose
 // n - (beats - 1) * Lanes elements sit in lanes 0 upwards (the others are ignored). The
 // element index (for stochastic rounding) is beat * Lanes + lane, so results do not depend
@@ -41,6 +42,8 @@ module shift_quantizer
   input  logic [63:0]                 cfg_seed_i,        // CQ: stream key inputs
   input  logic [63:0]                 cfg_step_i,
   input  logic [63:0]                 cfg_tensor_i,
+  input  logic                        cfg_max_valid_i,   // SQ, CQ, E2: max |x| given, skip pass 1
+  input  logic [InW-1:0]              cfg_max_i,         // max |x| (e.g. the array's out_max_o)
 
   // input stream
   input  logic                        in_valid_i,
@@ -201,6 +204,11 @@ module shift_quantizer
           max_d   = '0;
           r_d     = '0;
           state_d = (cfg_mode_i == SqModeDirect) ? StParam : StScan;
+          // Fused: the tensor's max came with its data (the array's drain), no scan pass.
+          if (cfg_mode_i != SqModeDirect && cfg_max_valid_i) begin
+            max_d   = cfg_max_i;
+            state_d = StScale;
+          end
         end
       end
       StScan: begin

@@ -40,6 +40,8 @@ class RtlShiftQuantizer : public RtlUnit, public model::ShiftQuantizerBackend {
   sc_core::sc_signal<uint32_t> cfg_mode_{"cfg_mode"}, cfg_count_{"cfg_count"}, cfg_bits_{"cfg_bits"},
       cfg_shift_{"cfg_shift"}, cfg_lo_{"cfg_lo"}, cfg_hi_{"cfg_hi"}, cfg_log2_scale_{"cfg_log2_scale"};
   sc_core::sc_signal<uint64_t> cfg_seed_{"cfg_seed"}, cfg_step_{"cfg_step"}, cfg_tensor_{"cfg_tensor"};
+  sc_core::sc_signal<bool> cfg_max_valid_{"cfg_max_valid"};
+  sc_core::sc_signal<uint64_t> cfg_max_{"cfg_max"};  // InW = 48 bits: Verilator's uint64_t pin
   sc_core::sc_signal<bool> in_valid_{"in_valid"}, in_ready_{"in_ready"};
   sc_core::sc_signal<uint64_t> in_data_[kSqLanes];
   sc_core::sc_signal<bool> out_valid_{"out_valid"}, out_ready_{"out_ready"}, out_last_{"out_last"};

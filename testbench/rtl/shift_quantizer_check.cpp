@@ -23,7 +23,7 @@ std::string describe(const SqCase& c) {
   s << "case '" << c.name << "' (run seed " << c.seed << ")" << " mode=" << mode_name(c.cfg.mode) << " n=" << c.x.size()
     << " k=" << c.cfg.bits << " shift=" << c.cfg.shift << " lo=" << c.cfg.lo << " hi=" << c.cfg.hi
     << " s=" << c.cfg.log2_scale << " key=(" << c.cfg.seed << "," << c.cfg.step << "," << c.cfg.tensor << ")"
-    << " lanes=" << kLanes << " in_w=" << kInW << " gap=" << c.timing.in_gap << " stall=" << c.timing.out_stall;
+    << " fused=" << c.cfg.fused << " lanes=" << kLanes << " in_w=" << kInW << " gap=" << c.timing.in_gap << " stall=" << c.timing.out_stall;
   return s.str();
 }
 

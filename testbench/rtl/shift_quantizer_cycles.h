@@ -15,10 +15,12 @@ struct SqCycleModel {
   uint64_t next_cfg;        // first cycle in which the next tensor's configuration is accepted
 };
 
-constexpr SqCycleModel sq_cycle_model(uint64_t n, uint64_t lanes, uint64_t depth, bool two_pass) {
+// fused: SQ / CQ / E2 with max |x| given in the configuration (one pass).
+constexpr SqCycleModel sq_cycle_model(uint64_t n, uint64_t lanes, uint64_t depth, bool two_pass, bool fused = false) {
   const uint64_t b = (n + lanes - 1) / lanes;
-  // Two-pass: scan cycles 1..B, then one cycle for r and one for the parameters.
-  const uint64_t p2 = two_pass ? b + 3 : 2;
+  // Two-pass: scan cycles 1..B, then one cycle for r and one for the parameters; fused: r in
+  // cycle 1 from the given max, parameters in cycle 2.
+  const uint64_t p2 = fused ? 3 : two_pass ? b + 3 : 2;
   return {p2, p2 + depth, p2 + b - 1 + depth, p2 + b + depth};
 }
 

@@ -6,6 +6,7 @@
 #include <verilated_cov.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <random>
@@ -97,7 +98,11 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
   std::bernoulli_distribution gap(timing.in_gap), stall(timing.out_stall);
   const int64_t n = static_cast<int64_t>(x.size());
   const int64_t beats = (n + kLanes - 1) / kLanes;
-  const int passes = cfg.mode == SqMode::kDirect ? 1 : 2;
+  const bool fused = cfg.fused && cfg.mode != SqMode::kDirect;
+  const int passes = cfg.mode == SqMode::kDirect || fused ? 1 : 2;
+  uint64_t max_abs = 0;
+  for (const int64_t v : x) max_abs = std::max(max_abs, v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  if (cfg.fused_max >= 0) max_abs = static_cast<uint64_t>(cfg.fused_max);
   const int64_t total_beats = passes * beats;
   const uint64_t timeout = 100 + 50 * static_cast<uint64_t>(total_beats);
   auto error = [&](const std::string& what) {
@@ -115,6 +120,8 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
   d.cfg_seed_i = cfg.seed;
   d.cfg_step_i = cfg.step;
   d.cfg_tensor_i = cfg.tensor;
+  d.cfg_max_valid_i = cfg.fused;
+  d.cfg_max_i = max_abs & kInMask;
 
   bool cfg_done = false, presenting = false, got_last = false;
   uint64_t t0 = 0;

@@ -27,6 +27,11 @@ struct SqConfig {
   uint64_t seed = 1;     // CQ: stream key inputs
   uint64_t step = 0;
   uint64_t tensor = 0;
+  // Fused (SQ, CQ, E2): max |x| comes with the configuration (cfg_max_valid_i, as the array's
+  // drain-path maximum delivers it) and the unit skips pass 1. fused_max < 0: the tensor's own
+  // max |x|; otherwise that value is given instead.
+  bool fused = false;
+  int64_t fused_max = -1;
 };
 
 // Handshake randomisation: probability of an input gap / output stall per cycle.

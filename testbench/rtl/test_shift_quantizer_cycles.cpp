@@ -37,6 +37,53 @@ TEST(SqCycles, FullThroughputMatchesTheDocumentedFormulas) {
   }
 }
 
+// Fused (max |x| with the configuration): one pass, B + 6 cycles to the last output, the
+// values as in two passes (run_and_check compares them with the golden).
+TEST(SqCycles, FusedIsOnePass) {
+  const uint64_t seed = test_seed();
+  std::mt19937_64 g(seed);
+  SqHarness h;
+  const int64_t sizes[] = {1, 2, kLanes - 1, kLanes, kLanes + 1, 2 * kLanes, 3 * kLanes + 1, 100, 1000, 4097};
+  for (const SqMode mode : {SqMode::kShift, SqMode::kConst, SqMode::kFlag}) {
+    for (const int64_t n : sizes) {
+      if (n < 1) continue;
+      SqCase c;
+      c.seed = seed;
+      c.name = std::string("fused cycles ") + mode_name(mode) + " n=" + std::to_string(n);
+      c.cfg = random_config(g, mode);
+      c.cfg.fused = true;
+      c.x = random_tensor(g, n);
+      const SqCheck res = run_and_check(h, c);
+      ASSERT_TRUE(res.ok) << c.name;
+      const SqCycleModel want = sq_cycle_model(n, kLanes, kDepth, true, true);
+      const SqRun& r = res.run;
+      EXPECT_EQ(r.first_pass2_in, want.first_pass2_in) << c.name;
+      EXPECT_EQ(r.last_out, want.last_out) << c.name;
+      EXPECT_EQ(r.last_out, static_cast<uint64_t>((n + kLanes - 1) / kLanes + 6)) << c.name;
+      EXPECT_EQ(r.next_cfg, want.next_cfg) << c.name;
+      EXPECT_EQ(r.min_latency, static_cast<uint64_t>(kDepth)) << c.name;
+      EXPECT_EQ(r.max_latency, static_cast<uint64_t>(kDepth)) << c.name;
+    }
+  }
+}
+
+// The fused unit takes r from the given maximum, not from the data: a maximum of 2^20 on
+// small values gives r = 20.
+TEST(SqCycles, FusedUsesTheGivenMaximum) {
+  const uint64_t seed = test_seed();
+  std::mt19937_64 g(seed);
+  SqHarness h;
+  SqCase c;
+  c.seed = seed;
+  c.cfg = random_config(g, SqMode::kShift);
+  c.cfg.fused = true;
+  c.cfg.fused_max = int64_t{1} << 20;
+  c.x = {3, -5, 7, 1, 0, 2};
+  const SqRun r = h.run(c.cfg, c.x);
+  EXPECT_TRUE(r.protocol_error.empty()) << r.protocol_error;
+  EXPECT_EQ(r.scale_log2, 20);
+}
+
 // With gaps and stalls a tensor can only take longer, never shorter.
 TEST(SqCycles, StallsOnlyAddCycles) {
   const uint64_t seed = test_seed();

@@ -32,6 +32,8 @@ void random_mode(SqMode mode, uint64_t salt) {
     c.x = random_tensor(g, random_size(g));
     // A quarter of the cases with random input gaps and output stalls.
     if (g() % 4 == 0) c.timing = {0.3, 0.3, g()};
+    // A third of the cases fused (max |x| with the configuration, one pass).
+    if (mode != SqMode::kDirect && g() % 3 == 0) c.cfg.fused = true;
     const SqCheck res = run_and_check(h, c);
     ASSERT_TRUE(res.ok) << c.name;
     compared += res.compared;
