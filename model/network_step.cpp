@@ -86,6 +86,7 @@ NetworkStep::NetworkStep(Units units, const StepJob& job, const StepGraph& graph
   e2_matrix_.resize(nodes);
   grad_raw_.resize(params);
   grad_raw_home_.resize(params);
+  grad_fused_.assign(params, 0);
   grads_.resize(params);
   if (fs_) values_[0].act = fs_->images;
 }

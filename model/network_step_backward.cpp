@@ -5,6 +5,7 @@
 #include "golden/loss.h"
 #include "golden/pooling.h"
 #include "golden/residual.h"
+#include "model/gemm_plan.h"
 #include "model/lowering.h"
 #include "model/network_step.h"
 #include "model/storage_widths.h"
@@ -79,6 +80,10 @@ Issued NetworkStep::weight_grad_gemm(const StepOp& op) {
   if (conv) s.x_reuse = window_reuse(d.kernel, d.kernel, d.stride, d.stride);
   // CQ streams it; FP32: the optimizer, later.
   const Handoff keep = grad_raw_home_[static_cast<size_t>(p)] = resident_if(cfg_, f * co, true, false);
+  // CQ is fused when the drained values are the final ones: one reduction chunk (longer
+  // reductions are merged in the accumulator SRAM after the drain). docs/architecture.md,
+  // "Schedule of a training step", fused quantization.
+  grad_fused_[static_cast<size_t>(p)] = plan_gemm(s, cfg_).d_chunks == 1;
   if (!fs_) return Issued{gemm(op.record, s, kWideBytes, nullptr, keep), nullptr};
   const NodeValue& iv = values_[static_cast<size_t>(d.inputs[0])];
   const golden::Shape os{N_, co, conv ? d.out_shape[1] : 1, conv ? d.out_shape[2] : 1};
@@ -110,10 +115,11 @@ Issued NetworkStep::quantize_gradient(const StepOp& op) {
       j.cq = golden::gradient_cq_params(fs_->seed, fs_->step, p, fs_->gscale_log2);
       return j;
     };
+  const bool fused = grad_fused_[static_cast<size_t>(p)] != 0;
   const StreamTraffic t = quantize_traffic(SqMode::kConstant, n, kWideBytes, param_widths(golden::ParamDesc::kWeight).grad,
-                                           grad_raw_home_[static_cast<size_t>(p)]);
+                                           grad_raw_home_[static_cast<size_t>(p)], fused);
   return one(u_.sq->quantize(op.record, SqMode::kConstant, n, t, job,
-                             [this, p](SqOutcome& o) { grads_[static_cast<size_t>(p)] = std::move(o.out); }));
+                             [this, p](SqOutcome& o) { grads_[static_cast<size_t>(p)] = std::move(o.out); }, fused));
 }
 
 Issued NetworkStep::backward_data_gemm(const StepOp& op) {

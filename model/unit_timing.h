@@ -32,6 +32,9 @@ inline constexpr int64_t array_gemm_cycles(int64_t m, int64_t k, int64_t n, int6
 // configuration accepted.
 inline constexpr int64_t sq_two_pass_cycles(int64_t n, int64_t lanes) { return 2 * ceil_div(n, lanes) + 6; }
 inline constexpr int64_t sq_direct_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 5; }
+// SQ, CQ, E2 fused: max |x| given with the configuration (the array's drain-path maximum):
+// r in cycle 1, parameters in cycle 2, the quantize pass from cycle 3.
+inline constexpr int64_t sq_fused_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 6; }
 
 // ---- bn_unit (docs/architecture.md, "Batch-norm unit", "Pipeline, latency and throughput") --
 // One channel of N values at a time; B = ceil(N / lanes). The period per channel (command

@@ -165,7 +165,7 @@ void ShiftQuantizer::configure(int lanes, Ledger* ledger, ShiftQuantizerBackend*
 }
 
 Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
-                             std::function<void(SqOutcome&)> done) {
+                             std::function<void(SqOutcome&)> done, bool fused) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
   op->span.record = record;
@@ -173,16 +173,21 @@ Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t
   op->span.write_bytes = t.wr;
   op->start = [=, this] {
     const bool direct = mode == SqMode::kDirect;
-    const int64_t cycles = direct ? timing::sq_direct_cycles(n, lanes_) : timing::sq_two_pass_cycles(n, lanes_);
+    const int64_t cycles = direct  ? timing::sq_direct_cycles(n, lanes_)
+                           : fused ? timing::sq_fused_cycles(n, lanes_)
+                                   : timing::sq_two_pass_cycles(n, lanes_);
     charge(*ledger_, record, t);
-    if (!direct) ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);  // scan max|x|
+    // max|x| compares: the scan pass, or (fused) the array's drain-path register; counted here.
+    if (!direct) ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);
     ledger_->act(record, Unit::kShiftQuantizer, Action::kShift, n);
     ledger_->act(record, Unit::kShiftQuantizer, Action::kAddInt32, n);  // rounding increment
     ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);   // clip
     if (mode == SqMode::kConstant) ledger_->act(record, Unit::kShiftQuantizer, Action::kRng, n);
     if (job) {
       backend_->where = where(*ledger_, record);
-      SqOutcome o = backend_->run(job());
+      SqJob j = job();
+      j.fused = fused && !direct;
+      SqOutcome o = backend_->run(j);
       check_.compare("shift_quantizer", cycles, o.cycles);
       done(o);
     }

@@ -86,9 +86,10 @@ class SystolicArray : public UnitModule {
 void charge(Ledger& ledger, int record, const StreamTraffic& t);
 
 // A quantizer pass's traffic: the n-element input read where it is (`home`; twice for the
-// two-pass modes, scan then quantize), the payloads written to DRAM.
-inline StreamTraffic quantize_traffic(SqMode mode, int64_t n, double in_bytes, double out_bytes, Handoff home) {
-  const int passes = mode == SqMode::kDirect ? 1 : 2;
+// two-pass modes, scan then quantize, unless fused), the payloads written to DRAM.
+inline StreamTraffic quantize_traffic(SqMode mode, int64_t n, double in_bytes, double out_bytes, Handoff home,
+                                      bool fused = false) {
+  const int passes = mode == SqMode::kDirect || fused ? 1 : 2;
   return Io{}.in(n, in_bytes, 0, passes, home).out(n, out_bytes, 0).t;
 }
 
@@ -96,10 +97,11 @@ class ShiftQuantizer : public UnitModule {
  public:
   ShiftQuantizer(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
   void configure(int lanes, Ledger* ledger, ShiftQuantizerBackend* backend);
-  // Quantizes an n-element tensor (scan + quantize; Q: one pass). `job` builds the values'
-  // job (functional mode) and `done` takes the outcome.
+  // Quantizes an n-element tensor (scan + quantize; Q: one pass; fused: the max came with a
+  // GEMM output from the array's drain, one pass). `job` builds the values' job (functional
+  // mode) and `done` takes the outcome.
   Op* quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
-               std::function<void(SqOutcome&)> done);
+               std::function<void(SqOutcome&)> done, bool fused = false);
   CycleCheck& check() { return check_; }
 
  private:
