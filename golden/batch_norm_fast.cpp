@@ -928,6 +928,23 @@ uint64_t isqrt_via_double(uint128 m) {
   return t;
 }
 
+namespace {
+// Channel c's S2 from its moments: their 64-bit sum when count·max|x|² proves it cannot have
+// wrapped, else the reference's 128-bit sum over the channel again.
+uint128 exact_s2(const Tensor<int32_t>& x, const ChannelView& v, int64_t c, const Moments& m, int64_t count) {
+  const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
+  if (static_cast<uint128>(count) * max_sq <= std::numeric_limits<uint64_t>::max()) return m.s2;
+  const int32_t* x0 = x.data.data() + c * v.inner;
+  uint128 s2 = 0;
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t j = 0; j < v.inner; ++j) {
+      const int64_t xv = x0[n * v.stride + j];
+      s2 += static_cast<uint128>(xv * xv);
+    }
+  return s2;
+}
+}  // namespace
+
 BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads) {
   const ChannelView v(x.shape);
   if (x.exp < -15 || x.exp > 0)
@@ -961,19 +978,8 @@ BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads) {
         m.s2 += q.s2;
         m.max_abs = std::max(m.max_abs, q.max_abs);
       }
-      const int32_t* x0 = x.data.data() + c * v.inner;
-      uint128 s2 = m.s2;
-      const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
-      if (static_cast<uint128>(out.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
-        s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
-        for (int64_t n = 0; n < v.batch; ++n)
-          for (int64_t j = 0; j < v.inner; ++j) {
-            const int64_t xv = x0[n * v.stride + j];
-            s2 += static_cast<uint128>(xv * xv);
-          }
-      }
       out.s1[c] = m.s1;
-      out.s2[c] = s2;
+      out.s2[c] = exact_s2(x, v, c, m, out.count);
     }
     return out;
   }
@@ -989,19 +995,8 @@ BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads) {
     moments_block(x.data.data(), v, c0, moments, avx2);
     for (int64_t c = c0; c < c0 + static_cast<int64_t>(moments.size()); ++c) {
       const Moments& m = moments[static_cast<size_t>(c - c0)];
-      const int32_t* x0 = x.data.data() + c * v.inner;
-      uint128 s2 = m.s2;
-      const uint128 max_sq = static_cast<uint128>(m.max_abs) * m.max_abs;
-      if (static_cast<uint128>(out.count) * max_sq > std::numeric_limits<uint64_t>::max()) {
-        s2 = 0;  // the modular sum may have wrapped: the reference's 128-bit sum
-        for (int64_t n = 0; n < v.batch; ++n)
-          for (int64_t j = 0; j < v.inner; ++j) {
-            const int64_t xv = x0[n * v.stride + j];
-            s2 += static_cast<uint128>(xv * xv);
-          }
-      }
       out.s1[c] = m.s1;
-      out.s2[c] = s2;
+      out.s2[c] = exact_s2(x, v, c, m, out.count);
     }
   });
   return out;
