@@ -223,21 +223,7 @@ golden::NetworkDesc network(const char* name) {
   return golden::parse_network_file(std::string(OCTET_SOURCE_DIR) + "/networks/" + name + ".net");
 }
 
-constexpr const char* kResidualNet = R"(network res
-input   x   2x9x9
-conv    c1  x out=6 k=3 s=1 p=1
-bnrelu  b1  c1
-maxpool p1  b1 k=2 s=2
-conv    c2  p1 out=6 k=3 s=1 p=1
-bnrelu  b2  c2
-conv    c3  b2 out=6 k=3 s=1 p=1
-add     a1  p1 c3
-bnrelu  b3  a1
-conv    c4  b3 out=7 k=1 s=2
-bnrelu  b4  c4
-avgpool g   b4 global
-linear  fc  g out=5
-)";
+constexpr const char* kResidualNet = test::kTinyResidualNet;
 
 SimOptions functional(const AccelConfig& c, int batch, Schedule s) {
   SimOptions o = test::options(c);
