@@ -37,6 +37,23 @@ struct ChannelView {
   }
 };
 
+// The batch in contiguous groups of images, one per thread, as the conv passes split it (each
+// thread then reads what its own core wrote): `count` groups of at most `per` images.
+struct ImageGroups {
+  int count;
+  int64_t per;
+  ImageGroups(const ChannelView& v, int threads)
+      : count(static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch))),
+        per(count > 0 ? (v.batch + count - 1) / count : 0) {}
+  // Group g's images as a view (possibly empty) and its first image in *n0.
+  ChannelView view(const ChannelView& v, int64_t g, int64_t* n0) const {
+    ChannelView sub = v;
+    *n0 = std::min(v.batch, g * per);
+    sub.batch = std::min(v.batch, *n0 + per) - *n0;
+    return sub;
+  }
+};
+
 // The int64 paths keep |products| + 2^(s-1) below 2^62: the AVX2 code rounds v + 2^62 >= 0 with
 // logical shifts (AVX2 has no 64-bit arithmetic shift) and 2^62 is an even multiple of 2^s (s <= 61),
 // so rshift(v + 2^62, s) = rshift(v, s) + 2^(62-s) exactly.
@@ -372,15 +389,10 @@ void forward_all(const Tensor<int32_t>& x, const BnStats& s, const Tensor<int16_
   // split the batch (each thread reads the conv outputs its own core wrote), when every
   // channel is on the int64 path: by the a-priori bound, or else by max|x| measured over the
   // groups (the same decision as the channel split below, which runs otherwise).
-  const int groups = static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch));
+  const ImageGroups split(v, threads);
+  const int groups = split.count;
   if (groups > 1 && avx2) {
-    const int64_t per = (v.batch + groups - 1) / groups;
-    const auto group_view = [&](int64_t g, int64_t* n0) {
-      ChannelView sub = v;
-      *n0 = std::min(v.batch, g * per);
-      sub.batch = std::min(v.batch, *n0 + per) - *n0;
-      return sub;
-    };
+    const auto group_view = [&](int64_t g, int64_t* n0) { return split.view(v, g, n0); };
     std::vector<int64_t> measure;  // channels that need max|x|
     bool all_fit = true;
     for (int64_t c = 0; c < v.channels && all_fit; ++c) {
@@ -791,15 +803,10 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
   // groups, one per thread, as the conv passes split the batch (each thread reads the errors
   // its own core wrote). Pass 1 per group and channel, the partial sums added (modulo 2^64
   // as the one-pass sums, maxima by max); pass 2 per group over every channel.
-  const int groups = static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch));
+  const ImageGroups split(v, threads);
+  const int groups = split.count;
   if (groups > 1 && avx2) {
-    const int64_t per = (v.batch + groups - 1) / groups;
-    const auto group_view = [&](int64_t g, int64_t* n0) {
-      ChannelView sub = v;
-      *n0 = std::min(v.batch, g * per);
-      sub.batch = std::min(v.batch, *n0 + per) - *n0;
-      return sub;
-    };
+    const auto group_view = [&](int64_t g, int64_t* n0) { return split.view(v, g, n0); };
     std::vector<BwdSums> part(static_cast<size_t>(groups * v.channels));
     parallel_for(groups, groups, [&](int64_t g) {
       int64_t n0;
@@ -960,14 +967,13 @@ BnMoments bn_moments_fast(const Tensor<int32_t>& x, int threads) {
   // split them (parallel_for over the batch), so each thread reads the outputs its own core
   // wrote; each group's moments of every channel, then summed (S1 exactly, S2 modulo 2^64 as
   // before, max|x| by max). The split never changes a result.
-  const int groups = static_cast<int>(std::min<int64_t>(std::max(threads, 1), v.batch));
+  const ImageGroups split(v, threads);
+  const int groups = split.count;
   if (groups > 1) {
-    const int64_t per = (v.batch + groups - 1) / groups;
     std::vector<std::vector<Moments>> partial(static_cast<size_t>(groups), std::vector<Moments>(v.channels));
     parallel_for(groups, groups, [&](int64_t g) {
-      ChannelView sub = v;
-      const int64_t n0 = std::min(v.batch, g * per);
-      sub.batch = std::min(v.batch, n0 + per) - n0;
+      int64_t n0 = 0;
+      const ChannelView sub = split.view(v, g, &n0);
       if (sub.batch > 0) moments_block(x.data.data() + n0 * v.stride, sub, 0, partial[static_cast<size_t>(g)], avx2);
     });
     for (int64_t c = 0; c < v.channels; ++c) {
