@@ -5,11 +5,34 @@
 #include <stdexcept>
 
 #include "sim/rtl_bn_unit.h"
+#include "sim/rtl_builds.h"
 #include "sim/rtl_optimizer_unit.h"
 #include "sim/rtl_shift_quantizer.h"
 #include "sim/rtl_systolic_array.h"
 
 namespace octet::sim {
+
+namespace {
+
+template <typename Unit>
+Unit* with_lanes(const std::vector<Unit*>& units, int lanes) {
+  for (Unit* u : units)
+    if (u->lanes() == lanes) return u;
+  return nullptr;
+}
+
+std::string lanes_text(int lanes) { return std::to_string(lanes) + " lane" + (lanes == 1 ? "" : "s"); }
+
+}  // namespace
+
+RtlSystolicArray* RtlUnits::array(int rows, int cols) const {
+  for (RtlSystolicArray* a : arrays)
+    if (a->rows() == rows && a->cols() == cols) return a;
+  return nullptr;
+}
+RtlShiftQuantizer* RtlUnits::shift_quantizer(int lanes) const { return with_lanes(shift_quantizers, lanes); }
+RtlOptimizerUnit* RtlUnits::optimizer(int lanes) const { return with_lanes(optimizers, lanes); }
+RtlBnUnit* RtlUnits::bn(int lanes) const { return with_lanes(bns, lanes); }
 
 RtlUnits& rtl_units() {
   static RtlUnits* units = [] {
@@ -17,57 +40,79 @@ RtlUnits& rtl_units() {
       throw std::logic_error(
           "cosim: the RTL units must be created before the first SystemC simulation of the process "
           "(call octet::sim::make_rtl_backends before simulating)");
-    // Modules live as long as the simulation kernel (never destroyed, as the model's).
+    // Modules live as long as the simulation kernel (never destroyed, as the model's). A model
+    // that no job drives costs nothing at run time: its inputs never change.
     auto* u = new RtlUnits;
-    u->array = new RtlSystolicArray("rtl_systolic_array");
-    u->shift_quantizer = new RtlShiftQuantizer("rtl_shift_quantizer");
-    u->optimizer = new RtlOptimizerUnit("rtl_optimizer_unit");
-    u->bn = new RtlBnUnit("rtl_bn_unit");
+    for (const ArraySize& s : verilated_array_sizes()) {
+      const std::string name = "rtl_systolic_array_" + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+      u->arrays.push_back(new_verilated_systolic_array(name.c_str(), s.rows, s.cols));
+    }
+    for (int lanes : verilated_lane_counts()) {
+      const std::string tag = "_l" + std::to_string(lanes);
+      u->shift_quantizers.push_back(new_verilated_shift_quantizer(("rtl_shift_quantizer" + tag).c_str(), lanes));
+      u->optimizers.push_back(new_verilated_optimizer_unit(("rtl_optimizer_unit" + tag).c_str(), lanes));
+      u->bns.push_back(new_verilated_bn_unit(("rtl_bn_unit" + tag).c_str(), lanes));
+    }
     return u;
   }();
   return *units;
 }
 
 model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
-  if (config.array_rows != kArrayRows || config.array_cols != kArrayCols)
-    throw std::invalid_argument("cosim: the verilated systolic array is " + std::to_string(kArrayRows) + "x" +
-                                std::to_string(kArrayCols) + ", the configuration asks for " +
-                                std::to_string(config.array_rows) + "x" + std::to_string(config.array_cols));
-  if (config.sq_lanes != kSqLanes || config.opt_lanes != kOptLanes || config.bn_lanes != kBnLanes)
-    throw std::invalid_argument("cosim: the verilated shift-quantizer, optimizer and BN units have " +
-                                std::to_string(kSqLanes) + " lanes, the configuration asks for " +
-                                std::to_string(config.sq_lanes) + ", " + std::to_string(config.opt_lanes) + " and " +
-                                std::to_string(config.bn_lanes));
+  const std::string size = std::to_string(config.array_rows) + "x" + std::to_string(config.array_cols);
+  bool array_built = false;
+  for (const ArraySize& s : verilated_array_sizes()) array_built |= s.rows == config.array_rows && s.cols == config.array_cols;
+  if (!array_built)
+    throw std::invalid_argument("cosim: no verilated " + size + " systolic array in this build (built: " +
+                                verilated_array_list() + "); add it to the CMake list OCTET_COSIM_ARRAYS " +
+                                "(cmake -B build -DOCTET_COSIM_ARRAYS=\"" + verilated_array_list_cmake() + ";" +
+                                size + "\") and rebuild");
+  const struct {
+    const char* unit;
+    int lanes;
+  } streaming[] = {{"shift_quantizer", config.sq_lanes}, {"bn_unit", config.bn_lanes}, {"optimizer_unit", config.opt_lanes}};
+  for (const auto& s : streaming) {
+    bool built = false;
+    for (int l : verilated_lane_counts()) built |= l == s.lanes;
+    if (!built)
+      throw std::invalid_argument(std::string("cosim: no verilated ") + s.unit + " with " + lanes_text(s.lanes) +
+                                  " in this build (built: " + verilated_lane_list() +
+                                  " lanes); add the count to the CMake list OCTET_COSIM_LANES (cmake -B build "
+                                  "-DOCTET_COSIM_LANES=\"" + verilated_lane_list_cmake() + ";" +
+                                  std::to_string(s.lanes) + "\") and rebuild");
+  }
   RtlUnits& u = rtl_units();
   auto keep = [](auto*) {};  // the units outlive every backend set
   model::UnitBackends b;
-  b.array = std::shared_ptr<model::ArrayBackend>(u.array, keep);
-  b.shift_quantizer = std::shared_ptr<model::ShiftQuantizerBackend>(u.shift_quantizer, keep);
-  b.optimizer = std::shared_ptr<model::OptimizerBackend>(u.optimizer, keep);
-  b.bn = std::shared_ptr<model::BnBackend>(u.bn, keep);
+  b.array = std::shared_ptr<model::ArrayBackend>(u.array(config.array_rows, config.array_cols), keep);
+  b.shift_quantizer = std::shared_ptr<model::ShiftQuantizerBackend>(u.shift_quantizer(config.sq_lanes), keep);
+  b.optimizer = std::shared_ptr<model::OptimizerBackend>(u.optimizer(config.opt_lanes), keep);
+  b.bn = std::shared_ptr<model::BnBackend>(u.bn(config.bn_lanes), keep);
   return b;
 }
 
 std::string cosim_summary() {
   RtlUnits& u = rtl_units();
   std::string s;
-  auto line = [&s](const char* unit, const UnitStats& st) {
-    s += std::string(unit) + ": " + std::to_string(st.jobs) + " jobs, " + std::to_string(st.values) +
-         " values compared, " + std::to_string(st.rtl_cycles) + " RTL cycles\n";
+  auto line = [&s](const std::string& unit, const UnitStats& st) {
+    if (st.jobs == 0) return;
+    s += unit + ": " + std::to_string(st.jobs) + " jobs, " + std::to_string(st.values) + " values compared, " +
+         std::to_string(st.rtl_cycles) + " RTL cycles\n";
   };
-  line("systolic_array", u.array->stats());
-  line("shift_quantizer", u.shift_quantizer->stats());
-  line("optimizer_unit", u.optimizer->stats());
-  line("bn_unit", u.bn->stats());
+  for (RtlSystolicArray* a : u.arrays)
+    line("systolic_array (" + std::to_string(a->rows()) + "x" + std::to_string(a->cols()) + ")", a->stats());
+  for (RtlShiftQuantizer* q : u.shift_quantizers) line("shift_quantizer (" + lanes_text(q->lanes()) + ")", q->stats());
+  for (RtlOptimizerUnit* o : u.optimizers) line("optimizer_unit (" + lanes_text(o->lanes()) + ")", o->stats());
+  for (RtlBnUnit* b : u.bns) line("bn_unit (" + lanes_text(b->lanes()) + ")", b->stats());
   return s;
 }
 
 void reset_cosim_stats() {
   RtlUnits& u = rtl_units();
-  u.array->reset_stats();
-  u.shift_quantizer->reset_stats();
-  u.optimizer->reset_stats();
-  u.bn->reset_stats();
+  for (auto* a : u.arrays) a->reset_stats();
+  for (auto* q : u.shift_quantizers) q->reset_stats();
+  for (auto* o : u.optimizers) o->reset_stats();
+  for (auto* b : u.bns) b->reset_stats();
 }
 
 }  // namespace octet::sim

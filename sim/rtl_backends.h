@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "model/accel_config.h"
 #include "model/unit_backends.h"
@@ -17,20 +18,26 @@ class RtlShiftQuantizer;
 class RtlOptimizerUnit;
 class RtlBnUnit;
 
-// The process's RTL units (created on the first call, which must come before sc_start()).
+// The process's RTL units: one of every verilated configuration of the build
+// (sim/rtl_builds.h), created on the first call, which must come before sc_start().
 struct RtlUnits {
-  RtlSystolicArray* array = nullptr;
-  RtlShiftQuantizer* shift_quantizer = nullptr;
-  RtlOptimizerUnit* optimizer = nullptr;
-  RtlBnUnit* bn = nullptr;
+  std::vector<RtlSystolicArray*> arrays;
+  std::vector<RtlShiftQuantizer*> shift_quantizers;
+  std::vector<RtlOptimizerUnit*> optimizers;
+  std::vector<RtlBnUnit*> bns;
+  // The unit of that configuration; nullptr when it is not built.
+  RtlSystolicArray* array(int rows, int cols) const;
+  RtlShiftQuantizer* shift_quantizer(int lanes) const;
+  RtlOptimizerUnit* optimizer(int lanes) const;
+  RtlBnUnit* bn(int lanes) const;
 };
 RtlUnits& rtl_units();
 
-// The RTL backends for `config`; std::invalid_argument when the configuration's array size
-// or lane counts differ from the verilated ones (8x8 array, 4 lanes per streaming unit).
+// The RTL backends for `config`; std::invalid_argument, naming the built configurations and
+// how to add one, when the configuration's array size or a unit's lane count is not built.
 model::UnitBackends make_rtl_backends(const model::AccelConfig& config);
 
-// One line per unit: jobs, values compared with the golden backend, RTL cycles run (since
+// One line per unit configuration that ran jobs: jobs, values compared with the golden backend, RTL cycles run (since
 // the start of the process or the last reset_cosim_stats()).
 std::string cosim_summary();
 void reset_cosim_stats();

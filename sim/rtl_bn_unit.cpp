@@ -2,10 +2,10 @@
 
 #include <verilated_fst_c.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
-#include "Vsc_bn_unit.h"
 #include "golden/activation.h"
 #include "sim/port_bits.h"
 
@@ -29,56 +29,24 @@ Layout layout_of(const golden::Shape& s) {
 }
 }  // namespace
 
-RtlBnUnit::RtlBnUnit(const sc_core::sc_module_name& name) : RtlUnit(name), rtl_(std::make_unique<Vsc_bn_unit>("rtl")) {
-  auto& m = *rtl_;
-  m.clk_i(clk_);
-  m.rst_ni(rst_n_);
-  m.cmd_valid_i(cmd_valid_);
-  m.cmd_ready_o(cmd_ready_);
-  m.cmd_mode_i(cmd_mode_);
-  m.cmd_in_shift_i(cmd_in_shift_);
-  m.cmd_decay_i(cmd_decay_);
-  m.cmd_e1_i(cmd_e1_);
-  m.in_valid_i(in_valid_);
-  m.in_ready_o(in_ready_);
-  m.stat_valid_o(stat_valid_);
-  m.stat_ready_i(stat_ready_);
-  m.stat_recip_shift_o(stat_recip_shift_);
-  m.out_valid_o(out_valid_);
-  m.out_ready_i(out_ready_);
-  m.cmd_gamma_i(cmd_gamma_);
-  m.cmd_beta_i(cmd_beta_);
-  m.cmd_count_i(cmd_count_);
-  m.stat_recip_o(stat_recip_);
-  m.stat_g_gamma_o(stat_g_gamma_);
-  m.stat_g_beta_o(stat_g_beta_);
-  m.cmd_mean_acc_i(cmd_mean_acc_);
-  m.cmd_sigma_acc_i(cmd_sigma_acc_);
-  m.cmd_sigma_i(cmd_sigma_);
-  m.in_xhat_i(in_xhat_);
-  m.stat_mean_o(stat_mean_);
-  m.stat_sigma_o(stat_sigma_);
-  m.stat_mean_acc_o(stat_mean_acc_);
-  m.stat_sigma_acc_o(stat_sigma_acc_);
-  m.out_xhat_o(out_xhat_);
-  m.in_data_i(in_data_);
-  m.out_y_o(out_y_);
-  m.out_dx_o(out_dx_);
+RtlBnUnit::RtlBnUnit(const sc_core::sc_module_name& name, int lanes, const std::function<void(RtlBnUnit&)>& bind)
+    : RtlUnit(name), lanes_(lanes) {
+  bind(*this);
 }
 
 RtlBnUnit::~RtlBnUnit() = default;
 
-void RtlBnUnit::trace_model(VerilatedFstC* fst) { rtl_->trace(fst, 99); }
-
 int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
+  Pins& p = pins_;
+  const int L = lanes_;
   reset();
-  stat_ready_.write(true);
-  out_ready_.write(true);
+  p.stat_ready.write(true);
+  p.out_ready.write(true);
   const int C = static_cast<int>(chans.size());
   int64_t total_beats = 0;
-  for (const Channel& ch : chans) total_beats += 2 * ((ch.n + kBnLanes - 1) / kBnLanes);
+  for (const Channel& ch : chans) total_beats += 2 * ((ch.n + L - 1) / L);
   const uint64_t limit = 1000 + 300 * static_cast<uint64_t>(C) + 4 * static_cast<uint64_t>(total_beats);
-  std::vector<uint32_t> words32(kBnLanes), words64(2 * kBnLanes);
+  std::vector<uint32_t> words32(L), words64(2 * L), words16((L + 1) / 2);
   int next_cmd = 0, active = -1;
   int phase = 0;  // of the active channel: 1 pass 1, 2 waiting for the statistics beat, 3 pass 2, 4 done
   int64_t in_beat = 0, out_beat = 0, beats = 0;
@@ -88,74 +56,73 @@ int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
     const bool all_done = next_cmd == C && (active < 0 || phase == 4);
     // Command of the next channel, presented until the unit (idle again) takes it.
     const bool cmd_on = next_cmd < C;
-    cmd_valid_.write(cmd_on);
+    p.cmd_valid.write(cmd_on);
     if (cmd_on) {
       const Channel& ch = chans[static_cast<size_t>(next_cmd)];
-      cmd_mode_.write(static_cast<uint32_t>(ch.mode));
-      cmd_count_.write(static_cast<uint32_t>(ch.n));
-      cmd_in_shift_.write(static_cast<uint32_t>(ch.in_shift));
-      cmd_gamma_.write(static_cast<uint16_t>(ch.gamma));
-      cmd_beta_.write(static_cast<uint16_t>(ch.beta));
-      cmd_sigma_.write(static_cast<uint64_t>(ch.sigma));
-      cmd_mean_acc_.write(static_cast<uint64_t>(ch.mean_acc));
-      cmd_sigma_acc_.write(static_cast<uint64_t>(ch.sigma_acc));
-      cmd_decay_.write(static_cast<uint32_t>(ch.decay));
-      cmd_e1_.write(static_cast<uint32_t>(low_bits(ch.e1, kExpBits)));
+      p.cmd_mode.write(static_cast<uint32_t>(ch.mode));
+      p.cmd_count.write(static_cast<uint32_t>(ch.n));
+      p.cmd_in_shift.write(static_cast<uint32_t>(ch.in_shift));
+      p.cmd_gamma.write(static_cast<uint16_t>(ch.gamma));
+      p.cmd_beta.write(static_cast<uint16_t>(ch.beta));
+      p.cmd_sigma.write(static_cast<uint64_t>(ch.sigma));
+      p.cmd_mean_acc.write(static_cast<uint64_t>(ch.mean_acc));
+      p.cmd_sigma_acc.write(static_cast<uint64_t>(ch.sigma_acc));
+      p.cmd_decay.write(static_cast<uint32_t>(ch.decay));
+      p.cmd_e1.write(static_cast<uint32_t>(low_bits(ch.e1, kExpBits)));
     }
     // Element beats of the active channel (pass 1 and pass 2 replay the same beats).
     const bool presenting = active >= 0 && (phase == 1 || phase == 3) && in_beat < beats;
-    in_valid_.write(presenting);
+    p.in_valid.write(presenting);
     if (presenting) {
       const Channel& ch = chans[static_cast<size_t>(active)];
-      uint64_t xh = 0;
-      for (int j = 0; j < kBnLanes; ++j) {  // lanes past N carry zeros
-        const int64_t i = in_beat * kBnLanes + j;
+      std::fill(words16.begin(), words16.end(), 0);
+      for (int j = 0; j < L; ++j) {  // lanes past N carry zeros
+        const int64_t i = in_beat * L + j;
         words32[j] = i < ch.n ? static_cast<uint32_t>(ch.data[i]) : 0;
-        if (ch.mode == kModeBackward && i < ch.n) xh |= static_cast<uint64_t>(static_cast<uint16_t>(ch.xhat[i])) << (16 * j);
+        if (ch.mode == kModeBackward && i < ch.n)
+          put_bits(words16, 16 * static_cast<unsigned>(j), 16, static_cast<uint16_t>(ch.xhat[i]));
       }
-      sc_dt::sc_bv<kBnLanes * 32> bv;
-      write_words(bv, words32);
-      in_data_.write(bv);
-      in_xhat_.write(xh);
+      p.in_data->write(words32);
+      p.in_xhat->write(words16);
     }
     clock_low();
-    if (all_done && cmd_ready_.read()) return static_cast<int64_t>(cycle() - t0);
-    if (cmd_on && cmd_ready_.read()) {
+    if (all_done && p.cmd_ready.read()) return static_cast<int64_t>(cycle() - t0);
+    if (cmd_on && p.cmd_ready.read()) {
       if (next_cmd == 0) t0 = cycle();
       active = next_cmd++;
       const Channel& ch = chans[static_cast<size_t>(active)];
-      beats = (ch.n + kBnLanes - 1) / kBnLanes;
+      beats = (ch.n + L - 1) / L;
       in_beat = out_beat = 0;
       phase = 1;
     }
     if (active >= 0) {
       Channel& ch = chans[static_cast<size_t>(active)];
-      if (presenting && in_ready_.read() && ++in_beat == beats && phase == 1) phase = 2;
-      if (stat_valid_.read()) {
+      if (presenting && p.in_ready.read() && ++in_beat == beats && phase == 1) phase = 2;
+      if (p.stat_valid.read()) {
         if (phase != 2) throw std::runtime_error("bn_unit cosim: statistics beat outside its phase");
-        ch.mean = static_cast<int64_t>(stat_mean_.read());
-        ch.sigma_out = static_cast<int64_t>(stat_sigma_.read() & ((uint64_t{1} << kSigmaBits) - 1));
-        ch.recip = static_cast<int64_t>(stat_recip_.read() & ((uint32_t{1} << kRecipBits) - 1));
-        ch.recip_shift = static_cast<int>(stat_recip_shift_.read() & ((1u << kLogBits) - 1));
-        ch.mean_acc_out = static_cast<int64_t>(stat_mean_acc_.read());
-        ch.sigma_acc_out = static_cast<int64_t>(stat_sigma_acc_.read());
-        ch.g_gamma = static_cast<int32_t>(stat_g_gamma_.read());
-        ch.g_beta = static_cast<int32_t>(stat_g_beta_.read());
+        ch.mean = static_cast<int64_t>(p.stat_mean.read());
+        ch.sigma_out = static_cast<int64_t>(p.stat_sigma.read() & ((uint64_t{1} << kSigmaBits) - 1));
+        ch.recip = static_cast<int64_t>(p.stat_recip.read() & ((uint32_t{1} << kRecipBits) - 1));
+        ch.recip_shift = static_cast<int>(p.stat_recip_shift.read() & ((1u << kLogBits) - 1));
+        ch.mean_acc_out = static_cast<int64_t>(p.stat_mean_acc.read());
+        ch.sigma_acc_out = static_cast<int64_t>(p.stat_sigma_acc.read());
+        ch.g_gamma = static_cast<int32_t>(p.stat_g_gamma.read());
+        ch.g_beta = static_cast<int32_t>(p.stat_g_beta.read());
         phase = 3;
         in_beat = 0;
       }
-      if (out_valid_.read()) {
+      if (p.out_valid.read()) {
         if (phase != 3 || out_beat >= beats) throw std::runtime_error("bn_unit cosim: output beat outside pass 2");
-        const uint64_t xh = out_xhat_.read();
-        if (ch.mode == kModeBackward) read_words(out_dx_.read(), words64);
-        else read_words(out_y_.read(), words32);
-        for (int j = 0; j < kBnLanes; ++j) {
-          const int64_t i = out_beat * kBnLanes + j;
+        p.out_xhat->read(words16);
+        if (ch.mode == kModeBackward) p.out_dx->read(words64);
+        else p.out_y->read(words32);
+        for (int j = 0; j < L; ++j) {
+          const int64_t i = out_beat * L + j;
           if (i >= ch.n) break;
           if (ch.mode == kModeBackward) {
             ch.dx.push_back(static_cast<int64_t>(get_bits(words64, 64 * j, 64)));
           } else {
-            ch.xhat_out.push_back(static_cast<int16_t>(sign_extend(xh >> (16 * j), 16)));
+            ch.xhat_out.push_back(static_cast<int16_t>(sign_extend(get_bits(words16, 16 * static_cast<unsigned>(j), 16), 16)));
             ch.y.push_back(static_cast<int32_t>(words32[j]));
           }
         }

@@ -1,4 +1,5 @@
-// The batch-norm backend of the co-simulation: rtl/bn_unit.sv verilated with --sc (4 lanes),
+// The batch-norm backend of the co-simulation: rtl/bn_unit.sv verilated with --sc at each lane
+// count of the build's list (OCTET_COSIM_LANES),
 // one command per channel: train (statistics pass, statistics beat, normalise pass) for the
 // forward job, backward (sums pass, gradient beat, dx pass) for the backward job.
 // The ReLU around the unit is not in this RTL: the forward's ReLU quantization (act, mask) is
@@ -9,6 +10,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -16,17 +18,31 @@
 #include "model/unit_backends.h"
 #include "sim/cosim_check.h"
 #include "sim/rtl_unit.h"
-
-class Vsc_bn_unit;
+#include "sim/word_signal.h"
 
 namespace octet::sim {
 
-inline constexpr int kBnLanes = OCTET_COSIM_LANES;
-
 class RtlBnUnit : public RtlUnit, public model::BnBackend {
  public:
-  explicit RtlBnUnit(const sc_core::sc_module_name& name);
+  // The signals between the wrapper and the verilated model; the element buses carry Lanes values.
+  struct Pins {
+    sc_core::sc_signal<bool> cmd_valid{"cmd_valid"}, cmd_ready{"cmd_ready"}, in_valid{"in_valid"},
+        in_ready{"in_ready"}, stat_valid{"stat_valid"}, stat_ready{"stat_ready"}, out_valid{"out_valid"},
+        out_ready{"out_ready"};
+    sc_core::sc_signal<uint32_t> cmd_mode{"cmd_mode"}, cmd_in_shift{"cmd_in_shift"}, cmd_decay{"cmd_decay"},
+        cmd_e1{"cmd_e1"}, cmd_gamma{"cmd_gamma"}, cmd_beta{"cmd_beta"}, cmd_count{"cmd_count"},
+        stat_recip_shift{"stat_recip_shift"}, stat_recip{"stat_recip"}, stat_g_gamma{"stat_g_gamma"},
+        stat_g_beta{"stat_g_beta"};
+    sc_core::sc_signal<uint64_t> cmd_mean_acc{"cmd_mean_acc"}, cmd_sigma_acc{"cmd_sigma_acc"}, cmd_sigma{"cmd_sigma"},
+        stat_mean{"stat_mean"}, stat_sigma{"stat_sigma"}, stat_mean_acc{"stat_mean_acc"},
+        stat_sigma_acc{"stat_sigma_acc"};
+    std::unique_ptr<WordSignal> in_data, out_y, out_dx, in_xhat, out_xhat;  // Lanes x 32, 32, 64, 16, 16 bits
+  };
+  // `bind` creates the verilated model with this many lanes and binds it (sim/rtl_bind.h).
+  RtlBnUnit(const sc_core::sc_module_name& name, int lanes, const std::function<void(RtlBnUnit&)>& bind);
   ~RtlBnUnit() override;
+  int lanes() const { return lanes_; }
+  Pins& pins() { return pins_; }
 
   // Cycles: from the edge the first channel's command is accepted (0) to the edge at which
   // the unit accepts the next command after the last channel, i.e. the sum of the per-channel
@@ -59,22 +75,9 @@ class RtlBnUnit : public RtlUnit, public model::BnBackend {
   };
   // Streams the channels back to back; returns the cycles as defined above.
   int64_t run_channels(std::vector<Channel>& chans);
-  void trace_model(VerilatedFstC* fst) override;
 
-  std::unique_ptr<Vsc_bn_unit> rtl_;
-  sc_core::sc_signal<bool> cmd_valid_{"cmd_valid"}, cmd_ready_{"cmd_ready"}, in_valid_{"in_valid"},
-      in_ready_{"in_ready"}, stat_valid_{"stat_valid"}, stat_ready_{"stat_ready"}, out_valid_{"out_valid"},
-      out_ready_{"out_ready"};
-  sc_core::sc_signal<uint32_t> cmd_mode_{"cmd_mode"}, cmd_in_shift_{"cmd_in_shift"}, cmd_decay_{"cmd_decay"},
-      cmd_e1_{"cmd_e1"}, cmd_gamma_{"cmd_gamma"}, cmd_beta_{"cmd_beta"}, cmd_count_{"cmd_count"},
-      stat_recip_shift_{"stat_recip_shift"}, stat_recip_{"stat_recip"}, stat_g_gamma_{"stat_g_gamma"},
-      stat_g_beta_{"stat_g_beta"};
-  sc_core::sc_signal<uint64_t> cmd_mean_acc_{"cmd_mean_acc"}, cmd_sigma_acc_{"cmd_sigma_acc"}, cmd_sigma_{"cmd_sigma"},
-      in_xhat_{"in_xhat"}, stat_mean_{"stat_mean"}, stat_sigma_{"stat_sigma"}, stat_mean_acc_{"stat_mean_acc"},
-      stat_sigma_acc_{"stat_sigma_acc"}, out_xhat_{"out_xhat"};
-  sc_core::sc_signal<sc_dt::sc_bv<kBnLanes * 32>> in_data_{"in_data"}, out_y_{"out_y"};
-  sc_core::sc_signal<sc_dt::sc_bv<kBnLanes * 64>> out_dx_{"out_dx"};
-
+  int lanes_;
+  Pins pins_;
   model::GoldenBnBackend golden_;
   UnitStats stats_;
 };

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "Vsc_optimizer_unit.h"
 #include "sim/port_bits.h"
 
 namespace octet::sim {
@@ -22,78 +21,61 @@ const char* kind_name(model::OptKind k) {
 }
 }  // namespace
 
-RtlOptimizerUnit::RtlOptimizerUnit(const sc_core::sc_module_name& name)
-    : RtlUnit(name), rtl_(std::make_unique<Vsc_optimizer_unit>("rtl")) {
-  auto& m = *rtl_;
-  m.clk_i(clk_);
-  m.rst_ni(rst_n_);
-  m.lr_q_i(lr_q_);
-  m.kind_i(kind_);
-  m.in_valid_i(in_valid_);
-  m.in_ready_o(in_ready_);
-  m.grad_i(grad_);
-  m.mom_i(mom_);
-  m.master_i(master_);
-  m.out_valid_o(out_valid_);
-  m.out_ready_i(out_ready_);
-  m.master_o(master_out_);
-  m.mom_o(mom_out_);
-  m.work_o(work_out_);
+RtlOptimizerUnit::RtlOptimizerUnit(const sc_core::sc_module_name& name, int lanes,
+                                   const std::function<void(RtlOptimizerUnit&)>& bind)
+    : RtlUnit(name), lanes_(lanes) {
+  bind(*this);
 }
 
 RtlOptimizerUnit::~RtlOptimizerUnit() = default;
-
-void RtlOptimizerUnit::trace_model(VerilatedFstC* fst) { rtl_->trace(fst, 99); }
 
 model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
   const int64_t n = job.grad.size();
   if (n < 1 || job.state.master.size() != n || job.state.momentum.size() != n)
     throw std::invalid_argument("optimizer_unit cosim: gradient, master and momentum sizes differ");
   if (job.lr_q < 0 || job.lr_q > 1023) throw std::invalid_argument("optimizer_unit cosim: lr_q outside the 10-bit port");
-  const int64_t beats = (n + kOptLanes - 1) / kOptLanes;
+  const int lanes = lanes_;
+  const int64_t beats = (n + lanes - 1) / lanes;
   std::vector<int32_t> master(static_cast<size_t>(n)), mom(static_cast<size_t>(n)), work(static_cast<size_t>(n));
   int64_t cycles = -1;
   auto drive = [&] {
+    Pins& p = pins_;
     reset();
-    lr_q_.write(static_cast<uint32_t>(job.lr_q));
-    kind_.write(static_cast<uint32_t>(job.kind));
-    out_ready_.write(true);
-    std::vector<uint32_t> g(kOptLanes), v(kOptLanes), m(kOptLanes);
+    p.lr_q.write(static_cast<uint32_t>(job.lr_q));
+    p.kind.write(static_cast<uint32_t>(job.kind));
+    p.out_ready.write(true);
+    std::vector<uint32_t> g(lanes), v(lanes), m(lanes);
     const uint64_t limit = 100 + 2 * static_cast<uint64_t>(beats);
     int64_t in_beat = 0, out_beat = 0;
     uint64_t start = 0;
     for (;;) {
       if (cycle() > limit) throw std::runtime_error("optimizer_unit cosim: the tensor did not finish (timeout)");
       const bool presenting = in_beat < beats;
-      in_valid_.write(presenting);
+      p.in_valid.write(presenting);
       if (presenting) {
-        for (int j = 0; j < kOptLanes; ++j) {  // lanes past n carry zeros
-          const int64_t i = in_beat * kOptLanes + j;
+        for (int j = 0; j < lanes; ++j) {  // lanes past n carry zeros
+          const int64_t i = in_beat * lanes + j;
           const bool on = i < n;
           g[j] = on ? static_cast<uint32_t>(job.grad.data[i]) : 0;
           v[j] = on ? static_cast<uint32_t>(job.state.momentum.data[i]) : 0;
           m[j] = on ? static_cast<uint32_t>(job.state.master.data[i]) : 0;
         }
-        Bus gb, vb, mb;
-        write_words(gb, g);
-        write_words(vb, v);
-        write_words(mb, m);
-        grad_.write(gb);
-        mom_.write(vb);
-        master_.write(mb);
+        p.grad->write(g);
+        p.mom->write(v);
+        p.master->write(m);
       }
       clock_low();
-      if (presenting && in_ready_.read()) {
+      if (presenting && p.in_ready.read()) {
         if (in_beat == 0) start = cycle();
         ++in_beat;
       }
-      if (out_valid_.read()) {
+      if (p.out_valid.read()) {
         if (out_beat >= beats) throw std::runtime_error("optimizer_unit cosim: output beat beyond the tensor");
-        read_words(master_out_.read(), m);
-        read_words(mom_out_.read(), v);
-        read_words(work_out_.read(), g);
-        for (int j = 0; j < kOptLanes; ++j) {
-          const int64_t i = out_beat * kOptLanes + j;
+        p.master_out->read(m);
+        p.mom_out->read(v);
+        p.work_out->read(g);
+        for (int j = 0; j < lanes; ++j) {
+          const int64_t i = out_beat * lanes + j;
           if (i >= n) break;
           master[i] = static_cast<int32_t>(m[j]);
           mom[i] = static_cast<int32_t>(v[j]);
@@ -107,7 +89,7 @@ model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
       }
       clock_high();
     }
-    in_valid_.write(false);
+    p.in_valid.write(false);
     stats_.rtl_cycles += static_cast<int64_t>(cycle());
   };
   execute(drive);

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "Vsc_shift_quantizer.h"
 #include "sim/port_bits.h"
 #include "sim/stream_key_inverse.h"
 
@@ -27,45 +26,13 @@ const char* mode_name(model::SqMode m) {
 }
 }  // namespace
 
-RtlShiftQuantizer::RtlShiftQuantizer(const sc_core::sc_module_name& name)
-    : RtlUnit(name), rtl_(std::make_unique<Vsc_shift_quantizer>("rtl")) {
-  auto& m = *rtl_;
-  m.clk_i(clk_);
-  m.rst_ni(rst_n_);
-  m.cfg_valid_i(cfg_valid_);
-  m.cfg_ready_o(cfg_ready_);
-  m.cfg_mode_i(cfg_mode_);
-  m.cfg_count_i(cfg_count_);
-  m.cfg_bits_i(cfg_bits_);
-  m.cfg_shift_i(cfg_shift_);
-  m.cfg_lo_i(cfg_lo_);
-  m.cfg_hi_i(cfg_hi_);
-  m.cfg_log2_scale_i(cfg_log2_scale_);
-  m.cfg_seed_i(cfg_seed_);
-  m.cfg_step_i(cfg_step_);
-  m.cfg_tensor_i(cfg_tensor_);
-  m.cfg_max_valid_i(cfg_max_valid_);
-  m.cfg_max_i(cfg_max_);
-  m.in_valid_i(in_valid_);
-  m.in_ready_o(in_ready_);
-  m.out_valid_o(out_valid_);
-  m.out_ready_i(out_ready_);
-  m.out_fine_o(out_fine_);
-  m.out_keep_o(out_keep_);
-  m.out_last_o(out_last_);
-  m.out_scale_log2_o(out_scale_log2_);
-  m.out_exp_offset_o(out_exp_offset_);
-  for (int j = 0; j < kSqLanes; ++j) {
-    m.in_data_i[j](in_data_[j]);
-    m.out_data_o[j](out_data_[j]);
-    m.out_code_o[j](out_code_[j]);
-    m.out_rand_o[j](out_rand_[j]);
-  }
+RtlShiftQuantizer::RtlShiftQuantizer(const sc_core::sc_module_name& name, int lanes,
+                                     const std::function<void(RtlShiftQuantizer&)>& bind)
+    : RtlUnit(name), lanes_(lanes), pins_(lanes) {
+  bind(*this);
 }
 
 RtlShiftQuantizer::~RtlShiftQuantizer() = default;
-
-void RtlShiftQuantizer::trace_model(VerilatedFstC* fst) { rtl_->trace(fst, 99); }
 
 model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   const int64_t n = job.in.size();
@@ -82,7 +49,8 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   if (direct && (shift < -128 || shift > 127))
     throw std::invalid_argument("shift_quantizer cosim: Q shift " + std::to_string(shift) + " outside the 8-bit port");
 
-  const int64_t beats = (n + kSqLanes - 1) / kSqLanes;
+  const int64_t L = lanes_;
+  const int64_t beats = (n + L - 1) / L;
   // Fused: max |x| comes with the configuration, as the array's drain-path maximum delivers
   // it (that register is checked against golden on every array tile), and pass 1 is skipped.
   const bool fused = job.fused && !direct;
@@ -93,51 +61,56 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   int exp_offset = 0;
   int64_t cycles = -1;
   auto drive = [&] {
+    Pins& p = pins_;
+    std::vector<uint32_t> keep(static_cast<size_t>((L + 31) / 32));
     reset();
     data.clear();
     data.reserve(static_cast<size_t>(n));
-    cfg_mode_.write(static_cast<uint32_t>(job.mode));
-    cfg_count_.write(static_cast<uint32_t>(n));
-    cfg_bits_.write(static_cast<uint32_t>(job.bits));
-    cfg_shift_.write(static_cast<uint32_t>(low_bits(shift, kShiftBits)));
-    cfg_lo_.write(static_cast<uint32_t>(job.lo));
-    cfg_hi_.write(static_cast<uint32_t>(job.hi));
-    cfg_log2_scale_.write(static_cast<uint32_t>(job.cq.log2_scale));
-    cfg_seed_.write(seed_for_key(job.cq.key));
-    cfg_step_.write(0);
-    cfg_tensor_.write(0);
-    cfg_max_valid_.write(fused);
-    cfg_max_.write(max_abs);
-    out_ready_.write(true);
+    p.cfg_mode.write(static_cast<uint32_t>(job.mode));
+    p.cfg_count.write(static_cast<uint32_t>(n));
+    p.cfg_bits.write(static_cast<uint32_t>(job.bits));
+    p.cfg_shift.write(static_cast<uint32_t>(low_bits(shift, kShiftBits)));
+    p.cfg_lo.write(static_cast<uint32_t>(job.lo));
+    p.cfg_hi.write(static_cast<uint32_t>(job.hi));
+    p.cfg_log2_scale.write(static_cast<uint32_t>(job.cq.log2_scale));
+    p.cfg_seed.write(seed_for_key(job.cq.key));
+    p.cfg_step.write(0);
+    p.cfg_tensor.write(0);
+    p.cfg_max_valid.write(fused);
+    p.cfg_max.write(max_abs);
+    p.out_ready.write(true);
     const uint64_t limit = 100 + 4 * static_cast<uint64_t>(total_beats);
     bool cfg_done = false;
     uint64_t t0 = 0;
     int64_t next_beat = 0, out_beats = 0;
     for (;;) {
       if (cycle() > limit) throw std::runtime_error("shift_quantizer cosim: the tensor did not finish (timeout)");
-      cfg_valid_.write(!cfg_done);
+      p.cfg_valid.write(!cfg_done);
       const bool presenting = cfg_done && next_beat < total_beats;
-      in_valid_.write(presenting);
-      for (int j = 0; j < kSqLanes; ++j) {
-        const int64_t i = (next_beat % beats) * kSqLanes + j;
-        in_data_[j].write(presenting && i < n ? low_bits(job.in.data[static_cast<size_t>(i)], kInBits) : 0);
+      p.in_valid.write(presenting);
+      for (int j = 0; j < L; ++j) {
+        const int64_t i = (next_beat % beats) * L + j;
+        p.in_data[j].write(presenting && i < n ? low_bits(job.in.data[static_cast<size_t>(i)], kInBits) : 0);
       }
       clock_low();
-      if (!cfg_done && cfg_ready_.read()) {
+      if (!cfg_done && p.cfg_ready.read()) {
         cfg_done = true;
         t0 = cycle();
       }
-      if (presenting && in_ready_.read()) ++next_beat;
-      if (out_valid_.read()) {
-        const int64_t base = out_beats * kSqLanes;
-        const int lanes = static_cast<int>(std::min<int64_t>(kSqLanes, n - base));
+      if (presenting && p.in_ready.read()) ++next_beat;
+      if (p.out_valid.read()) {
+        const int64_t base = out_beats * L;
+        const int lanes = static_cast<int>(std::min<int64_t>(L, n - base));
         if (lanes <= 0) throw std::runtime_error("shift_quantizer cosim: output beat beyond the tensor");
-        if (out_keep_.read() != (1u << lanes) - 1)
+        p.out_keep->read(keep);
+        bool keep_ok = true;
+        for (int j = 0; j < L; ++j) keep_ok &= get_bits(keep, static_cast<unsigned>(j), 1) == (j < lanes ? 1u : 0u);
+        if (!keep_ok)
           throw std::runtime_error("shift_quantizer cosim: wrong lane mask on output beat " + std::to_string(out_beats));
-        for (int j = 0; j < lanes; ++j) data.push_back(static_cast<int32_t>(out_data_[j].read()));
-        exp_offset = static_cast<int>(sign_extend(out_exp_offset_.read(), kExpBits));
+        for (int j = 0; j < lanes; ++j) data.push_back(static_cast<int32_t>(p.out_data[j].read()));
+        exp_offset = static_cast<int>(sign_extend(p.out_exp_offset.read(), kExpBits));
         ++out_beats;
-        if (out_last_.read() != (out_beats == beats))
+        if (p.out_last.read() != (out_beats == beats))
           throw std::runtime_error("shift_quantizer cosim: wrong last flag on output beat " + std::to_string(out_beats - 1));
         if (out_beats == beats) {
           cycles = static_cast<int64_t>(cycle() - t0);
@@ -147,8 +120,8 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
       }
       clock_high();
     }
-    cfg_valid_.write(false);
-    in_valid_.write(false);
+    p.cfg_valid.write(false);
+    p.in_valid.write(false);
     stats_.rtl_cycles += static_cast<int64_t>(cycle());
   };
   execute(drive);

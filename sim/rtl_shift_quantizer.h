@@ -1,29 +1,51 @@
 // The shift-quantizer backend of the co-simulation: rtl/shift_quantizer.sv verilated with --sc
-// (4 lanes, 48-bit input), one tensor per job: configuration, scan pass, quantize pass.
+// at each lane count of the build's list (OCTET_COSIM_LANES; 48-bit input), one tensor per job: configuration, scan pass, quantize pass.
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "model/golden_backends.h"
 #include "model/unit_backends.h"
 #include "sim/cosim_check.h"
 #include "sim/rtl_unit.h"
+#include "sim/word_signal.h"
 #include "octet_params.h"
 
-class Vsc_shift_quantizer;
-
 namespace octet::sim {
-
-inline constexpr int kSqLanes = OCTET_COSIM_LANES;
 
 class RtlShiftQuantizer : public RtlUnit, public model::ShiftQuantizerBackend {
  public:
   static constexpr unsigned kInBits = params::kAccW;  // -GInW: the accumulator width
-  explicit RtlShiftQuantizer(const sc_core::sc_module_name& name);
+  // The signals between the wrapper and the verilated model: per-lane data ports, and the
+  // lane masks (Lanes bits).
+  struct Pins {
+    explicit Pins(int lanes)
+        : in_data("in_data", lanes), out_data("out_data", lanes), out_code("out_code", lanes),
+          out_rand("out_rand", lanes) {}
+    sc_core::sc_signal<bool> cfg_valid{"cfg_valid"}, cfg_ready{"cfg_ready"};
+    sc_core::sc_signal<uint32_t> cfg_mode{"cfg_mode"}, cfg_count{"cfg_count"}, cfg_bits{"cfg_bits"},
+        cfg_shift{"cfg_shift"}, cfg_lo{"cfg_lo"}, cfg_hi{"cfg_hi"}, cfg_log2_scale{"cfg_log2_scale"};
+    sc_core::sc_signal<uint64_t> cfg_seed{"cfg_seed"}, cfg_step{"cfg_step"}, cfg_tensor{"cfg_tensor"};
+    sc_core::sc_signal<bool> cfg_max_valid{"cfg_max_valid"};
+    sc_core::sc_signal<uint64_t> cfg_max{"cfg_max"};  // InW = 48 bits: Verilator's uint64_t pin
+    sc_core::sc_signal<bool> in_valid{"in_valid"}, in_ready{"in_ready"};
+    sc_core::sc_vector<sc_core::sc_signal<uint64_t>> in_data;
+    sc_core::sc_signal<bool> out_valid{"out_valid"}, out_ready{"out_ready"}, out_last{"out_last"};
+    sc_core::sc_vector<sc_core::sc_signal<uint32_t>> out_data, out_code;
+    sc_core::sc_vector<sc_core::sc_signal<uint64_t>> out_rand;
+    std::unique_ptr<WordSignal> out_fine, out_keep;
+    sc_core::sc_signal<uint32_t> out_scale_log2{"out_scale_log2"}, out_exp_offset{"out_exp_offset"};
+  };
+  // `bind` creates the verilated model with this many lanes and binds it (sim/rtl_bind.h).
+  RtlShiftQuantizer(const sc_core::sc_module_name& name, int lanes, const std::function<void(RtlShiftQuantizer&)>& bind);
   ~RtlShiftQuantizer() override;
+  int lanes() const { return lanes_; }
+  Pins& pins() { return pins_; }
 
   // The outcome's payloads are the RTL's (checked against the golden quantizer, exponent
   // included); its cycles run from the cycle the configuration is accepted (0) to the last
@@ -33,23 +55,8 @@ class RtlShiftQuantizer : public RtlUnit, public model::ShiftQuantizerBackend {
   void reset_stats() { stats_ = {}; }
 
  private:
-  void trace_model(VerilatedFstC* fst) override;
-
-  std::unique_ptr<Vsc_shift_quantizer> rtl_;
-  sc_core::sc_signal<bool> cfg_valid_{"cfg_valid"}, cfg_ready_{"cfg_ready"};
-  sc_core::sc_signal<uint32_t> cfg_mode_{"cfg_mode"}, cfg_count_{"cfg_count"}, cfg_bits_{"cfg_bits"},
-      cfg_shift_{"cfg_shift"}, cfg_lo_{"cfg_lo"}, cfg_hi_{"cfg_hi"}, cfg_log2_scale_{"cfg_log2_scale"};
-  sc_core::sc_signal<uint64_t> cfg_seed_{"cfg_seed"}, cfg_step_{"cfg_step"}, cfg_tensor_{"cfg_tensor"};
-  sc_core::sc_signal<bool> cfg_max_valid_{"cfg_max_valid"};
-  sc_core::sc_signal<uint64_t> cfg_max_{"cfg_max"};  // InW = 48 bits: Verilator's uint64_t pin
-  sc_core::sc_signal<bool> in_valid_{"in_valid"}, in_ready_{"in_ready"};
-  sc_core::sc_signal<uint64_t> in_data_[kSqLanes];
-  sc_core::sc_signal<bool> out_valid_{"out_valid"}, out_ready_{"out_ready"}, out_last_{"out_last"};
-  sc_core::sc_signal<uint32_t> out_data_[kSqLanes], out_code_[kSqLanes];
-  sc_core::sc_signal<uint64_t> out_rand_[kSqLanes];
-  sc_core::sc_signal<uint32_t> out_fine_{"out_fine"}, out_keep_{"out_keep"}, out_scale_log2_{"out_scale_log2"},
-      out_exp_offset_{"out_exp_offset"};
-
+  int lanes_;
+  Pins pins_;
   model::GoldenShiftQuantizerBackend golden_;
   UnitStats stats_;
 };

@@ -2,10 +2,10 @@
 
 #include <verilated_fst_c.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
-#include "Vsc_systolic_array.h"
 #include "sim/array_gemm.h"
 #include "sim/port_bits.h"
 
@@ -22,35 +22,21 @@ void check_shape(const char* what, const golden::Shape& got, const golden::Shape
 
 }  // namespace
 
-RtlSystolicArray::RtlSystolicArray(const sc_core::sc_module_name& name)
-    : RtlUnit(name), rtl_(std::make_unique<Vsc_systolic_array>("rtl")) {
-  rtl_->clk_i(clk_);
-  rtl_->rst_ni(rst_n_);
-  rtl_->in_valid_i(in_valid_);
-  rtl_->in_ready_o(in_ready_);
-  rtl_->in_first_i(in_first_);
-  rtl_->in_last_i(in_last_);
-  rtl_->in_job_first_i(in_job_first_);
-  rtl_->in_a_value_i(in_a_value_);
-  rtl_->in_a_coarse_i(in_a_coarse_);
-  rtl_->in_b_value_i(in_b_value_);
-  rtl_->in_b_coarse_i(in_b_coarse_);
-  rtl_->out_valid_o(out_valid_);
-  rtl_->out_last_o(out_last_);
-  rtl_->out_row_o(out_row_);
-  rtl_->out_max_o(out_max_);
+RtlSystolicArray::RtlSystolicArray(const sc_core::sc_module_name& name, int rows, int cols,
+                                   const std::function<void(RtlSystolicArray&)>& bind)
+    : RtlUnit(name), rows_(rows), cols_(cols) {
+  bind(*this);
 }
 
 RtlSystolicArray::~RtlSystolicArray() = default;
 
-void RtlSystolicArray::trace_model(VerilatedFstC* fst) { rtl_->trace(fst, 99); }
-
 model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& job) {
   const int64_t R = job.rows, C = job.cols, K = job.depth;
-  if (R < 1 || R > kArrayRows || C < 1 || C > kArrayCols || K < 1)
+  const int array_rows = rows_, array_cols = cols_;
+  if (R < 1 || R > array_rows || C < 1 || C > array_cols || K < 1)
     throw std::invalid_argument("systolic_array cosim: a tile of " + std::to_string(R) + "x" + std::to_string(C) +
                                 " depth " + std::to_string(K) + " does not fit the verilated " +
-                                std::to_string(kArrayRows) + "x" + std::to_string(kArrayCols) + " array");
+                                std::to_string(array_rows) + "x" + std::to_string(array_cols) + " array");
   // West operands x{R, K} (row r of the tile) and north operands y{K, C}, per training GEMM.
   std::vector<Operand> x(static_cast<size_t>(R * K)), y(static_cast<size_t>(K * C));
   switch (job.kind) {
@@ -81,64 +67,63 @@ model::ArrayTileOutcome RtlSystolicArray::run_tile(const model::ArrayTileJob& jo
   uint64_t rtl_max = 0;
   auto drive = [&] {
     reset();
-    std::vector<uint32_t> a_words((kArrayRows * kOpBits + 31) / 32), b_words((kArrayCols * kOpBits + 31) / 32);
-    std::vector<uint32_t> row_words((kArrayCols * kAccBits + 31) / 32);
-    const uint64_t limit = static_cast<uint64_t>(4 * (K + kArrayRows + kArrayCols) + 100);
+    std::vector<uint32_t> a_words((array_rows * kOpBits + 31) / 32), b_words((array_cols * kOpBits + 31) / 32);
+    std::vector<uint32_t> row_words((array_cols * kAccBits + 31) / 32);
+    std::vector<uint32_t> a_coarse((array_rows + 31) / 32), b_coarse((array_cols + 31) / 32);
+    Pins& p = pins_;
+    const uint64_t limit = static_cast<uint64_t>(4 * (K + array_rows + array_cols) + 100);
     int64_t beat = 0, row = 0;
     uint64_t start = 0;
     for (;;) {
       if (cycle() > limit) throw std::runtime_error("systolic_array cosim: the tile did not finish (timeout)");
       const bool presenting = beat < K;
-      in_valid_.write(presenting);
+      p.in_valid.write(presenting);
       if (presenting) {
-        in_first_.write(beat == 0);
-        in_last_.write(beat == K - 1);
-        in_job_first_.write(true);  // each tile is a job here: out_max_o is the tile's max |out|
-        uint32_t a_coarse = 0, b_coarse = 0;
-        for (int r = 0; r < kArrayRows; ++r) {  // rows and columns past the tile carry zeros
+        p.in_first.write(beat == 0);
+        p.in_last.write(beat == K - 1);
+        p.in_job_first.write(true);  // each tile is a job here: out_max_o is the tile's max |out|
+        std::fill(a_coarse.begin(), a_coarse.end(), 0);
+        std::fill(b_coarse.begin(), b_coarse.end(), 0);
+        for (int r = 0; r < array_rows; ++r) {  // rows and columns past the tile carry zeros
           const Operand o = r < R ? x[r * K + beat] : Operand{};
           put_bits(a_words, r * kOpBits, kOpBits, low_bits(o.value, kOpBits));
-          a_coarse |= static_cast<uint32_t>(o.coarse) << r;
+          put_bits(a_coarse, r, 1, o.coarse);
         }
-        for (int c = 0; c < kArrayCols; ++c) {
+        for (int c = 0; c < array_cols; ++c) {
           const Operand o = c < C ? y[beat * C + c] : Operand{};
           put_bits(b_words, c * kOpBits, kOpBits, low_bits(o.value, kOpBits));
-          b_coarse |= static_cast<uint32_t>(o.coarse) << c;
+          put_bits(b_coarse, c, 1, o.coarse);
         }
-        sc_dt::sc_bv<kArrayRows * kOpBits> a;
-        sc_dt::sc_bv<kArrayCols * kOpBits> b;
-        write_words(a, a_words);
-        write_words(b, b_words);
-        in_a_value_.write(a);
-        in_b_value_.write(b);
-        in_a_coarse_.write(a_coarse);
-        in_b_coarse_.write(b_coarse);
+        p.in_a_value->write(a_words);
+        p.in_b_value->write(b_words);
+        p.in_a_coarse->write(a_coarse);
+        p.in_b_coarse->write(b_coarse);
       }
       clock_low();
-      if (presenting && in_ready_.read()) {
+      if (presenting && p.in_ready.read()) {
         if (beat == 0) start = cycle();
         ++beat;
       }
-      if (out_valid_.read()) {
-        if (out_last_.read() != (row == kArrayRows - 1))
+      if (p.out_valid.read()) {
+        if (p.out_last.read() != (row == array_rows - 1))
           throw std::runtime_error("systolic_array cosim: out_last_o wrong at output row " + std::to_string(row));
         if (row < R) {
-          read_words(out_row_.read(), row_words);
+          p.out_row->read(row_words);
           for (int64_t c = 0; c < C; ++c)
             rtl_out.out.data[row * C + c] = sign_extend(get_bits(row_words, c * kAccBits, kAccBits), kAccBits);
         }
-        if (++row == kArrayRows) {
+        if (++row == array_rows) {
           rtl_out.cycles = static_cast<int64_t>(cycle() - start + 1);
           clock_high();
           clock_low();  // out_max_o takes the last row one cycle after it
-          rtl_max = out_max_.read();
+          rtl_max = p.out_max.read();
           clock_high();
           break;
         }
       }
       clock_high();
     }
-    in_valid_.write(false);
+    p.in_valid.write(false);
     if (fault_) rtl_out.out.data[0] += 1;
     if (max_fault_) rtl_max ^= 1;
     stats_.rtl_cycles += static_cast<int64_t>(cycle());

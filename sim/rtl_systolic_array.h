@@ -1,10 +1,12 @@
 // The systolic array backend of the co-simulation: rtl/systolic_array.sv verilated with --sc
-// (8x8), driven one output tile per job through its valid/ready beat stream.
+// at each size of the build's list (sim/CMakeLists.txt, OCTET_COSIM_ARRAYS), driven one
+// output tile per job through its valid/ready beat stream.
 #pragma once
 
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,22 +14,33 @@
 #include "model/unit_backends.h"
 #include "sim/cosim_check.h"
 #include "sim/rtl_unit.h"
+#include "sim/word_signal.h"
 #include "octet_params.h"
 
-class Vsc_systolic_array;
-
 namespace octet::sim {
-
-inline constexpr int kArrayRows = OCTET_COSIM_ROWS;
-inline constexpr int kArrayCols = OCTET_COSIM_COLS;
 
 class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
  public:
   static constexpr unsigned kOpBits = params::kOpW;    // signed value of an operand
   static constexpr unsigned kAccBits = params::kAccW;  // accumulator
 
-  explicit RtlSystolicArray(const sc_core::sc_module_name& name);
+  // The signals between the wrapper and the verilated model; the operand and result buses
+  // are as wide as the array (Rows or Cols values).
+  struct Pins {
+    sc_core::sc_signal<bool> in_valid{"in_valid"}, in_ready{"in_ready"}, in_first{"in_first"}, in_last{"in_last"};
+    sc_core::sc_signal<bool> in_job_first{"in_job_first"};
+    std::unique_ptr<WordSignal> in_a_value, in_a_coarse, in_b_value, in_b_coarse, out_row;
+    sc_core::sc_signal<bool> out_valid{"out_valid"}, out_last{"out_last"};
+    sc_core::sc_signal<uint64_t> out_max{"out_max"};  // AccW = 48 bits: Verilator's uint64_t pin
+  };
+  // `bind` creates the verilated model of this size and binds it (sim/rtl_bind.h).
+  RtlSystolicArray(const sc_core::sc_module_name& name, int rows, int cols,
+                   const std::function<void(RtlSystolicArray&)>& bind);
   ~RtlSystolicArray() override;
+
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  Pins& pins() { return pins_; }
 
   // One tile: the K beats stream back to back after a reset; the outcome's values are the
   // RTL's (checked against the golden GEMM), its cycles run from the first accepted beat to
@@ -41,19 +54,8 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   void inject_max_fault_for_test() { max_fault_ = true; }
 
  private:
-  void trace_model(VerilatedFstC* fst) override;
-
-  std::unique_ptr<Vsc_systolic_array> rtl_;
-  sc_core::sc_signal<bool> in_valid_{"in_valid"}, in_ready_{"in_ready"}, in_first_{"in_first"}, in_last_{"in_last"};
-  sc_core::sc_signal<bool> in_job_first_{"in_job_first"};
-  sc_core::sc_signal<sc_dt::sc_bv<kArrayRows * kOpBits>> in_a_value_{"in_a_value"};
-  sc_core::sc_signal<uint32_t> in_a_coarse_{"in_a_coarse"};
-  sc_core::sc_signal<sc_dt::sc_bv<kArrayCols * kOpBits>> in_b_value_{"in_b_value"};
-  sc_core::sc_signal<uint32_t> in_b_coarse_{"in_b_coarse"};
-  sc_core::sc_signal<bool> out_valid_{"out_valid"}, out_last_{"out_last"};
-  sc_core::sc_signal<sc_dt::sc_bv<kArrayCols * kAccBits>> out_row_{"out_row"};
-  sc_core::sc_signal<uint64_t> out_max_{"out_max"};  // AccW = 48 bits: Verilator's uint64_t pin
-
+  int rows_, cols_;
+  Pins pins_;
   model::GoldenArrayBackend golden_;
   UnitStats stats_;
   bool fault_ = false;

@@ -78,7 +78,8 @@ void RtlUnit::execute(const std::function<void()>& drive) {
 
 void RtlUnit::execute_with_wave(const std::function<void()>& drive, const std::string& path) {
   auto fst = std::make_unique<VerilatedFstSc>();
-  trace_model(fst.get());
+  if (!trace_) throw std::logic_error(std::string(name()) + ": no verilated model to trace");
+  trace_(fst.get());
   fst->open(path.c_str());
   timed_ = true;
   try {

@@ -33,6 +33,16 @@ class RtlUnit : public sc_core::sc_module {
   explicit RtlUnit(const sc_core::sc_module_name& name);
   ~RtlUnit() override;
 
+  // For the binder of a verilated configuration (sim/rtl_bind.h), called from the wrapper's
+  // constructor so that the model is this module's child: the clock and reset it binds, and
+  // the model itself with the way to attach it to a waveform.
+  sc_core::sc_signal<bool>& clock_signal() { return clk_; }
+  sc_core::sc_signal<bool>& reset_signal() { return rst_n_; }
+  void adopt_model(std::shared_ptr<sc_core::sc_module> model, std::function<void(VerilatedFstC*)> trace) {
+    model_ = std::move(model);
+    trace_ = std::move(trace);
+  }
+
  protected:
   // Runs `drive` (which steps the RTL with clock_low()/clock_high()) to completion: in the
   // calling SystemC thread if there is one, else in this module's thread under sc_start().
@@ -52,9 +62,6 @@ class RtlUnit : public sc_core::sc_module {
   // and throws CosimMismatch(`line` + the waveform's path).
   [[noreturn]] void mismatch(const std::function<void()>& drive, const std::string& line, const std::string& tag);
 
-  // The wrapper attaches its verilated model to a trace file.
-  virtual void trace_model(VerilatedFstC* fst) = 0;
-
   sc_core::sc_signal<bool> clk_{"clk"};
   sc_core::sc_signal<bool> rst_n_{"rst_n"};
 
@@ -62,6 +69,8 @@ class RtlUnit : public sc_core::sc_module {
   void half_cycle(bool level);
   void thread();
 
+  std::shared_ptr<sc_core::sc_module> model_;  // the verilated model
+  std::function<void(VerilatedFstC*)> trace_;
   uint64_t cycle_ = 0;
   bool timed_ = false;
   std::vector<std::unique_ptr<VerilatedFstC>> waves_;  // registered with the kernel: kept alive
