@@ -1,5 +1,5 @@
-// A training step with the RTL units bound into the SystemC model (functional + cosim, 8x8
-// array): every tensor the RTL produces equals the golden backend's (the backends stop the
+// A training step with the RTL units bound into the SystemC model (functional + cosim, at
+// the verilated array sizes and lane counts): every tensor the RTL produces equals the golden backend's (the backends stop the
 // run otherwise), the end-of-step state is bit-identical to golden::IntNetwork::train_step,
 // every unit operation's RTL cycle count equals the model's formula, and binding the RTL
 // leaves the model's own timing unchanged.
@@ -13,6 +13,7 @@
 #include "model/simulate.h"
 #include "sim/cosim_check.h"
 #include "sim/rtl_backends.h"
+#include "sim/rtl_bn_unit.h"
 #include "sim/rtl_systolic_array.h"
 #include "testbench/model/model_test_util.h"
 
@@ -41,9 +42,20 @@ avgpool g    b5 global
 linear  fc   g out=10
 )";
 
-model::SimOptions step_options(int batch, model::Schedule schedule = model::Schedule::kSerial) {
-  model::AccelConfig c;  // default buffers and DRAM, the verilated array size
-  c.array_rows = c.array_cols = 8;
+// The array size and lane counts of a co-simulated step: a verilated configuration.
+struct Geometry {
+  int rows = 8, cols = 8, lanes = 4;
+};
+
+bool built(const Geometry& g) {
+  const sim::RtlUnits& u = sim::rtl_units();
+  return u.array(g.rows, g.cols) && u.bn(g.lanes) && u.shift_quantizer(g.lanes) && u.optimizer(g.lanes);
+}
+
+model::SimOptions step_options(int batch, model::Schedule schedule = model::Schedule::kSerial, Geometry geo = {}) {
+  model::AccelConfig c;  // default buffers and DRAM, a verilated array size and lane count
+  c.array_rows = geo.rows, c.array_cols = geo.cols;
+  c.sq_lanes = c.bn_lanes = c.opt_lanes = geo.lanes;
   model::SimOptions o = model::test::options(c);
   o.functional = true;
   o.batch = batch;
@@ -67,8 +79,10 @@ Run simulate(const golden::NetworkDesc& desc, const model::SimOptions& o) {
 
 // The model alone, then with the four RTL units bound: values bit-exact, every operation's
 // RTL cycle count equal to the model's formula, and the same step timing.
-void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedule = model::Schedule::kSerial) {
-  model::SimOptions o = step_options(batch, schedule);
+void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedule = model::Schedule::kSerial,
+              Geometry geo = {}) {
+  if (!built(geo)) GTEST_SKIP() << geo.rows << "x" << geo.cols << " array or " << geo.lanes << " lanes not verilated";
+  model::SimOptions o = step_options(batch, schedule, geo);
   // Before the first simulation of the process: the RTL units join the elaboration.
   const model::UnitBackends rtl = sim::make_rtl_backends(o.config);
 
@@ -85,9 +99,9 @@ void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedu
   EXPECT_EQ(r.cycle_mismatches, 0) << r.first_cycle_mismatch;
   EXPECT_EQ(r.total_cycles(), plain.report.total_cycles()) << "binding the RTL changed the model's timing";
   EXPECT_EQ(r.state_digest, plain.report.state_digest);
-  std::printf("[  cosim   ] %s batch %d: %lld unit operations, RTL cycles = model cycles on %lld; step %lld cycles; "
+  std::printf("[  cosim   ] %s batch %d, %dx%d array, %d lanes: %lld unit operations, RTL cycles = model cycles on %lld; step %lld cycles; "
               "model %.1f s, cosim %.1f s\n%s",
-              desc.name.c_str(), batch, static_cast<long long>(r.cycle_checks),
+              desc.name.c_str(), batch, geo.rows, geo.cols, geo.lanes, static_cast<long long>(r.cycle_checks),
               static_cast<long long>(r.cycle_checks - r.cycle_mismatches), static_cast<long long>(r.total_cycles()),
               plain.seconds, co.seconds, sim::cosim_summary().c_str());
 }
@@ -103,11 +117,12 @@ TEST(CosimStep, TinyResnetBatch2On8x8ConcurrentScheduleIsBitExactAndCycleExact) 
 
 TEST(CosimStep, RtlMismatchStopsTheStepWithLineAndWaveform) {
   const golden::NetworkDesc desc = golden::parse_network_text(kTinyResnet, "tiny_resnet");
+  if (!built(Geometry{})) GTEST_SKIP() << "8x8 array or 4 lanes not verilated";
   model::SimOptions o = step_options(2);
   o.backends = sim::make_rtl_backends(o.config);
   o.cosim = true;
   sim::reset_cosim_stats();                          // job numbers count from 1
-  sim::rtl_units().array->inject_fault_for_test();  // the first tile's out[0][0] is off by one
+  sim::rtl_units().array(8, 8)->inject_fault_for_test();  // the first tile's out[0][0] is off by one
   try {
     model::simulate_network_step(desc, o);
     FAIL() << "the step ran to completion";
@@ -124,6 +139,29 @@ TEST(CosimStep, RtlMismatchStopsTheStepWithLineAndWaveform) {
 
 TEST(CosimStep, SmallResnetBatch2On8x8IsBitExactAndCycleExact) {
   run_step(golden::parse_network_file(OCTET_SOURCE_DIR "/networks/small_resnet.net"), 2);
+}
+
+// The default configuration's 16x16 array with 4 lanes, and a 32x32 array with 8-lane
+// streaming units: the same checks at the other verilated sizes (skipped when a build leaves
+// them out of OCTET_COSIM_ARRAYS / OCTET_COSIM_LANES).
+TEST(CosimStep, SmallResnetBatch2On16x16IsBitExactAndCycleExact) {
+  const Geometry geo{16, 16, 4};
+  if (!built(geo)) GTEST_SKIP() << "16x16 array or 4 lanes not verilated in this build";
+  run_step(golden::parse_network_file(OCTET_SOURCE_DIR "/networks/small_resnet.net"), 2, model::Schedule::kSerial, geo);
+}
+
+TEST(CosimStep, SmallResnetBatch2On32x32With8LanesIsBitExactAndCycleExact) {
+  const Geometry geo{32, 32, 8};
+  if (!built(geo)) GTEST_SKIP() << "32x32 array or 8 lanes not verilated in this build";
+  run_step(golden::parse_network_file(OCTET_SOURCE_DIR "/networks/small_resnet.net"), 2, model::Schedule::kConcurrent,
+           geo);
+}
+
+// Every built array size and lane count on the tiny network (partial tiles at every size).
+TEST(CosimStep, TinyResnetBatch2OnEveryBuiltConfiguration) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyResnet, "tiny_resnet");
+  for (const sim::RtlSystolicArray* a : sim::rtl_units().arrays)
+    for (const sim::RtlBnUnit* l : sim::rtl_units().bns) run_step(desc, 2, model::Schedule::kConcurrent, {a->rows(), a->cols(), l->lanes()});
 }
 
 }  // namespace

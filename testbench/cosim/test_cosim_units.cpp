@@ -63,11 +63,14 @@ model::ArrayTileJob random_tile(Rng& g, model::GemmKind kind, int64_t R, int64_t
   return j;
 }
 
+// Every verilated size of the build (sim/CMakeLists.txt, OCTET_COSIM_ARRAYS).
 TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
   Rng g(test_seed("CosimUnits.SystolicArray", 1));
-  sim::RtlSystolicArray& rtl = *sim::rtl_units().array;
+  ASSERT_FALSE(sim::rtl_units().arrays.empty());
+  for (sim::RtlSystolicArray* unit : sim::rtl_units().arrays) {
+  sim::RtlSystolicArray& rtl = *unit;
   model::GoldenArrayBackend golden;
-  constexpr int64_t R = sim::kArrayRows, C = sim::kArrayCols;
+  const int64_t R = rtl.rows(), C = rtl.cols();
   int64_t tiles = 0, values = 0;
   for (model::GemmKind kind : {model::GemmKind::kForward, model::GemmKind::kBackwardData, model::GemmKind::kWeightGrad}) {
     for (int i = 0; i < 60; ++i) {
@@ -77,7 +80,8 @@ TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
       const model::ArrayTileJob job = random_tile(g, kind, rows, cols, depth);
       const model::ArrayTileOutcome o = rtl.run_tile(job);
       const model::ArrayTileOutcome want = golden.run_tile(job);
-      const std::string what = std::string(model::gemm_kind_name(kind)) + " " + std::to_string(rows) + "x" +
+      const std::string what = std::to_string(R) + "x" + std::to_string(C) + " array, " +
+                               model::gemm_kind_name(kind) + " " + std::to_string(rows) + "x" +
                                std::to_string(cols) + " K=" + std::to_string(depth);
       ASSERT_EQ(o.out.shape, want.out.shape) << what;
       ASSERT_EQ(o.out.data, want.out.data) << what;
@@ -88,14 +92,16 @@ TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
     }
   }
   EXPECT_EQ(rtl.stats().values, values);
-  std::printf("[  cosim   ] systolic_array: %lld tiles, %lld values equal, out_max_o = golden max |out| and "
-              "cycles = K + R + C + 1 on every tile\n",
-              static_cast<long long>(tiles), static_cast<long long>(values));
+  std::printf("[  cosim   ] systolic_array %lldx%lld: %lld tiles, %lld values equal, out_max_o = golden max |out| "
+              "and cycles = K + R + C + 1 on every tile\n",
+              static_cast<long long>(R), static_cast<long long>(C), static_cast<long long>(tiles),
+              static_cast<long long>(values));
+  }
 }
 
 TEST(CosimUnits, SystolicArrayMismatchStopsWithLineAndWaveform) {
   Rng g(test_seed("CosimUnits.SystolicArrayMismatch", 2));
-  sim::RtlSystolicArray& rtl = *sim::rtl_units().array;
+  sim::RtlSystolicArray& rtl = *sim::rtl_units().arrays.front();
   const model::ArrayTileJob job = random_tile(g, model::GemmKind::kForward, 3, 5, 7);
   rtl.inject_fault_for_test();
   try {
@@ -122,7 +128,7 @@ TEST(CosimUnits, SystolicArrayMismatchStopsWithLineAndWaveform) {
 // corrupted out_max_o stops the run with its line, while the values themselves are right.
 TEST(CosimUnits, SystolicArrayDrainMaxMismatchStops) {
   Rng g(test_seed("CosimUnits.SystolicArrayDrainMax", 3));
-  sim::RtlSystolicArray& rtl = *sim::rtl_units().array;
+  sim::RtlSystolicArray& rtl = *sim::rtl_units().arrays.front();
   const model::ArrayTileJob job = random_tile(g, model::GemmKind::kWeightGrad, 4, 3, 9);
   rtl.inject_max_fault_for_test();
   try {
@@ -155,9 +161,10 @@ golden::Tensor<int64_t> random_wide_tensor(Rng& g, int64_t n, int exp) {
 
 TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
   Rng g(test_seed("CosimUnits.ShiftQuantizer", 3));
-  sim::RtlShiftQuantizer& rtl = *sim::rtl_units().shift_quantizer;
+  for (sim::RtlShiftQuantizer* unit : sim::rtl_units().shift_quantizers) {
+  sim::RtlShiftQuantizer& rtl = *unit;
   model::GoldenShiftQuantizerBackend golden;
-  constexpr int64_t L = sim::kSqLanes;
+  const int64_t L = rtl.lanes();
   int64_t tensors = 0, values = 0;
   for (int round = 0; round < 6; ++round)
   for (model::SqMode mode : {model::SqMode::kDirect, model::SqMode::kShift, model::SqMode::kConstant, model::SqMode::kFlag}) {
@@ -174,7 +181,8 @@ TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
       job.lo = -lim, job.hi = lim;
       const model::SqOutcome o = rtl.run(job);
       const model::SqOutcome want = golden.run(job);
-      const std::string what = "mode " + std::to_string(static_cast<int>(mode)) + " n=" + std::to_string(n);
+      const std::string what = std::to_string(L) + " lanes, mode " + std::to_string(static_cast<int>(mode)) +
+                               " n=" + std::to_string(n);
       ASSERT_EQ(o.out.data, want.out.data) << what;
       EXPECT_EQ(o.out.exp, want.out.exp) << what;
       const int64_t B = ceil_div(n, L);
@@ -185,8 +193,10 @@ TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
     }
   }
   EXPECT_EQ(rtl.stats().values, values);
-  std::printf("[  cosim   ] shift_quantizer: %lld tensors (Q, SQ, CQ, E2), %lld values equal, cycles = formula on every tensor\n",
-              static_cast<long long>(tensors), static_cast<long long>(values));
+  std::printf("[  cosim   ] shift_quantizer, %lld lanes: %lld tensors (Q, SQ, CQ, E2), %lld values equal, cycles = "
+              "formula on every tensor\n",
+              static_cast<long long>(L), static_cast<long long>(tensors), static_cast<long long>(values));
+  }
 }
 
 TEST(CosimUnits, StreamKeyInverseReproducesEveryKey) {
@@ -208,9 +218,10 @@ int32_t opt_value(Rng& g) {
 
 TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
   Rng g(test_seed("CosimUnits.Optimizer", 5));
-  sim::RtlOptimizerUnit& rtl = *sim::rtl_units().optimizer;
+  for (sim::RtlOptimizerUnit* unit : sim::rtl_units().optimizers) {
+  sim::RtlOptimizerUnit& rtl = *unit;
   model::GoldenOptimizerBackend golden;
-  constexpr int64_t L = sim::kOptLanes;
+  const int64_t L = rtl.lanes();
   int64_t tensors = 0, values = 0;
   for (int round = 0; round < 6; ++round)
   for (model::OptKind kind : {model::OptKind::kWeight8, model::OptKind::kBnAffine, model::OptKind::kBias}) {
@@ -226,7 +237,8 @@ TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
       job.lr_q = static_cast<int>(draw(g, 0, 3) == 0 ? 511 * draw(g, 0, 1) : draw(g, 0, 511));
       const model::OptOutcome o = rtl.run(job);
       const model::OptOutcome want = golden.run(job);
-      const std::string what = "kind " + std::to_string(static_cast<int>(kind)) + " n=" + std::to_string(n);
+      const std::string what = std::to_string(L) + " lanes, kind " + std::to_string(static_cast<int>(kind)) +
+                               " n=" + std::to_string(n);
       ASSERT_EQ(o.state.master.data, want.state.master.data) << what;
       ASSERT_EQ(o.state.momentum.data, want.state.momentum.data) << what;
       ASSERT_EQ(o.work.data, want.work.data) << what;
@@ -236,16 +248,19 @@ TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
     }
   }
   EXPECT_EQ(rtl.stats().values, values);
-  std::printf("[  cosim   ] optimizer_unit: %lld tensors, %lld values equal, cycles = ceil(n/L) + 3 on every tensor\n",
-              static_cast<long long>(tensors), static_cast<long long>(values));
+  std::printf("[  cosim   ] optimizer_unit, %lld lanes: %lld tensors, %lld values equal, cycles = ceil(n/L) + 3 on "
+              "every tensor\n",
+              static_cast<long long>(L), static_cast<long long>(tensors), static_cast<long long>(values));
+  }
 }
 
 // ---- batch norm ------------------------------------------------------------------------------
 TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
   Rng g(test_seed("CosimUnits.Bn", 6));
-  sim::RtlBnUnit& rtl = *sim::rtl_units().bn;
+  for (sim::RtlBnUnit* unit : sim::rtl_units().bns) {
+  sim::RtlBnUnit& rtl = *unit;
   model::GoldenBnBackend golden;
-  constexpr int64_t L = sim::kBnLanes;
+  const int64_t L = rtl.lanes();
   int64_t jobs = 0, values = 0;
   std::vector<golden::Shape> shapes = {{2, 3, 5, 5}, {1, 4, 3, 3}, {4, 6}, {2, 2, 7, 7}, {3, 5, 2, 2}, {1, 1, 1, 1}};
   for (int i = 0; i < 30; ++i) {  // random shapes, N per channel 1 ... 512
@@ -263,7 +278,8 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
     for (auto& v : fj.gamma.data) v = static_cast<int16_t>(draw(g, -300, 300));
     for (auto& v : fj.beta.data) v = static_cast<int16_t>(draw(g, -300, 300));
     fj.running = golden::BnRunning(C);  // the initial accumulators; random ones in BnRunningStatistics...
-    const std::string what = "shape " + std::to_string(shape.size()) + "-D C=" + std::to_string(C) + " N=" + std::to_string(N);
+    const std::string what = std::to_string(L) + " lanes, shape " + std::to_string(shape.size()) + "-D C=" +
+                             std::to_string(C) + " N=" + std::to_string(N);
     const model::BnForwardOutcome f = rtl.forward(fj);
     const model::BnForwardOutcome fw = golden.forward(fj);
     ASSERT_EQ(f.stats.mean, fw.stats.mean) << what;
@@ -294,8 +310,10 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
     values += (6 * C + 2 * C * N) + (2 * C + C * N);
   }
   EXPECT_EQ(rtl.stats().values, values);
-  std::printf("[  cosim   ] bn_unit: %lld jobs (train forward, backward), %lld values equal, cycles = per-channel "
-              "formula on every job\n", static_cast<long long>(jobs), static_cast<long long>(values));
+  std::printf("[  cosim   ] bn_unit, %lld lanes: %lld jobs (train forward, backward), %lld values equal, cycles = "
+              "per-channel formula on every job\n",
+              static_cast<long long>(L), static_cast<long long>(jobs), static_cast<long long>(values));
+  }
 }
 
 // The train command's running-statistics update (cmd_*_acc_i, cmd_decay_i -> stat_*_acc_o)
@@ -303,7 +321,7 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
 // (a scale like the data's, or the initial state) and decay shifts.
 TEST(CosimUnits, BnRunningStatisticsMatchGoldenUpdate) {
   Rng g(test_seed("CosimUnits.BnRunning", 7));
-  sim::RtlBnUnit& rtl = *sim::rtl_units().bn;
+  sim::RtlBnUnit& rtl = *sim::rtl_units().bns.front();
   int64_t jobs = 0, channels = 0, changed = 0;
   for (int i = 0; i < 24; ++i) {
     const golden::Shape shape = draw(g, 0, 3) == 0 ? golden::Shape{draw(g, 1, 16), draw(g, 1, 8)}
@@ -349,24 +367,47 @@ TEST(CosimUnits, BnForwardRejectsRunningOfAnotherChannelCount) {
   fj.gamma = golden::Tensor<int16_t>({3}, -7);
   fj.beta = golden::Tensor<int16_t>({3}, -7);
   fj.running = golden::BnRunning(2);
-  EXPECT_THROW(sim::rtl_units().bn->forward(fj), std::invalid_argument);
+  EXPECT_THROW(sim::rtl_units().bns.front()->forward(fj), std::invalid_argument);
 }
 
-TEST(CosimUnits, FactoryRejectsOtherArraySizes) {
+// make_rtl_backends binds the units of the configuration's array size and lane counts, and
+// rejects one that is not built with a message naming the built ones and the CMake list.
+TEST(CosimUnits, FactoryBindsEveryBuiltConfigurationAndRejectsOthers) {
+  const sim::RtlUnits& u = sim::rtl_units();
+  for (const sim::RtlSystolicArray* a : u.arrays)
+    for (const sim::RtlBnUnit* l : u.bns) {
+      model::AccelConfig c;
+      c.array_rows = a->rows(), c.array_cols = a->cols();
+      c.sq_lanes = c.bn_lanes = c.opt_lanes = l->lanes();
+      const model::UnitBackends b = sim::make_rtl_backends(c);
+      EXPECT_EQ(b.array.get(), static_cast<const model::ArrayBackend*>(a));
+      EXPECT_EQ(b.bn.get(), static_cast<const model::BnBackend*>(l));
+      EXPECT_EQ(b.shift_quantizer.get(), static_cast<model::ShiftQuantizerBackend*>(u.shift_quantizer(l->lanes())));
+      EXPECT_EQ(b.optimizer.get(), static_cast<model::OptimizerBackend*>(u.optimizer(l->lanes())));
+    }
   model::AccelConfig c;
-  c.array_rows = 16, c.array_cols = 16;
+  c.array_rows = 7, c.array_cols = 13;  // in no build's list
   try {
     sim::make_rtl_backends(c);
-    FAIL() << "16x16 accepted";
+    FAIL() << "7x13 accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("8x8"), std::string::npos) << e.what();
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("no verilated 7x13 systolic array"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("OCTET_COSIM_ARRAYS"), std::string::npos) << msg;
+    const sim::RtlSystolicArray* a = u.arrays.front();
+    EXPECT_NE(msg.find(std::to_string(a->rows()) + "x" + std::to_string(a->cols())), std::string::npos) << msg;
   }
-  c.array_rows = c.array_cols = 8;
-  const model::UnitBackends b = sim::make_rtl_backends(c);
-  EXPECT_EQ(b.array.get(), static_cast<model::ArrayBackend*>(sim::rtl_units().array));
-  EXPECT_TRUE(b.shift_quantizer && b.optimizer && b.bn);
-  c.bn_lanes = 8;
-  EXPECT_THROW(sim::make_rtl_backends(c), std::invalid_argument);
+  c = model::AccelConfig{};
+  c.array_rows = u.arrays.front()->rows(), c.array_cols = u.arrays.front()->cols();
+  c.bn_lanes = 3;  // in no build's list
+  try {
+    sim::make_rtl_backends(c);
+    FAIL() << "3 BN lanes accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("no verilated bn_unit with 3 lanes"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("OCTET_COSIM_LANES"), std::string::npos) << msg;
+  }
 }
 
 }  // namespace
