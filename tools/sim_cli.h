@@ -25,6 +25,7 @@ struct SimCliArgs {
   std::string topology_format = "auto"; // conv | gemm | auto
   std::string config;                   // SCALE-Sim .cfg
   std::string array;                    // "RxC", overrides the cfg
+  int lanes = 0;                        // lanes of each streaming unit (0: the configuration's)
   std::string energy;                   // energy table override (JSON)
   int batch = 1;
   uint64_t seed = 1;
