@@ -43,10 +43,23 @@ struct ArrayTileOutcome {
   golden::Tensor<int64_t> out;  // {rows, cols}, exponent as the golden GEMM's
   int64_t cycles = -1;          // first accepted beat .. last output row, inclusive
 };
+// The tiles of one array block (one block operation of the model: a reduction chunk of
+// D beats over an m x n span, ceil(m/R) * ceil(n/C) tiles) streamed back to back.
+struct ArrayBlockOutcome {
+  std::vector<ArrayTileOutcome> tiles;
+  int64_t cycles = -1;  // first accepted beat of the first tile .. last output row of the last, inclusive
+};
 class ArrayBackend {
  public:
   virtual ~ArrayBackend() = default;
   virtual ArrayTileOutcome run_tile(const ArrayTileJob& job) = 0;
+  // Default: tile after tile through run_tile, no block cycles (a backend that streams the
+  // tiles, as the RTL does, measures them; each tile's own cycles are then -1).
+  virtual ArrayBlockOutcome run_block(const std::vector<ArrayTileJob>& tiles) {
+    ArrayBlockOutcome o;
+    for (const ArrayTileJob& t : tiles) o.tiles.push_back(run_tile(t));
+    return o;
+  }
   // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
   // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.
   std::string where;

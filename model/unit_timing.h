@@ -21,10 +21,13 @@ inline constexpr int64_t array_tile_cycles(int64_t k, int64_t r, int64_t c) { re
 inline constexpr int64_t array_tile_period(int64_t k, int64_t r, int64_t c) { return std::max({k, r, c}); }
 // Drain after the last beat of the last tile: R + C + 1 cycles (last beat counted in K).
 inline constexpr int64_t array_drain_cycles(int64_t r, int64_t c) { return r + c + 1; }
+// T tiles of depth K streamed back to back, first accepted beat .. last output row.
+inline constexpr int64_t array_block_cycles(int64_t t, int64_t k, int64_t r, int64_t c) {
+  return k + (t - 1) * array_tile_period(k, r, c) + r + c + 1;
+}
 // T = ceil(M/R) * ceil(N/C) tiles streamed back to back.
 inline constexpr int64_t array_gemm_cycles(int64_t m, int64_t k, int64_t n, int64_t r, int64_t c) {
-  const int64_t t = ceil_div(m, r) * ceil_div(n, c);
-  return k + (t - 1) * array_tile_period(k, r, c) + r + c + 1;
+  return array_block_cycles(ceil_div(m, r) * ceil_div(n, c), k, r, c);
 }
 
 // ---- shift_quantizer (docs/architecture.md, "Latency and throughput") -------------------

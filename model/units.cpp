@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "model/unit_timing.h"
 
@@ -121,6 +124,9 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
 void SystolicArray::compute_values(const ArrayBlock& b) {
   GemmData& g = *b.data;
   const int64_t N = g.out.shape[1];
+  // The block's tiles in the order the array streams them (rows of tiles, then columns).
+  std::vector<ArrayTileJob> jobs;
+  std::vector<std::pair<int64_t, int64_t>> origin;  // m0, n0 of each tile
   for (int64_t m0 = b.m0; m0 < b.m0 + b.m_len; m0 += rows_) {
     for (int64_t n0 = b.n0; n0 < b.n0 + b.n_len; n0 += cols_) {
       ArrayTileJob job;
@@ -142,17 +148,27 @@ void SystolicArray::compute_values(const ArrayBlock& b) {
           job.err = slice(g.err, b.d0, b.d_len, n0, job.cols);
           break;
       }
-      backend_->where = where(*ledger_, b.record);
-      ArrayTileOutcome o = backend_->run_tile(job);
-      if (o.out.shape != golden::Shape{job.rows, job.cols})
-        throw std::logic_error("systolic_array: backend returned a tile of the wrong shape");
-      check_.compare(std::string("systolic_array ") + gemm_kind_name(g.kind) + " tile",
-                     timing::array_tile_cycles(b.d_len, rows_, cols_), o.cycles);
-      g.out.exp = o.out.exp;
-      for (int64_t r = 0; r < job.rows; ++r)
-        for (int64_t c = 0; c < job.cols; ++c)
-          g.out.data[static_cast<size_t>((m0 + r) * N + n0 + c)] += o.out.data[static_cast<size_t>(r * job.cols + c)];
+      jobs.push_back(std::move(job));
+      origin.emplace_back(m0, n0);
     }
+  }
+  backend_->where = where(*ledger_, b.record);
+  ArrayBlockOutcome o = backend_->run_block(jobs);
+  if (o.tiles.size() != jobs.size()) throw std::logic_error("systolic_array: backend returned the wrong number of tiles");
+  const std::string what = std::string("systolic_array ") + gemm_kind_name(g.kind);
+  check_.compare(what + " block of " + std::to_string(jobs.size()) + " tiles, depth " + std::to_string(b.d_len),
+                 timing::array_block_cycles(static_cast<int64_t>(jobs.size()), b.d_len, rows_, cols_), o.cycles);
+  for (size_t t = 0; t < jobs.size(); ++t) {
+    const ArrayTileJob& job = jobs[t];
+    const ArrayTileOutcome& tile = o.tiles[t];
+    if (tile.out.shape != golden::Shape{job.rows, job.cols})
+      throw std::logic_error("systolic_array: backend returned a tile of the wrong shape");
+    check_.compare(what + " tile", timing::array_tile_cycles(b.d_len, rows_, cols_), tile.cycles);
+    g.out.exp = tile.out.exp;
+    const auto [m0, n0] = origin[t];
+    for (int64_t r = 0; r < job.rows; ++r)
+      for (int64_t c = 0; c < job.cols; ++c)
+        g.out.data[static_cast<size_t>((m0 + r) * N + n0 + c)] += tile.out.data[static_cast<size_t>(r * job.cols + c)];
   }
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "model/golden_backends.h"
 #include "model/unit_backends.h"
@@ -42,9 +43,13 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   int cols() const { return cols_; }
   Pins& pins() { return pins_; }
 
-  // One tile: the K beats stream back to back after a reset; the outcome's values are the
-  // RTL's (checked against the golden GEMM), its cycles run from the first accepted beat to
-  // the last output row, inclusive (documented: K + R + C + 1).
+  // A block: its tiles stream back to back, each beat as soon as the array takes it, on the
+  // array as the previous block left it (reset only before the first block and after a
+  // mismatch). The outcome's values are the RTL's (checked against the golden GEMM, and
+  // out_max_o against the tile's max |out|); its cycles run from the first accepted beat to
+  // the last output row, inclusive (documented: K + (T - 1) max(K, R, C) + R + C + 1).
+  model::ArrayBlockOutcome run_block(const std::vector<model::ArrayTileJob>& tiles) override;
+  // One tile as a block of one (cycles K + R + C + 1).
   model::ArrayTileOutcome run_tile(const model::ArrayTileJob& job) override;
   const UnitStats& stats() const { return stats_; }
   void reset_stats() { stats_ = {}; }
@@ -60,6 +65,7 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   UnitStats stats_;
   bool fault_ = false;
   bool max_fault_ = false;
+  bool needs_reset_ = true;
 };
 
 }  // namespace octet::sim

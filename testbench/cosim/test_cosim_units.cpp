@@ -99,6 +99,44 @@ TEST(CosimUnits, SystolicArrayTilesMatchGoldenAndCycleFormula) {
   }
 }
 
+// Blocks of tiles streamed back to back on every built size, depths around TileGap =
+// max(R, C) (a last beat that comes sooner waits) and beyond: values and out_max_o equal to
+// golden per tile, block cycles K + (T - 1) max(K, R, C) + R + C + 1; the array keeps its
+// state from block to block.
+TEST(CosimUnits, SystolicArrayBlocksStreamBackToBackAtTheBlockFormula) {
+  Rng g(test_seed("CosimUnits.SystolicArrayBlocks", 11));
+  for (sim::RtlSystolicArray* unit : sim::rtl_units().arrays) {
+    sim::RtlSystolicArray& rtl = *unit;
+    model::GoldenArrayBackend golden;
+    const int64_t R = rtl.rows(), C = rtl.cols(), gap = std::max(R, C);
+    int64_t blocks = 0, tiles = 0, stalled = 0;
+    for (int i = 0; i < 40; ++i) {
+      const model::GemmKind kind = static_cast<model::GemmKind>(draw(g, 0, 2));
+      const int64_t T = i < 3 ? 2 : draw(g, 1, 6);
+      const int64_t depth = i == 0 ? 1 : i == 1 ? gap - 1 : i == 2 ? gap : draw(g, 1, 2 * gap + 2);
+      std::vector<model::ArrayTileJob> jobs;
+      for (int64_t t = 0; t < T; ++t)
+        jobs.push_back(random_tile(g, kind, draw(g, 0, 1) ? R : draw(g, 1, R), draw(g, 0, 1) ? C : draw(g, 1, C), depth));
+      const model::ArrayBlockOutcome o = rtl.run_block(jobs);
+      const std::string what = std::to_string(R) + "x" + std::to_string(C) + " array, " + model::gemm_kind_name(kind) +
+                               " block of " + std::to_string(T) + " tiles, K=" + std::to_string(depth);
+      ASSERT_EQ(o.tiles.size(), jobs.size()) << what;
+      for (size_t t = 0; t < jobs.size(); ++t)
+        ASSERT_EQ(o.tiles[t].out.data, golden.run_tile(jobs[t]).out.data) << what << ", tile " << t;
+      // docs/architecture.md "Cycle formula", written out independently of model/unit_timing.h.
+      EXPECT_EQ(o.cycles, depth + (T - 1) * std::max(depth, gap) + R + C + 1) << what;
+      ++blocks;
+      tiles += T;
+      stalled += T > 1 && depth < gap;
+    }
+    EXPECT_GT(stalled, 0) << "no block had a last beat waiting for TileGap";
+    std::printf("[  cosim   ] systolic_array %lldx%lld: %lld blocks of %lld tiles back to back (%lld with last beats "
+                "held for TileGap), values, out_max_o and block cycles as documented\n",
+                static_cast<long long>(R), static_cast<long long>(C), static_cast<long long>(blocks),
+                static_cast<long long>(tiles), static_cast<long long>(stalled));
+  }
+}
+
 TEST(CosimUnits, SystolicArrayMismatchStopsWithLineAndWaveform) {
   Rng g(test_seed("CosimUnits.SystolicArrayMismatch", 2));
   sim::RtlSystolicArray& rtl = *sim::rtl_units().arrays.front();
