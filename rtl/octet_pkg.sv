@@ -107,4 +107,24 @@ package octet_pkg;
   localparam int unsigned BnExpW    = 8;   // e1, the exponent of dy (signed)
   localparam int unsigned BnGradW   = 32;  // G_gamma, G_beta on 2^-14, saturating
 
+  // ---- Vector unit (docs/architecture.md "Vector unit") --------------------------------------
+  // Kept in its own block so that other units' additions merge cleanly.
+
+  // What one command does (docs/numerics.md §5.3, §5.5, §5.6, §7.3-§7.5).
+  typedef enum logic [3:0] {
+    VuOpRelu        = 4'd0,   // A = sat(rshift(y, 7), 0, 255), mask = 0 < y <= 255 * 2^7
+    VuOpReluBwd     = 4'd1,   // dy = mask ? E1 : 0
+    VuOpResidualAdd = 4'd2,   // S = a * 2^sa + b * 2^sb, int32, overflow flagged
+    VuOpErrorAdd    = 4'd3,   // e = a * 2^sa + b * 2^sb, int64, overflow flagged
+    VuOpPsumMerge   = 4'd4,   // acc = a + b, AccW bits, overflow flagged
+    VuOpWeightDecay = 4'd5,   // G_raw + shift(W8, sa)
+    VuOpBiasGrad    = 4'd6    // sat32(shift(sum of count beats, sa)) per lane
+  } vu_op_e;
+
+  localparam int unsigned VuDataW  = 64;  // lane payload: int64 wide errors; narrower values sign-extended
+  localparam int unsigned VuAuxW   = 16;  // lane side band: ReLU mask bit, max-pool plane index
+  localparam int unsigned VuShiftW = 8;   // signed exponent shift of a command
+  localparam int unsigned VuCountW = 32;  // beats of an element-wise command
+  localparam int unsigned VuReluMax = 255 * 128;  // the largest y that ReLU's mask passes (2^-14)
+
 endpackage : octet_pkg
