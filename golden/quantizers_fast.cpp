@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "golden/int_math.h"
@@ -44,14 +45,14 @@ template <typename U>
   return ((a << c.ls) + c.bias + ((a >> c.s) & c.parity)) >> c.s;
 }
 
-// All ones if the element, read from int64 as S, is negative; else zero.
+// All ones if the element, read (from int64 or int32) as S, is negative; else zero.
 template <typename S, typename U>
 [[gnu::always_inline]] inline U sign_mask(int64_t x) {
   return static_cast<S>(x) < 0 ? ~U{0} : U{0};
 }
 
-template <typename S, typename U>
-[[gnu::always_inline]] inline void shift_quantize_lanes(const int64_t* __restrict x, int32_t* __restrict out,
+template <typename S, typename U, typename T>
+[[gnu::always_inline]] inline void shift_quantize_lanes(const T* __restrict x, int32_t* __restrict out,
                                                         int64_t n, Scale<U> sc, U lim) {
   for (int64_t i = 0; i < n; ++i) {
     const U sgn = sign_mask<S, U>(x[i]);
@@ -63,8 +64,8 @@ template <typename S, typename U>
 }
 
 // Flag quantizer: fine grid below `fine_below` (0: never), else the clipped coarse grid.
-template <typename S, typename U>
-[[gnu::always_inline]] inline void flag_quantize_lanes(const int64_t* __restrict x, int32_t* __restrict out, int64_t n,
+template <typename S, typename U, typename T>
+[[gnu::always_inline]] inline void flag_quantize_lanes(const T* __restrict x, int32_t* __restrict out, int64_t n,
                                                        Scale<U> fine, Scale<U> coarse, U lim, int coarse_unit_log2,
                                                        U fine_below) {
   for (int64_t i = 0; i < n; ++i) {
@@ -173,6 +174,34 @@ OCTET_SIMD_CLONES_AVX512 void flag_quantize_64(const int64_t* x, int32_t* out, i
                                         Scale<uint64_t> coarse, uint64_t lim, int unit_log2, uint64_t fine_below) {
   flag_quantize_lanes<int64_t, uint64_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
 }
+// The same on int32 error storage (ErrorTensor's narrow form): half the bytes read. 64-bit
+// lanes serve the one int32 value whose magnitude, 2^31, does not fit them.
+OCTET_SIMD_CLONES_AVX512 void shift_quantize_32_from32(const int32_t* x, int32_t* out, int64_t n, Scale<uint32_t> sc,
+                                                uint32_t lim) {
+  shift_quantize_lanes<int32_t, uint32_t>(x, out, n, sc, lim);
+}
+void shift_quantize_64_from32(const int32_t* x, int32_t* out, int64_t n, Scale<uint64_t> sc, uint64_t lim) {
+  shift_quantize_lanes<int64_t, uint64_t>(x, out, n, sc, lim);
+}
+OCTET_SIMD_CLONES_AVX512 void flag_quantize_32_from32(const int32_t* x, int32_t* out, int64_t n, Scale<uint32_t> fine,
+                                               Scale<uint32_t> coarse, uint32_t lim, int unit_log2,
+                                               uint32_t fine_below) {
+  flag_quantize_lanes<int32_t, uint32_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
+}
+void flag_quantize_64_from32(const int32_t* x, int32_t* out, int64_t n, Scale<uint64_t> fine, Scale<uint64_t> coarse,
+                             uint64_t lim, int unit_log2, uint64_t fine_below) {
+  flag_quantize_lanes<int64_t, uint64_t>(x, out, n, fine, coarse, lim, unit_log2, fine_below);
+}
+
+OCTET_SIMD_CLONES_AVX512 void min_max_32(const int32_t* __restrict x, int64_t n, int32_t* lo_out, int32_t* hi_out) {
+  int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
+  for (int64_t i = 0; i < n; ++i) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  *lo_out = lo;
+  *hi_out = hi;
+}
 
 // Constant-factor quantizer over elements [begin, end): `drop` bits below the output grid.
 // The reference draws only when the dropped fraction is nonzero; drawing always gives the
@@ -205,7 +234,8 @@ OCTET_SIMD_CLONES_AVX512 void cq_kernel(const int64_t* __restrict x, int32_t* __
   }
 }
 
-void check_input(const char* quantizer, const Tensor<int64_t>& x) {
+template <typename T>
+void check_input(const char* quantizer, const Tensor<T>& x) {
   if (x.empty()) throw std::invalid_argument(std::string(quantizer) + ": empty tensor");
 }
 
@@ -228,6 +258,19 @@ uint64_t max_magnitude_fast(const int64_t* x, int64_t n, int threads) {
   return m;
 }
 
+uint64_t max_magnitude_fast(const int32_t* x, int64_t n, int threads) {
+  if (n <= 0) return 0;
+  const int workers = element_workers(n, threads);
+  std::vector<int32_t> lo(static_cast<size_t>(workers)), hi(static_cast<size_t>(workers));
+  for_each_chunk(n, workers, [&](int64_t c, int64_t begin, int64_t end) {
+    min_max_32(x + begin, end - begin, &lo[static_cast<size_t>(c)], &hi[static_cast<size_t>(c)]);
+  });
+  uint64_t m = 0;
+  for (int c = 0; c < workers; ++c) m = std::max({m, static_cast<uint64_t>(std::max<int64_t>(hi[c], 0)),
+                                                  static_cast<uint64_t>(-std::min<int64_t>(lo[c], 0))});
+  return m;
+}
+
 int tensor_scale_log2_fast(const int64_t* x, int64_t n, int threads) {
   return scale_of(max_magnitude_fast(x, n, threads));
 }
@@ -236,7 +279,9 @@ Tensor<int32_t> shift_quantize_fast(const Tensor<int64_t>& x, int k, int threads
   return shift_quantize_with_max_fast(x, k, max_magnitude_fast(x.data.data(), x.size(), threads), threads);
 }
 
-Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t m, int threads) {
+namespace {
+template <typename T>
+Tensor<int32_t> shift_quantize_impl(const Tensor<T>& x, int k, uint64_t m, int threads) {
   check_bits("shift_quantize", k);
   check_input("shift_quantize", x);
   const int64_t n = x.size();
@@ -245,25 +290,41 @@ Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int64_t>& x, int k, ui
   Tensor<int32_t> out(x.shape, output_exponent("shift_quantize", int64_t{x.exp} + r - (k - 1)), Uninitialized{});
   const int shift = (k - 1) - r;  // the payload is |x| * 2^shift
   const uint64_t lim = (uint64_t{1} << (k - 1)) - 1;
-  const int64_t* in = x.data.data();
+  const T* in = x.data.data();
   int32_t* o = out.data.data();
   // 32-bit lanes: |x| < 2^31; a left shift happens only for r <= k-1 (then |x| << shift < 2^k);
   // a right shift adds at most 2^30 to |x|. Either way no uint32 overflow.
   const bool narrow = m < kInt32MagnitudeLimit;
   for_each_chunk(n, workers, [&](int64_t, int64_t begin, int64_t end) {
-    if (narrow)
+    if constexpr (std::is_same_v<T, int32_t>) {
+      if (narrow)
+        shift_quantize_32_from32(in + begin, o + begin, end - begin, make_scale<uint32_t>(shift), static_cast<uint32_t>(lim));
+      else
+        shift_quantize_64_from32(in + begin, o + begin, end - begin, make_scale<uint64_t>(shift), lim);
+    } else if (narrow)
       shift_quantize_32(in + begin, o + begin, end - begin, make_scale<uint32_t>(shift), static_cast<uint32_t>(lim));
     else  // r >= 31 > k-1: a right shift by at most 62 of |x| <= 2^63; the sum stays below 2^64
       shift_quantize_64(in + begin, o + begin, end - begin, make_scale<uint64_t>(shift), lim);
   });
   return out;
 }
+}  // namespace
+
+Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t m, int threads) {
+  return shift_quantize_impl(x, k, m, threads);
+}
+
+Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int32_t>& x, int k, uint64_t m, int threads) {
+  return shift_quantize_impl(x, k, m, threads);
+}
 
 Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads) {
   return flag_quantize_with_max_fast(x, k, max_magnitude_fast(x.data.data(), x.size(), threads), threads);
 }
 
-Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t m, int threads) {
+namespace {
+template <typename T>
+Tensor<int32_t> flag_quantize_impl(const Tensor<T>& x, int k, uint64_t m, int threads) {
   check_bits("flag_quantize", k, kMaxFlagBits);
   check_input("flag_quantize", x);
   const int64_t n = x.size();
@@ -276,14 +337,22 @@ Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uin
   // Fine grid iff |x| < 2^coarse_shift; for coarse_shift <= 0 only 0 qualifies, and 0 maps to 0
   // on either grid, so the fine grid is then never chosen. coarse_shift <= 62 (r <= 63).
   const uint64_t fine_below = coarse_shift <= 0 ? 0 : uint64_t{1} << coarse_shift;
-  const int64_t* in = x.data.data();
+  const T* in = x.data.data();
   int32_t* o = out.data.data();
   // 32-bit lanes: the selected grid's value is < 2^(k-1) fine units or a clipped coarse value
   // (< 2^30); a left shift by -shift happens only for r <= 2(k-1) where it stays below 2^31
   // on the chosen grid; the unchosen grid may wrap, which is harmless in unsigned lanes.
   const bool narrow = m < kInt32MagnitudeLimit;
   for_each_chunk(n, workers, [&](int64_t, int64_t begin, int64_t end) {
-    if (narrow)
+    if constexpr (std::is_same_v<T, int32_t>) {
+      if (narrow)
+        flag_quantize_32_from32(in + begin, o + begin, end - begin, make_scale<uint32_t>(-fine_shift),
+                                make_scale<uint32_t>(-coarse_shift), static_cast<uint32_t>(lim), k - 1,
+                                static_cast<uint32_t>(fine_below));
+      else
+        flag_quantize_64_from32(in + begin, o + begin, end - begin, make_scale<uint64_t>(-fine_shift),
+                                make_scale<uint64_t>(-coarse_shift), lim, k - 1, fine_below);
+    } else if (narrow)
       flag_quantize_32(in + begin, o + begin, end - begin, make_scale<uint32_t>(-fine_shift),
                        make_scale<uint32_t>(-coarse_shift), static_cast<uint32_t>(lim), k - 1,
                        static_cast<uint32_t>(fine_below));
@@ -292,6 +361,15 @@ Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uin
                        make_scale<uint64_t>(-coarse_shift), lim, k - 1, fine_below);
   });
   return out;
+}
+}  // namespace
+
+Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t m, int threads) {
+  return flag_quantize_impl(x, k, m, threads);
+}
+
+Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int32_t>& x, int k, uint64_t m, int threads) {
+  return flag_quantize_impl(x, k, m, threads);
 }
 
 Tensor<int32_t> constant_factor_quantize_fast(const Tensor<int64_t>& x, const CqParams& p, int threads) {

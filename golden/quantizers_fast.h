@@ -15,6 +15,7 @@ namespace octet::golden {
 
 // max_i |x[i]| (2^63 for INT64_MIN), 0 for n = 0; `threads` only splits the scan.
 uint64_t max_magnitude_fast(const int64_t* x, int64_t n, int threads = 1);
+uint64_t max_magnitude_fast(const int32_t* x, int64_t n, int threads = 1);
 
 // What is known of a tensor's max |x| (the quantizers' scale, docs/numerics.md §4): a kernel
 // that sees every element as it writes it can report it (value == max_magnitude_fast of the
@@ -36,5 +37,9 @@ Tensor<int32_t> flag_quantize_fast(const Tensor<int64_t>& x, int k, int threads 
 // whose max |x| over all shards is batch_max).
 Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads = 1);
 Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int64_t>& x, int k, uint64_t batch_max, int threads = 1);
+// The same for an error stored in int32 (golden/error_tensor.h): the results of the int64
+// overloads on the widened tensor.
+Tensor<int32_t> shift_quantize_with_max_fast(const Tensor<int32_t>& x, int k, uint64_t batch_max, int threads = 1);
+Tensor<int32_t> flag_quantize_with_max_fast(const Tensor<int32_t>& x, int k, uint64_t batch_max, int threads = 1);
 
 }  // namespace octet::golden

@@ -14,6 +14,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "golden/error_tensor.h"
 #include "golden/int_math.h"
 #include "golden/quantizers.h"
 #include "golden/quantizers_fast.h"
@@ -63,6 +64,39 @@ Tensor<int64_t> tensor(std::vector<int64_t> v, int exp) {
   return Tensor<int64_t>({n}, std::move(v), exp);
 }
 
+// Where every value of x fits int32: the quantizers on its int32 form (ErrorTensor's narrow
+// storage) against the reference on x, with x's own max and with a larger batch max (a shard
+// of a data-parallel batch), and max_magnitude_fast of the int32 form.
+bool int32_forms_agree(const Tensor<int64_t>& x, int k_shift, int k_flag, const Outcome<int32_t>& sq,
+                       const Outcome<int32_t>& fq, const std::string& what) {
+  for (int64_t v : x.data)
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) return true;
+  const Tensor<int32_t> x32(x.shape, Payload<int32_t>(x.data.begin(), x.data.end()), x.exp);
+  const uint64_t m = tensor_max_magnitude(x.data.data(), x.size());
+  const uint64_t bigger = 3 * m + 5;
+  const Outcome<int32_t> sq_big = run<int32_t>([&] { return shift_quantize_with_max(x, k_shift, bigger); });
+  const Outcome<int32_t> fq_big = run<int32_t>([&] { return flag_quantize_with_max(x, k_flag, bigger); });
+  for (int th : kThreadCounts) {
+    if (max_magnitude_fast(x32.data.data(), x32.size(), th) != m) {
+      ADD_FAILURE() << what << ": max_magnitude_fast of the int32 form differs, threads=" << th;
+      return false;
+    }
+    const std::string d[] = {
+        difference(run<int32_t>([&] { return shift_quantize_with_max_fast(x32, k_shift, m, th); }), sq, x),
+        difference(run<int32_t>([&] { return flag_quantize_with_max_fast(x32, k_flag, m, th); }), fq, x),
+        difference(run<int32_t>([&] { return shift_quantize_with_max_fast(x32, k_shift, bigger, th); }), sq_big, x),
+        difference(run<int32_t>([&] { return flag_quantize_with_max_fast(x32, k_flag, bigger, th); }), fq_big, x)};
+    const char* names[] = {"shift_quantize", "flag_quantize", "shift_quantize (batch max)", "flag_quantize (batch max)"};
+    for (int q = 0; q < 4; ++q)
+      if (!d[q].empty()) {
+        ADD_FAILURE() << fmt::format("{}: {} of the int32 form (k_shift={} k_flag={} threads={}) {}", what, names[q],
+                                     k_shift, k_flag, th, d[q]);
+        return false;
+      }
+  }
+  return true;
+}
+
 // Compares every fast quantizer with its reference on `x` for all thread counts; returns
 // false (after reporting) at the first difference.
 bool quantizers_agree(const Tensor<int64_t>& x, int k_shift, int k_flag, const CqParams& cq, const std::string& what) {
@@ -86,7 +120,7 @@ bool quantizers_agree(const Tensor<int64_t>& x, int k_shift, int k_flag, const C
         return false;
       }
   }
-  return true;
+  return x.empty() || int32_forms_agree(x, k_shift, k_flag, sq, fq, what);
 }
 
 // Smallest and largest m with round_log2(m) = r (m <= 2^63).
@@ -437,4 +471,126 @@ TEST(AddsFast, AccumulateUndoesPartialSums) {
   EXPECT_TRUE(accumulate_agrees(Tensor<int64_t>({n}, 40), e, "zero into"));
   EXPECT_TRUE(accumulate_agrees(into, Tensor<int64_t>({n}, 80), "zero e, far exponent"));
   EXPECT_TRUE(accumulate_agrees(into, Tensor<int64_t>({n - 1}, 0), "shapes differ"));
+}
+
+namespace {
+
+ErrorTensor as_error(const Tensor<int64_t>& t, bool narrow) {
+  if (!narrow) return ErrorTensor(t);
+  return ErrorTensor::of_narrow(Tensor<int32_t>(t.shape, Payload<int32_t>(t.data.begin(), t.data.end()), t.exp));
+}
+
+bool fits_int32(const Tensor<int64_t>& t) {
+  return std::all_of(t.data.begin(), t.data.end(), [](int64_t v) {
+    return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+  });
+}
+
+// True when the ErrorTensor accumulate must sum in int32: both int32, same shape, exponent gap
+// <= 31, both nonzero, |into| 2^sa + |e| 2^sb <= INT32_MAX.
+bool narrow_sum_expected(const Tensor<int64_t>& into, const Tensor<int64_t>& e) {
+  if (into.empty() || into.shape != e.shape) return false;
+  const int exp = std::min(into.exp, e.exp), sa = into.exp - exp, sb = e.exp - exp;
+  if (std::max(sa, sb) > 31) return false;
+  const uint64_t ma = tensor_max_magnitude(into.data.data(), into.size());
+  const uint64_t mb = tensor_max_magnitude(e.data.data(), e.size());
+  if (ma == 0 || mb == 0) return false;
+  return (static_cast<unsigned __int128>(ma) << sa) + (static_cast<unsigned __int128>(mb) << sb) <=
+         static_cast<unsigned __int128>(std::numeric_limits<int32_t>::max());
+}
+
+// accumulate_error_fast on error tensors (every mix of int32 and int64 forms that the values
+// allow, e given away or kept, maxima known or not) against into = into.empty() ? e :
+// error_add(into, e): the same values, exponent and exception, `into`'s values unchanged
+// after an exception, a known max exact, and the int32 sum taken whenever it must be.
+bool error_tensor_accumulate_agrees(const Tensor<int64_t>& into, const Tensor<int64_t>& e, const std::string& what) {
+  Tensor<int64_t> expected = into;
+  std::string expected_error;
+  try {
+    expected = into.empty() ? e : error_add(into, e);
+  } catch (const std::exception& ex) {
+    expected_error = std::string(typeid(ex).name()) + ": " + ex.what();
+  }
+  const uint64_t true_max = tensor_max_magnitude(expected.data.data(), expected.size());
+  for (int th : kThreadCounts)
+    for (int forms = 0; forms < 4; ++forms) {
+      const bool ni = forms & 1, ne = forms & 2;
+      if ((ni && (into.empty() || !fits_int32(into))) || (ne && !fits_int32(e))) continue;
+      for (int variant = 0; variant < 8; ++variant) {
+        const bool keep = variant & 4;
+        ErrorTensor got = into.empty() ? ErrorTensor{} : as_error(into, ni);
+        const ErrorTensor operand = as_error(e, ne);
+        KnownMax got_max = variant & 1 && !into.empty() ? KnownMax{true, tensor_max_magnitude(into.data.data(), into.size())} : KnownMax{};
+        const KnownMax e_known = variant & 2 ? KnownMax{true, tensor_max_magnitude(e.data.data(), e.size())} : KnownMax{};
+        std::string error;
+        try {
+          if (keep)
+            accumulate_error_fast(got, operand, th, KeepOperand{}, &got_max, e_known);
+          else
+            accumulate_error_fast(got, ErrorTensor(operand), th, &got_max, e_known);
+        } catch (const std::exception& ex) {
+          error = std::string(typeid(ex).name()) + ": " + ex.what();
+        }
+        const Tensor<int64_t> got64 = got.empty() ? Tensor<int64_t>{} : widened(got);
+        const Tensor<int64_t>& want = expected_error.empty() ? expected : into;
+        std::string d = error != expected_error ? fmt::format("error '{}' vs reference '{}'", error, expected_error) : "";
+        if (d.empty() && (got64.exp != want.exp || got64.shape != want.shape || got64.data != want.data))
+          d = "values differ";
+        if (d.empty() && expected_error.empty() && got_max.known && got_max.value != true_max)
+          d = fmt::format("max {} vs {}", got_max.value, true_max);
+        if (d.empty() && ni && ne && narrow_sum_expected(into, e) && !got.is_narrow()) d = "the int32 sum was not taken";
+        if (!d.empty()) {
+          ADD_FAILURE() << fmt::format("{} threads={} into {} e {} keep={} known={}: {}", what, th, ni ? "int32" : "int64",
+                                       ne ? "int32" : "int64", keep, variant & 3, d);
+          return false;
+        }
+      }
+    }
+  return true;
+}
+
+}  // namespace
+
+TEST(ErrorTensorFast, AccumulateHandPickedCases) {
+  using T64 = Tensor<int64_t>;
+  const int64_t max32 = std::numeric_limits<int32_t>::max(), min32 = std::numeric_limits<int32_t>::min();
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64{}, T64({3}, {1, -2, 3}, -4), "empty into"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({3}, {1, -2, 3}, -14), T64({3}, {5, 6, -7}, -15), "aligned"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({3}, {1, -2, 3}, 0), T64({2}, {5, 6}, 0), "shapes differ"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {0, 0}, 90), T64({2}, {5, 6}, -10), "into zero, far exponent"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {5, 6}, 90), T64({2}, {0, 0}, -10), "e zero, far exponent"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {0, 0}, 4), T64({2}, {0, 0}, -3), "both zero"));
+  // The int32 bound: a sum of exactly INT32_MAX stays int32, one more goes to int64.
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {max32 - 5, 1}, 0), T64({2}, {5, -3}, 0), "sum INT32_MAX"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {max32 - 5, 1}, 0), T64({2}, {6, -3}, 0), "sum INT32_MAX + 1"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {-(max32 - 5), 1}, 0), T64({2}, {-6, -3}, 0), "sum INT32_MIN"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {min32, 1}, 0), T64({2}, {1, 1}, 0), "operand INT32_MIN"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {1 << 29, 1}, 1), T64({2}, {-1, 1}, 0), "shifted to 2^30"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {1 << 30, 1}, 1), T64({2}, {-1, 1}, 0), "shifted to 2^31"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {1, -1}, 31), T64({2}, {1, 1}, 0), "shift of 31"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {0, 1}, 30), T64({2}, {1, 1}, 0), "shift of 30"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {1, 2}, 40), T64({2}, {1, 1}, 0), "shift of 40"));
+  EXPECT_TRUE(error_tensor_accumulate_agrees(T64({2}, {1, 2}, 70), T64({2}, {1, 1}, 0), "shift of 70 (int64 overflows)"));
+}
+
+TEST(ErrorTensorFast, AccumulateRandomOperandsMatchReference) {
+  const uint64_t seed = 20261203;
+  std::printf("seed=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 gen(seed);
+  const int exp_gaps[] = {0, 0, 0, 1, 2, 3, 5, 15, 29, 30, 31, 32, 40};
+  int narrow_sums = 0;
+  for (int t = 0; t < 600; ++t) {
+    const int64_t n = t % 100 == 0 ? 70000 + static_cast<int64_t>(gen() % 50000) : 1 + static_cast<int64_t>(gen() % 2000);
+    const int gap = exp_gaps[gen() % std::size(exp_gaps)];
+    const int ea = static_cast<int>(gen() % 21) - 10, eb = gen() & 1 ? ea - gap : ea + gap;
+    const int zero_a = gen() % 5 == 0 ? 100 : static_cast<int>(gen() % 50);
+    const int zero_b = gen() % 5 == 0 ? 100 : static_cast<int>(gen() % 50);
+    const int wa = static_cast<int>(gen() % 33), wb = static_cast<int>(gen() % 33);  // mostly int32 values
+    const Tensor<int64_t> a = random_tensor<int64_t>(gen, {n}, ea, wa, zero_a);
+    const Tensor<int64_t> b = random_tensor<int64_t>(gen, {gen() % 50 == 0 ? n + 1 : n}, eb, wb, zero_b);
+    narrow_sums += narrow_sum_expected(a, b);
+    ASSERT_TRUE(error_tensor_accumulate_agrees(a, b, fmt::format("pair {} (n={} gap={} widths {} {})", t, n, gap, wa, wb)));
+  }
+  std::printf("int32 sums: %d\n", narrow_sums);
+  EXPECT_GT(narrow_sums, 100);
 }
