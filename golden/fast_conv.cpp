@@ -272,6 +272,23 @@ Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor
   return out;
 }
 
+bool conv2d_backward_data_fast_narrow(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
+                                      const Shape& input_shape, int threads, Tensor<int32_t>& out, KnownMax* out_max) {
+  if (out_max) *out_max = KnownMax{};
+  const ConvPath path = fast_conv_path();
+  if (path == ConvPath::portable) return false;
+  const Geometry g(input_shape, w.shape, p);
+  if (e.shape != Shape{g.N, g.Co, g.Ho, g.Wo}) return false;
+  const int64_t wmax = max_abs(w.data);
+  // backward_data's precondition (one tap of any int16 error fits int32), else the int64 path decides.
+  if (!sums_fit_int32(g.Co, std::numeric_limits<int16_t>::max(), wmax)) return false;
+  out = Tensor<int32_t>(input_shape, e.exp + w.exp, Uninitialized{});
+  uint64_t m = 0;
+  if (!tap_conv::backward_data_narrow(e, w, p, wmax, threads, out, s16_isa(path), out_max ? &m : nullptr)) return false;
+  if (out_max) *out_max = KnownMax{true, m};
+  return true;
+}
+
 Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p,
                                         const Shape& weight_shape, int threads) {
   const Geometry g(x.shape, weight_shape, p);

@@ -18,6 +18,12 @@ Tensor<int32_t> conv2d_forward_fast(const Tensor<uint8_t>& x, const Tensor<int8_
 // With out_max: max |result| when a SIMD path measured it while writing, else unknown.
 Tensor<int64_t> conv2d_backward_data_fast(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
                                           const Shape& input_shape, int threads, KnownMax* out_max = nullptr);
+// The same result stored in int32 (out, exponent e.exp + w.exp) when a SIMD path proves every
+// sum fits int32 (tap_conv::backward_data_narrow); false otherwise (then out is unusable and
+// conv2d_backward_data_fast gives the result in int64).
+bool conv2d_backward_data_fast_narrow(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p,
+                                      const Shape& input_shape, int threads, Tensor<int32_t>& out,
+                                      KnownMax* out_max = nullptr);
 Tensor<int64_t> conv2d_weight_grad_fast(const Tensor<uint8_t>& x, const Tensor<int32_t>& e, ConvParams p,
                                         const Shape& weight_shape, int threads);
 

@@ -157,8 +157,9 @@ void run(const TapProduct& g, const TileChoice& tc, const int16_t* planes, int64
   }
 }
 
-// dst[j*s] = src[j] widened to int64.
-__attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, int64_t s, int64_t* dst) {
+// dst[j*s] = src[j] (widened to int64, or as int32).
+template <typename OutT>
+__attribute__((target("avx2"))) void scatter64(const int32_t* src, int64_t n, int64_t s, OutT* dst) {
   if (s == 1)
     for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
   else
@@ -396,8 +397,12 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // the taps k = s*j + a (j < ceil((K-a)/s)) read error o = u - j. The error is padded by
 // J-1 = ceil(K/s)-1 in front, so o = u - j reads epad[u + (J-1-j)]: a unit-stride shifted read
 // on the same padded error planes for every phase, with the output channels as pairs.
-bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
-                   Tensor<int64_t>& out, Isa isa, uint64_t* out_max_abs) {
+namespace {
+// OutT = int32_t: only when every phase's sums fit int32 in one pass (taps_per_flush >= T);
+// otherwise false is returned.
+template <typename OutT>
+bool backward_data_impl(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
+                        Tensor<OutT>& out, Isa isa, uint64_t* out_max_abs) {
   const int64_t N = out.shape[0], C = out.shape[1], H = out.shape[2], W = out.shape[3];
   const int64_t Co = w.shape[0], K = w.shape[2], Ho = e.shape[2], Wo = e.shape[3];
   const int64_t s = p.stride, pad = p.pad, J = ceil_div(K, s), KK = K * K;
@@ -475,8 +480,13 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
     const int64_t gsz = MB * kTileM * ldo, nph = static_cast<int64_t>(phases.size());
     grid.resize(static_cast<size_t>(nph * gsz));
     const auto one_pass = [&](const Phase& f) { return taps_per_flush >= f.g.T; };
-    if (std::any_of(phases.begin(), phases.end(), [&](const Phase& f) { return !one_pass(f); }))
+    if (std::any_of(phases.begin(), phases.end(), [&](const Phase& f) { return !one_pass(f); })) {
+      if constexpr (std::is_same_v<OutT, int32_t>) {  // a sum might not fit int32
+        failed = true;
+        return;
+      }
       grid64.assign(static_cast<size_t>(nph * C * ldo), 0);
+    }
     for (int64_t pi = 0; pi < nph; ++pi) {
       const Phase& f = phases[pi];
       const int64_t q0 = f.u_lo * Wep, nq = (f.u_hi - f.u_lo) * Wep;
@@ -488,14 +498,14 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
           for (int64_t q = 0; q < nq; ++q) grid64[(pi * C + m) * ldo + q] += gp[m * ldo + q];
       }
     }
-    int64_t* dst = &out.data[n * C * H * W];
+    OutT* dst = &out.data[n * C * H * W];
     // Every pixel is written by the phase of its (row, column) residues mod s when each
     // residue below s has taps (K >= s: stride 1, or 3x3 stride 2); otherwise (a 1x1 stride-2
     // projection) the pixels that no tap reaches must read 0 (the output is not pre-filled).
-    if (K < s) std::fill(dst, dst + C * H * W, int64_t{0});
+    if (K < s) std::fill(dst, dst + C * H * W, OutT{0});
     for (int64_t m = 0; m < C; ++m)
       for (int64_t i = 0; i < H; ++i) {
-        int64_t* row = dst + (m * H + i) * W;
+        OutT* row = dst + (m * H + i) * W;
         const int64_t a = (i + pad) % s, u = (i + pad) / s;
         for (int64_t pi = 0; pi < nph; ++pi) {
           const Phase& f = phases[pi];
@@ -512,6 +522,17 @@ bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams
   });
   if (out_max_abs && !failed) *out_max_abs = image_max.empty() ? 0 : *std::max_element(image_max.begin(), image_max.end());
   return !failed;
+}
+}  // namespace
+
+bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
+                   Tensor<int64_t>& out, Isa isa, uint64_t* out_max_abs) {
+  return backward_data_impl(e, w, p, w_max_abs, threads, out, isa, out_max_abs);
+}
+
+bool backward_data_narrow(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs,
+                          int threads, Tensor<int32_t>& out, Isa isa, uint64_t* out_max_abs) {
+  return backward_data_impl(e, w, p, w_max_abs, threads, out, isa, out_max_abs);
 }
 
 namespace {

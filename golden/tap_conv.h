@@ -30,6 +30,12 @@ void forward(const Tensor<uint8_t>& x, const Tensor<int8_t>& w, ConvParams p, in
 // With out_max_abs, a true return also gives max |out| (measured while the output is written).
 bool backward_data(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs, int threads,
                    Tensor<int64_t>& out, Isa isa = Isa::avx2, uint64_t* out_max_abs = nullptr);
+// The same into int32: exact when, for every image, each phase's taps sum in one int32 pass
+// (taps · Co · max|e| · w_max_abs <= INT32_MAX, the image's max|e| measured while packing;
+// every output is one phase's sum). Otherwise (or when some |e| does not fit int16) returns
+// false, with out unusable.
+bool backward_data_narrow(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, int64_t w_max_abs,
+                          int threads, Tensor<int32_t>& out, Isa isa, uint64_t* out_max_abs);
 
 // grad must be the zeroed weight shape. Int32 lanes go to int64 before they can overflow
 // (from the packed max|e| and x <= 255). Returns false, with grad unusable, when some |e|

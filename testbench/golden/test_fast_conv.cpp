@@ -4,6 +4,8 @@
 // runs the random shapes on each).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <string>
 
 #include "golden/fast_conv.h"
@@ -34,6 +36,36 @@ TEST(FastKernels, GemmS16MatchesNaive) {
 }
 
 namespace {
+// conv2d_backward_data_fast_narrow against the reference where it answers (returns whether it
+// did): the same values and exponent in int32, and the max it reports exact. It must answer
+// on a SIMD path whenever Co·K·K·max|e|·max|w| <= INT32_MAX (every sum fits int32 then).
+bool narrow_backward_data_matches(const Tensor<int32_t>& e, const Tensor<int8_t>& w, ConvParams p, const Shape& xs,
+                                  int threads, const Tensor<int64_t>& ref) {
+  Tensor<int32_t> out;
+  KnownMax m;
+  const bool taken = conv2d_backward_data_fast_narrow(e, w, p, xs, threads, out, &m);
+  int64_t emax = 0, wmax = 0;
+  for (int32_t v : e.data) emax = std::max<int64_t>(emax, v < 0 ? -int64_t{v} : v);
+  for (int8_t v : w.data) wmax = std::max<int64_t>(wmax, v < 0 ? -int64_t{v} : v);
+  const bool must = fast_conv_path() != ConvPath::portable && emax <= 32767 &&
+                    w.shape[0] * w.shape[2] * w.shape[3] * emax * wmax <= INT32_MAX;
+  EXPECT_TRUE(taken || !must) << "the int32 backward data was not taken";
+  if (!taken) return false;
+  EXPECT_EQ(out.exp, ref.exp);
+  EXPECT_EQ(out.shape, ref.shape);
+  uint64_t ref_max = 0;
+  bool same = out.data.size() == ref.data.size();
+  for (size_t i = 0; same && i < ref.data.size(); ++i) {
+    same = out.data[i] == ref.data[i];
+    ref_max = std::max<uint64_t>(ref_max, ref.data[i] < 0 ? 0 - static_cast<uint64_t>(ref.data[i]) : ref.data[i]);
+  }
+  EXPECT_TRUE(same) << "int32 backward data differs from the reference";
+  if (same) {
+    EXPECT_TRUE(m.known && m.value == ref_max) << "max " << m.value << " vs " << ref_max;
+  }
+  return true;
+}
+
 // `trials` random shapes (strides 1-3, padding up to K+1, so strides above the kernel size and
 // padding beyond it too), three passes each, fast against reference; every tenth case at the
 // operand limits; 1-3 threads.
@@ -59,6 +91,11 @@ void check_random_shapes(unsigned seed, int trials) {
     const auto bd_ref = conv2d_backward_data(e, w, p, x.shape);
     ASSERT_EQ(bd.data, bd_ref.data) << where;
     ASSERT_EQ(bd.exp, bd_ref.exp);
+    {
+      SCOPED_TRACE(where);
+      narrow_backward_data_matches(e, w, p, x.shape, threads, bd_ref);
+      if (::testing::Test::HasFailure()) return;
+    }
     ASSERT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, threads).data, conv2d_weight_grad(x, e, p, w.shape).data)
         << where;
     ++shapes;
@@ -122,6 +159,7 @@ void expect_passes_match_reference(std::mt19937_64& gen, const Shape& xs, const 
     EXPECT_EQ(conv2d_forward_fast(x, w, p, threads).data, fwd.data);
     EXPECT_EQ(conv2d_backward_data_fast(e, w, p, xs, threads).data, bwd.data);
     EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, ws, threads).data, wg.data);
+    narrow_backward_data_matches(e, w, p, xs, threads, bwd);
   }
 }
 
@@ -182,6 +220,9 @@ TEST(FastKernels, ShortInt32FlushIntervalsMatchReference) { on_every_path([] {
     EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, threads).data, conv2d_weight_grad(x, e, p, w.shape).data);
     EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, threads).data,
               conv2d_backward_data(e, w, p, x.shape).data);
+    // Its sums (-72·9·32767·128) leave int32: the int32 form must refuse.
+    Tensor<int32_t> narrow;
+    EXPECT_FALSE(conv2d_backward_data_fast_narrow(e, w, p, x.shape, threads, narrow));
   }
   // Few, small rows pack many images into one run longer than the 2056-pixel flush
   // interval: 64 images of 7x7 (compact rows, 64 * 49 pixels) and 16 of 12x12 (the padded
@@ -221,5 +262,7 @@ TEST(FastKernels, ErrorsOutsideInt16FallBackWhereverTheyAre) { on_every_path([] 
       e.data[((at[0] * 5 + at[1]) * 28 + at[2]) * 28 + at[3]] = value;
       EXPECT_EQ(conv2d_backward_data_fast(e, w, p, x.shape, 2).data, conv2d_backward_data(e, w, p, x.shape).data);
       EXPECT_EQ(conv2d_weight_grad_fast(x, e, p, w.shape, 2).data, conv2d_weight_grad(x, e, p, w.shape).data);
+      Tensor<int32_t> narrow;
+      EXPECT_FALSE(conv2d_backward_data_fast_narrow(e, w, p, x.shape, 2, narrow));
     }
 }); }
