@@ -3,6 +3,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <type_traits>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -657,10 +659,11 @@ __attribute__((target("avx2"))) void backward_channel_avx2(const int32_t* dy, co
 
 // The same with AVX-512: 8 int64 lanes a step, vpmullq for the 64-bit products, the arithmetic
 // rounding shift (the bound keeps |p| + 2^(s-1) < 2^62), masked loads and stores for a row's tail.
-template <bool kFull, bool kMask, BwdProducts kProducts>
+// DxT = int32_t stores dx narrowed (vpmovqd), for channels whose bound proves it fits.
+template <bool kFull, bool kMask, BwdProducts kProducts, typename DxT>
 OCTET_AVX512 inline __m512i backward8_512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, int64_t i,
                                        __mmask8 lanes, __m512i mb14, __m512i mg, __m512i cg, __m512i bias,
-                                       __m128i sh, int64_t* dx) {
+                                       __m128i sh, DxT* dx) {
   __mmask8 take = lanes;  // lanes whose error passes the ReLU mask
   if constexpr (kMask) {
     const __m128i m = kFull ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mask + i))
@@ -679,17 +682,23 @@ OCTET_AVX512 inline __m512i backward8_512(const int32_t* dy, const int16_t* xhat
   const __m512i p =
       kProducts == BwdProducts::kNarrow ? _mm512_maskz_mul_epi32(k8, u, cg) : _mm512_maskz_mullo_epi64(k8, u, cg);
   const __m512i r = rshift_512(p, bias, sh);
-  if constexpr (kFull)
+  if constexpr (std::is_same_v<DxT, int32_t>) {
+    if constexpr (kFull)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dx + i), _mm512_maskz_cvtepi64_epi32(k8, r));
+    else
+      _mm512_mask_cvtepi64_storeu_epi32(dx + i, lanes, r);
+  } else if constexpr (kFull) {
     _mm512_storeu_si512(dx + i, r);
-  else
+  } else {
     _mm512_mask_storeu_epi64(dx + i, lanes, r);
+  }
   return r;
 }
 
 // Returns max |dx| of the channel, measured on the values as they are stored.
-template <bool kMask, BwdProducts kProducts>
+template <bool kMask, BwdProducts kProducts, typename DxT>
 OCTET_AVX512 uint64_t backward_channel_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask,
-                                              const ChannelView& v, const BwdChannel& k, int64_t* dx) {
+                                              const ChannelView& v, const BwdChannel& k, DxT* dx) {
   const __m512i mb14 = _mm512_set1_epi64(k.mb14), mg = _mm512_set1_epi64(k.mg), cg = _mm512_set1_epi64(k.cg);
   const __m512i bias = _mm512_set1_epi64((int64_t{1} << (k.s - 1)) - 1);
   const __m128i sh = _mm_cvtsi32_si128(k.s);
@@ -699,13 +708,13 @@ OCTET_AVX512 uint64_t backward_channel_avx512(const int32_t* dy, const int16_t* 
   for (int64_t n = 0; n < v.batch; ++n) {
     const int64_t row = n * v.stride;
     for (int64_t j = 0; j < body; j += 8) {
-      const __m512i r = backward8_512<true, kMask, kProducts>(dy, xhat, mask, row + j, k8, mb14, mg, cg, bias, sh, dx);
+      const __m512i r = backward8_512<true, kMask, kProducts, DxT>(dy, xhat, mask, row + j, k8, mb14, mg, cg, bias, sh, dx);
       lo = _mm512_mask_min_epi64(lo, k8, lo, r);  // (the unmasked forms trip GCC 12's -Wuninitialized)
       hi = _mm512_mask_max_epi64(hi, k8, hi, r);
     }
     if (body < v.inner) {
       const __m512i r =
-          backward8_512<false, kMask, kProducts>(dy, xhat, mask, row + body, tail, mb14, mg, cg, bias, sh, dx);
+          backward8_512<false, kMask, kProducts, DxT>(dy, xhat, mask, row + body, tail, mb14, mg, cg, bias, sh, dx);
       lo = _mm512_mask_min_epi64(lo, tail, lo, r);  // lanes past the row are not stored
       hi = _mm512_mask_max_epi64(hi, tail, hi, r);
     }
@@ -720,17 +729,23 @@ OCTET_AVX512 uint64_t backward_channel_avx512(const int32_t* dy, const int16_t* 
 }
 
 // Chooses the products as backward_all does for AVX2.
-template <bool kMask>
+template <bool kMask, typename DxT>
 uint64_t backward_avx512(const int32_t* dy, const int16_t* xhat, const uint8_t* mask, const ChannelView& v,
-                         const BwdChannel& k, int64_t* dx, int128 max_u) {
+                         const BwdChannel& k, DxT* dx, int128 max_u) {
   const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
   const int128 cg = k.cg < 0 ? -static_cast<int128>(k.cg) : static_cast<int128>(k.cg);
   const int128 mg = k.mg < 0 ? -static_cast<int128>(k.mg) : static_cast<int128>(k.mg);
   if (in_int32(max_u) && in_int32(cg))
-    return backward_channel_avx512<kMask, BwdProducts::kNarrow>(dy, xhat, mask, v, k, dx);
+    return backward_channel_avx512<kMask, BwdProducts::kNarrow, DxT>(dy, xhat, mask, v, k, dx);
   if (in_int32(mg))
-    return backward_channel_avx512<kMask, BwdProducts::kSmallMg>(dy, xhat, mask, v, k, dx);
-  return backward_channel_avx512<kMask, BwdProducts::kWide>(dy, xhat, mask, v, k, dx);
+    return backward_channel_avx512<kMask, BwdProducts::kSmallMg, DxT>(dy, xhat, mask, v, k, dx);
+  return backward_channel_avx512<kMask, BwdProducts::kWide, DxT>(dy, xhat, mask, v, k, dx);
+}
+
+// True when every dx of a fast-path channel fits int32: |U·cγ| <= max_u·|cγ|, and rounding
+// the shift by s adds at most 1 to its floor.
+bool dx_fits_int32(int128 max_u, const BwdChannel& k) {
+  return ((max_u * abs128(k.cg)) >> k.s) + 1 <= std::numeric_limits<int32_t>::max();
 }
 
 // max |dx| over a channel's rows, read back after they were written (the paths other than AVX-512).
@@ -785,10 +800,12 @@ BnBackwardSums sums_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
   return out;
 }
 
+// With dx_narrow, on AVX-512, when every channel takes the fast path and dx_fits_int32: dx
+// goes to *dx_narrow in int32 (out.dx left empty); otherwise to out.dx in int64.
 template <bool kMask>
 BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Tensor<int16_t>& xhat,
                         const Tensor<int16_t>& gamma, const BnStats& s, int threads, const BnBackwardSums* batch_sums,
-                        uint64_t* dx_max_abs = nullptr) {
+                        uint64_t* dx_max_abs = nullptr, Tensor<int32_t>* dx_narrow = nullptr) {
   const ChannelView v(dy.shape);
   if (xhat.shape != dy.shape) throw std::invalid_argument("bn_backward: x̂ and dy shapes differ");
   if (gamma.size() != v.channels) throw std::invalid_argument("bn_backward: gamma does not match the channel count");
@@ -796,9 +813,10 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
                      static_cast<int64_t>(batch_sums->dgamma.size()) != v.channels))
     throw std::invalid_argument("bn_backward: batch sums do not match the channel count");
   const int e1 = dy.exp;
-  BnBackward out{Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{}), Tensor<int32_t>({v.channels}, -14),
-                 Tensor<int32_t>({v.channels}, -14)};
+  BnBackward out{Tensor<int64_t>(), Tensor<int32_t>({v.channels}, -14), Tensor<int32_t>({v.channels}, -14)};
   const bool avx2 = bn_relu_fast_uses_avx2();
+  if (!(avx2 && bn_relu_fast_uses_avx512())) dx_narrow = nullptr;
+  if (dx_narrow) *dx_narrow = Tensor<int32_t>();
   // With several threads and every channel on the int64 path: the images in contiguous
   // groups, one per thread, as the conv passes split the batch (each thread reads the errors
   // its own core wrote). Pass 1 per group and channel, the partial sums added (modulo 2^64
@@ -846,6 +864,13 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
                 max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
     }
     if (all_fit) {
+      bool narrow = dx_narrow != nullptr;
+      for (int64_t c = 0; c < v.channels && narrow; ++c)
+        narrow = dx_fits_int32(max_us[static_cast<size_t>(c)], ks[static_cast<size_t>(c)]);
+      if (narrow)
+        *dx_narrow = Tensor<int32_t>(dy.shape, e1 - 16, Uninitialized{});
+      else
+        out.dx = Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{});
       std::vector<uint64_t> group_max(static_cast<size_t>(groups), 0);
       const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
       parallel_for(groups, groups, [&](int64_t g) {
@@ -858,9 +883,13 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
           const int32_t* d0 = dy.data.data() + off;
           const int16_t* x0 = xhat.data.data() + off;
           const uint8_t* m0 = kMask ? mask + off : nullptr;
-          int64_t* dx0 = out.dx.data.data() + off;
           const BwdChannel& k = ks[static_cast<size_t>(c)];
           const int128 max_u = max_us[static_cast<size_t>(c)];
+          if (narrow) {
+            m = std::max(m, backward_avx512<kMask>(d0, x0, m0, sub, k, dx_narrow->data.data() + off, max_u));
+            continue;
+          }
+          int64_t* dx0 = out.dx.data.data() + off;
           if (bn_relu_fast_uses_avx512()) {
             m = std::max(m, backward_avx512<kMask>(d0, x0, m0, sub, k, dx0, max_u));
             continue;
@@ -879,13 +908,20 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
       return out;
     }
   }
+  // Per channel. With dx_narrow, every channel writes int32; one that cannot (its bound, or
+  // a channel off the AVX-512 fast path) marks the attempt failed, and it is redone in int64.
+  if (dx_narrow)
+    *dx_narrow = Tensor<int32_t>(dy.shape, e1 - 16, Uninitialized{});
+  else
+    out.dx = Tensor<int64_t>(dy.shape, e1 - 16, Uninitialized{});
+  std::atomic<bool> narrow_failed{false};
   std::vector<uint64_t> channel_max(dx_max_abs ? static_cast<size_t>(v.channels) : 0);
   parallel_for(v.channels, threads, [&](int64_t c) {
     const int64_t off = c * v.inner;
     const int32_t* d0 = dy.data.data() + off;
     const int16_t* x0 = xhat.data.data() + off;
     const uint8_t* m0 = kMask ? mask + off : nullptr;
-    int64_t* dx0 = out.dx.data.data() + off;
+    int64_t* dx0 = dx_narrow ? nullptr : out.dx.data.data() + off;
     // This tensor's sums (and its maxima, which choose the arithmetic below); a shard of a
     // data-parallel batch takes the batch's sums instead.
     const BwdSums sums = channel_sums<kMask>(d0, x0, m0, v, avx2);
@@ -904,6 +940,15 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
     const bool fits = k.s >= 1 && k.s <= kMaxFastShift && max_u <= std::numeric_limits<int64_t>::max() &&
                       max_u * abs128(k.cg) + (static_cast<int128>(1) << (k.s - 1)) < kFastLimit;
     const auto in_int32 = [](int128 m) { return m <= std::numeric_limits<int32_t>::max(); };
+    if (dx_narrow) {
+      if (!fits || !dx_fits_int32(max_u, k)) {
+        narrow_failed = true;
+        return;
+      }
+      const uint64_t m = backward_avx512<kMask>(d0, x0, m0, v, k, dx_narrow->data.data() + off, max_u);
+      if (dx_max_abs) channel_max[static_cast<size_t>(c)] = m;
+      return;
+    }
     if (fits && avx2 && bn_relu_fast_uses_avx512()) {
       const uint64_t m = backward_avx512<kMask>(d0, x0, m0, v, k, dx0, max_u);
       if (dx_max_abs) channel_max[static_cast<size_t>(c)] = m;
@@ -921,6 +966,10 @@ BnBackward backward_all(const Tensor<int32_t>& dy, const uint8_t* mask, const Te
       backward_channel_avx2<kMask, BwdProducts::kWide>(d0, x0, m0, v, k, dx0);
     if (dx_max_abs) channel_max[static_cast<size_t>(c)] = channel_max_magnitude(dx0, v);
   });
+  if (narrow_failed) {
+    *dx_narrow = Tensor<int32_t>();
+    return backward_all<kMask>(dy, mask, xhat, gamma, s, threads, batch_sums, dx_max_abs);
+  }
   if (dx_max_abs) *dx_max_abs = channel_max.empty() ? 0 : *std::max_element(channel_max.begin(), channel_max.end());
   return out;
 }
@@ -1036,9 +1085,10 @@ BnBackward bn_backward_fast(const Tensor<int32_t>& dy, const Tensor<int16_t>& xh
 
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
-                                 int threads, const BnBackwardSums* batch_sums, uint64_t* dx_max_abs) {
+                                 int threads, const BnBackwardSums* batch_sums, uint64_t* dx_max_abs,
+                                 Tensor<int32_t>* dx_narrow) {
   if (mask.size() != e1.data.size()) throw std::invalid_argument("relu_backward: mask size differs from the error");
-  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads, batch_sums, dx_max_abs);
+  return backward_all<true>(e1, mask.data(), xhat, gamma, s, threads, batch_sums, dx_max_abs, dx_narrow);
 }
 
 BnBackwardSums bn_relu_backward_sums_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,

@@ -36,10 +36,13 @@ BnReluForward bn_relu_forward_fast(const Tensor<int32_t>& x, const BnStats& s, c
 // == bn_backward(relu_backward(e1, mask), xhat, gamma, s). With dx_max_abs, also max |dx| (the
 // next error quantizer's scale; measured while dx is written on AVX-512, else per channel
 // while it is in cache).
+// With dx_narrow: on AVX-512, when a bound per channel (max|U|·|cγ| >> s, plus 1 for the
+// rounding) proves every dx fits int32, dx is stored there in int32 and the result's dx is
+// empty; otherwise *dx_narrow is empty and the result's dx holds it in int64.
 BnBackward bn_relu_backward_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                  const Tensor<int16_t>& xhat, const Tensor<int16_t>& gamma, const BnStats& s,
                                  int threads = 1, const BnBackwardSums* batch_sums = nullptr,
-                                 uint64_t* dx_max_abs = nullptr);
+                                 uint64_t* dx_max_abs = nullptr, Tensor<int32_t>* dx_narrow = nullptr);
 // == bn_backward_sums(relu_backward(e1, mask), xhat): a data-parallel shard's part of the batch sums.
 BnBackwardSums bn_relu_backward_sums_fast(const Tensor<int32_t>& e1, const std::vector<uint8_t>& mask,
                                           const Tensor<int16_t>& xhat, int threads = 1);

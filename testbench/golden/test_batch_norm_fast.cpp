@@ -268,7 +268,7 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
   std::printf("seed=%u\n", seed);
   std::mt19937_64 gen(seed);
   const auto modes = simd_modes();
-  int thrown_cases = 0;
+  int thrown_cases = 0, narrow_cases = 0, narrow_threaded = 0;
   for (int trial = 0; trial < kTrials; ++trial) {
     const Shape shape = random_shape(gen, trial % 20 == 0);
     const int e1 = static_cast<int>(uniform(gen, -30, 2));
@@ -316,11 +316,30 @@ TEST(BatchNormFast, BackwardIsBitIdentical) {
           expect_same(bn_relu_backward_fast(e, mask, xhat, gamma, s, threads, nullptr, &dx_max), ref_masked,
                       what + " fused, max");
           ASSERT_EQ(dx_max, tensor_max_magnitude(ref_masked.dx.data.data(), ref_masked.dx.size())) << what;
+          // dx in int32 where the bound allows (AVX-512 only): the same values, else the int64 result.
+          Tensor<int32_t> narrow;
+          uint64_t narrow_max = ~uint64_t{0};
+          const BnBackward got = bn_relu_backward_fast(e, mask, xhat, gamma, s, threads, nullptr, &narrow_max, &narrow);
+          ASSERT_EQ(narrow_max, tensor_max_magnitude(ref_masked.dx.data.data(), ref_masked.dx.size())) << what;
+          if (narrow.empty()) {
+            expect_same(got, ref_masked, what + " fused, int32 dx asked");
+            continue;
+          }
+          ++narrow_cases;
+          narrow_threaded += threads > 1;
+          EXPECT_TRUE(mode == 2 && got.dx.empty()) << what;
+          const Tensor<int64_t> wide(narrow.shape, Payload<int64_t>(narrow.data.begin(), narrow.data.end()), narrow.exp);
+          expect_same(BnBackward{wide, got.g_gamma, got.g_beta}, ref_masked, what + " fused, int32 dx");
         }
     }
     thrown_cases += ref_error.has_value();
   }
-  std::printf("%d of %d cases throw in both\n", thrown_cases, kTrials);
+  std::printf("%d of %d cases throw in both; %d fused results with dx in int32 (%d of them threaded)\n", thrown_cases,
+              kTrials, narrow_cases, narrow_threaded);
+  if (std::find(modes.begin(), modes.end(), 2) != modes.end()) {  // both the per-channel and the image-group path
+    EXPECT_GT(narrow_cases, 20);
+    EXPECT_GT(narrow_threaded, 2);
+  }
 }
 
 TEST(BatchNormFast, BackwardWithAMeanGradientBeyondInt32) {
