@@ -239,7 +239,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
   }
 
   // Backward, in reverse node order; errors into a node are summed before it is processed.
-  std::vector<Tensor<int64_t>> err(desc_.nodes.size());
+  std::vector<ErrorTensor> err(desc_.nodes.size());
   // max |err| where a fast kernel measured it while writing (the error quantizers then skip their scan).
   std::vector<KnownMax> err_max(desc_.nodes.size());
   std::vector<Tensor<int32_t>> grads(params_.size());
@@ -263,13 +263,13 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
     unshare(into);
     k.accumulate_error(err[into], std::forward<decltype(e)>(e), &err_max[into], e_max);
   };
-  err[desc_.output] = loss.error;
+  err[desc_.output] = ErrorTensor(loss.error);
   for (int i = static_cast<int>(desc_.nodes.size()) - 1; i >= 0; --i) {
     const NodeDesc& d = desc_.nodes[i];
     NodeValue& v = f.values[i];
     if (d.kind == OpKind::kInput) continue;
     if (shared_from[i] >= 0 && d.kind == OpKind::kAdd) unshare(shared_from[i]);  // an add moves its error on
-    const Tensor<int64_t>& ei = shared_from[i] >= 0 ? err[shared_from[i]] : err[i];  // this node's error
+    const ErrorTensor& ei = shared_from[i] >= 0 ? err[shared_from[i]] : err[i];  // this node's error
     const KnownMax ei_max = shared_from[i] >= 0 ? err_max[shared_from[i]] : err_max[i];
     if (ei.empty()) throw std::logic_error("node '" + d.name + "' received no error");
     const int p = first_param_[i];
@@ -284,11 +284,12 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
       case OpKind::kLinear: {
         const NodeValue& in = f.values[d.inputs[0]];
         const Tensor<uint8_t> flat = reshaped(in.act, {N, in.act.size() / N});
-        grads[p + 1] = linear_bias_grad(ei, reducer);
-        const Tensor<int32_t> e2 = k.flag_quantize(ei, kErrorBits);
+        const Tensor<int64_t> ei64 = widened(ei);  // the logits' error: batch x classes
+        grads[p + 1] = linear_bias_grad(ei64, reducer);
+        const Tensor<int32_t> e2 = k.flag_quantize(ei64, kErrorBits);
         grads[p] = cq(linear_weight_grad(flat, e2), p);
         if (input_needs_error)
-          accumulate(d.inputs[0], reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape), KnownMax{});
+          accumulate(d.inputs[0], ErrorTensor(reshaped(linear_backward_data(e2, weight8_[p]), in.act.shape)), KnownMax{});
         break;
       }
       case OpKind::kConv: {
@@ -298,7 +299,7 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
         grads[p] = cq(k.conv_weight_grad(in.act, e2, cp, params_[p].shape), p);
         if (input_needs_error) {
           KnownMax m;
-          Tensor<int64_t> dx = k.conv_backward_data(e2, weight8_[p], cp, in.act.shape, &m);
+          ErrorTensor dx = k.conv_backward_data(e2, weight8_[p], cp, in.act.shape, &m);
           accumulate(d.inputs[0], std::move(dx), m);
         }
         break;
@@ -306,19 +307,24 @@ IntStepResult IntNetwork::train_step(const Tensor<uint8_t>& images, const std::v
       case OpKind::kBnRelu: {
         const Tensor<int32_t> e1 = k.shift_quantize(ei, kErrorBits, ei_max);
         KnownMax m;
-        BnBackward b = k.bn_relu_backward(e1, v.mask, v.xhat, affine_[p], v.stats, &m);
+        ErrorTensor dx;
+        BnBackward b = k.bn_relu_backward(e1, v.mask, v.xhat, affine_[p], v.stats, &dx, &m);
         grads[p] = std::move(b.g_gamma);
         grads[p + 1] = std::move(b.g_beta);
-        if (input_needs_error) accumulate(d.inputs[0], std::move(b.dx), m);
+        if (input_needs_error) accumulate(d.inputs[0], std::move(dx), m);
         break;
       }
       case OpKind::kMaxPool:
         if (input_needs_error)
-          accumulate(d.inputs[0], maxpool_backward(ei, v.argmax, f.values[d.inputs[0]].act.shape), KnownMax{});
+          accumulate(d.inputs[0], ErrorTensor(maxpool_backward(widened(ei, options_.threads), v.argmax,
+                                                               f.values[d.inputs[0]].act.shape)),
+                     KnownMax{});
         break;
       case OpKind::kAvgPool:
         if (input_needs_error)
-          accumulate(d.inputs[0], avgpool_backward(ei, f.values[d.inputs[0]].act.shape, pool_params(d), options_.threads),
+          accumulate(d.inputs[0],
+                     ErrorTensor(avgpool_backward(widened(ei, options_.threads), f.values[d.inputs[0]].act.shape,
+                                                  pool_params(d), options_.threads)),
                      KnownMax{});
         break;
       case OpKind::kAdd: {
