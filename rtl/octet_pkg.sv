@@ -118,13 +118,19 @@ package octet_pkg;
     VuOpErrorAdd    = 4'd3,   // e = a * 2^sa + b * 2^sb, int64, overflow flagged
     VuOpPsumMerge   = 4'd4,   // acc = a + b, AccW bits, overflow flagged
     VuOpWeightDecay = 4'd5,   // G_raw + shift(W8, sa)
-    VuOpBiasGrad    = 4'd6    // sat32(shift(sum of count beats, sa)) per lane
+    VuOpBiasGrad    = 4'd6,   // sat32(shift(sum of count beats, sa)) per lane
+    VuOpMaxPool     = 4'd7,   // window max and its first position (gather)
+    VuOpAvgPool     = 4'd8,   // rdiv(window sum, in-bounds count) (gather)
+    VuOpMaxPoolBwd  = 4'd9,   // per input: sum of e[o] whose argmax is this input (gather)
+    VuOpAvgPoolBwd  = 4'd10   // per input: sum of rdiv(e[o] * 2^8, count(o)) (gather)
   } vu_op_e;
 
   localparam int unsigned VuDataW  = 64;  // lane payload: int64 wide errors; narrower values sign-extended
   localparam int unsigned VuAuxW   = 16;  // lane side band: ReLU mask bit, max-pool plane index
   localparam int unsigned VuShiftW = 8;   // signed exponent shift of a command
   localparam int unsigned VuCountW = 32;  // beats of an element-wise command
+  localparam int unsigned VuDimW   = 16;  // pooling plane height / width and plane indices (H * W <= 2^16)
+  localparam int unsigned VuWinW   = 8;   // pooling kernel, stride, pad
   localparam int unsigned VuReluMax = 255 * 128;  // the largest y that ReLU's mask passes (2^-14)
 
 endpackage : octet_pkg

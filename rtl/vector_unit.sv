@@ -2,7 +2,8 @@
 // that are neither GEMMs, quantizers, batch norm nor the optimizer, on `Lanes` lanes, bit for
 // bit the golden functions (docs/numerics.md §5.3, §5.5, §5.6, §7.3-§7.5, §8):
 // ReLU and its mask, the ReLU backward, residual add, error merge, partial-sum merge, weight
-// decay, the bias gradient (rtl/vu_elementwise.sv).
+// decay, the bias gradient (rtl/vu_elementwise.sv); max and average pooling, global included,
+// forward and backward (rtl/vu_pool.sv: reads its operands through rd_req_*).
 //
 // One command at a time: cmd_* is a valid/ready handshake, accepted only while the unit is
 // idle (cmd_ready_o = !busy_o); the command's fields are latched and the unit is busy until
@@ -20,8 +21,18 @@ module vector_unit #(
   input  logic signed [octet_pkg::VuShiftW-1:0]     cmd_shift_a_i,
   input  logic signed [octet_pkg::VuShiftW-1:0]     cmd_shift_b_i,
   input  logic        [octet_pkg::VuCountW-1:0]     cmd_count_i,
+  input  logic        [octet_pkg::VuDimW-1:0]       cmd_height_i,   // pooling: input plane H x W
+  input  logic        [octet_pkg::VuDimW-1:0]       cmd_width_i,
+  input  logic        [octet_pkg::VuWinW-1:0]       cmd_kernel_i,   // pooling window, stride, pad
+  input  logic        [octet_pkg::VuWinW-1:0]       cmd_stride_i,
+  input  logic        [octet_pkg::VuWinW-1:0]       cmd_pad_i,
+  input  logic                                      cmd_global_i,   // pooling over the whole plane
   output logic                                      busy_o,
-  // input stream
+  // read requests of the gather operations (pooling)
+  output logic                                      rd_req_valid_o,
+  input  logic                                      rd_req_ready_i,
+  output logic        [octet_pkg::VuDimW-1:0]       rd_req_idx_o,
+  // input stream (the read data, in request order, for the gather operations)
   input  logic                                      in_valid_i,
   output logic                                      in_ready_o,
   input  logic        [Lanes*octet_pkg::VuDataW-1:0] in_a_i,
@@ -35,12 +46,24 @@ module vector_unit #(
 );
   localparam int unsigned SW = octet_pkg::VuShiftW;
   localparam int unsigned CW = octet_pkg::VuCountW;
+  localparam int unsigned XW = octet_pkg::VuDimW;
+  localparam int unsigned WW = octet_pkg::VuWinW;
+  localparam int unsigned DW = octet_pkg::VuDataW;
+  localparam int unsigned AW = octet_pkg::VuAuxW;
+
+  function automatic logic is_pool(input octet_pkg::vu_op_e op);
+    is_pool = op == octet_pkg::VuOpMaxPool || op == octet_pkg::VuOpAvgPool ||
+              op == octet_pkg::VuOpMaxPoolBwd || op == octet_pkg::VuOpAvgPoolBwd;
+  endfunction
 
   // ---- command register ----------------------------------------------------------------------
   logic                     busy_q, start, done;
   octet_pkg::vu_op_e        op_q;
   logic signed [SW-1:0]     shift_a_q, shift_b_q;
   logic        [CW-1:0]     count_q;
+  logic        [XW-1:0]     height_q, width_q;
+  logic        [WW-1:0]     kernel_q, stride_q, pad_q;
+  logic                     global_q;
 
   assign cmd_ready_o = !busy_q;
   assign busy_o      = busy_q;
@@ -53,37 +76,95 @@ module vector_unit #(
       shift_a_q <= '0;
       shift_b_q <= '0;
       count_q   <= '0;
+      height_q  <= '0;
+      width_q   <= '0;
+      kernel_q  <= '0;
+      stride_q  <= '0;
+      pad_q     <= '0;
+      global_q  <= 1'b0;
     end else if (start) begin
       busy_q    <= 1'b1;
       op_q      <= cmd_op_i;
       shift_a_q <= cmd_shift_a_i;
       shift_b_q <= cmd_shift_b_i;
       count_q   <= cmd_count_i;
+      height_q  <= cmd_height_i;
+      width_q   <= cmd_width_i;
+      kernel_q  <= cmd_kernel_i;
+      stride_q  <= cmd_stride_i;
+      pad_q     <= cmd_pad_i;
+      global_q  <= cmd_global_i;
     end else if (done) begin
       busy_q <= 1'b0;
     end
   end
 
-  // ---- element-wise engine -------------------------------------------------------------------
+  // ---- engines: the command's op selects one; the other sits idle ----------------------------
+  logic                  pool_q, ew_start, ew_active, ew_done, ew_in_ready, ew_out_valid;
+  logic                  pl_start, pl_active, pl_done, pl_in_ready, pl_out_valid;
+  logic [Lanes*DW-1:0]   ew_data, pl_data;
+  logic [Lanes*AW-1:0]   ew_aux, pl_aux;
+  logic [Lanes-1:0]      ew_ovf, pl_ovf;
+
+  assign pool_q    = is_pool(op_q);
+  assign ew_start  = start && !is_pool(cmd_op_i);
+  assign pl_start  = start && is_pool(cmd_op_i);
+  assign ew_active = busy_q && !pool_q;
+  assign pl_active = busy_q && pool_q;
+  assign done      = ew_done || pl_done;
+
+  assign in_ready_o  = pool_q ? pl_in_ready : ew_in_ready;
+  assign out_valid_o = pool_q ? pl_out_valid : ew_out_valid;
+  assign out_data_o  = pool_q ? pl_data : ew_data;
+  assign out_aux_o   = pool_q ? pl_aux : ew_aux;
+  assign out_ovf_o   = pool_q ? pl_ovf : ew_ovf;
+
   vu_elementwise #(.Lanes(Lanes)) u_elementwise (
     .clk_i,
     .rst_ni,
-    .start_i    (start),
-    .active_i   (busy_q),
+    .start_i    (ew_start),
+    .active_i   (ew_active),
     .op_i       (op_q),
     .shift_a_i  (shift_a_q),
     .shift_b_i  (shift_b_q),
     .count_i    (count_q),
-    .done_o     (done),
+    .done_o     (ew_done),
     .in_valid_i,
-    .in_ready_o,
+    .in_ready_o (ew_in_ready),
     .in_a_i,
     .in_b_i,
-    .out_valid_o,
-    .out_ready_i,
-    .out_data_o,
-    .out_aux_o,
-    .out_ovf_o
+    .out_valid_o(ew_out_valid),
+    .out_ready_i(out_ready_i && !pool_q),
+    .out_data_o (ew_data),
+    .out_aux_o  (ew_aux),
+    .out_ovf_o  (ew_ovf)
+  );
+
+  vu_pool #(.Lanes(Lanes)) u_pool (
+    .clk_i,
+    .rst_ni,
+    .start_i    (pl_start),
+    .active_i   (pl_active),
+    .op_i       (op_q),
+    .height_i   (height_q),
+    .width_i    (width_q),
+    .kernel_i   (kernel_q),
+    .stride_i   (stride_q),
+    .pad_i      (pad_q),
+    .global_i   (global_q),
+    .done_o     (pl_done),
+    .rd_req_valid_o,
+    .rd_req_ready_i,
+    .rd_req_idx_o,
+    .in_valid_i,
+    .in_ready_o (pl_in_ready),
+    .in_a_i,
+    .in_b_i,
+    .out_valid_o(pl_out_valid),
+    .out_ready_i(out_ready_i && pool_q),
+    .out_data_o (pl_data),
+    .out_aux_o  (pl_aux),
+    .out_ovf_o  (pl_ovf)
   );
 
 endmodule : vector_unit

@@ -28,6 +28,7 @@
 #include "golden/int_math.h"
 #include "golden/int_network.h"
 #include "golden/optimizer.h"
+#include "golden/pooling.h"
 #include "golden/residual.h"
 #include "octet_params.h"
 #include "sim/port_bits.h"
@@ -68,11 +69,17 @@ enum Op : int {
   kPsumMerge = 4,
   kWeightDecay = 5,
   kBiasGrad = 6,
-  kNumOps = 7
+  kMaxPool = 7,
+  kAvgPool = 8,
+  kMaxPoolBwd = 9,
+  kAvgPoolBwd = 10,
+  kNumOps = 11
 };
+bool is_pool(int op) { return op >= kMaxPool && op <= kAvgPoolBwd; }
 const char* op_name(int op) {
   static const char* const names[] = {"relu", "relu_bwd", "residual_add", "error_add",
-                                      "psum_merge", "weight_decay", "bias_grad"};
+                                      "psum_merge", "weight_decay", "bias_grad", "maxpool",
+                                      "avgpool", "maxpool_bwd", "avgpool_bwd"};
   return op >= 0 && op < kNumOps ? names[op] : "?";
 }
 
@@ -90,6 +97,12 @@ struct Job {
   std::vector<int64_t> a, b;      // count * kLanes
   std::vector<LaneOut> expect;    // output beats * kLanes
   std::string what;               // exponents etc., for the mismatch message
+  // pooling: geometry, and the planes the unit reads (lane l's plane at l * plane size):
+  // activations (forward) or e and the argmax plane index (backward)
+  int h = 0, w = 0, kernel = 1, stride = 1, pad = 0;
+  bool global = false;
+  std::vector<int64_t> mem_a, mem_b;
+  int64_t reads = 0;  // expected read requests (counted by the bench when run)
 };
 
 // ---- golden expectations -----------------------------------------------------------------------
@@ -275,7 +288,10 @@ int64_t relu_input(std::mt19937_64& g) {
   }
 }
 
+Job pool_job(std::mt19937_64& g, int op);
+
 Job random_job(std::mt19937_64& g, int op, int max_beats) {
+  if (is_pool(op)) return pool_job(g, op);
   Job j;
   j.op = op;
   j.count = 1 + static_cast<uint32_t>(g() % max_beats);
@@ -372,6 +388,141 @@ Job random_job(std::mt19937_64& g, int op, int max_beats) {
   return j;
 }
 
+
+// Pooling: golden on {1, Lanes, H, W} planes. Output beat o, lane l = the golden's element
+// l * (plane) + o; max-pool argmax as a plane index.
+void pool_expect(Job& j) {
+  const golden::PoolParams pp{j.kernel, j.stride, j.pad, j.global};
+  const golden::Shape in_shape{1, kLanes, j.h, j.w};
+  const golden::Shape os = golden::pool_output_shape(in_shape, pp);
+  const int64_t in_plane = int64_t{j.h} * j.w, out_plane = os[2] * os[3];
+  if (j.op == kMaxPool || j.op == kAvgPool) {
+    golden::Tensor<uint8_t> x(in_shape, -7);
+    for (int64_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<uint8_t>(j.mem_a[i]);
+    j.expect.assign(static_cast<size_t>(out_plane * kLanes), {});
+    if (j.op == kMaxPool) {
+      const golden::MaxPoolForward r = golden::maxpool_forward(x, pp);
+      for (int64_t o = 0; o < out_plane; ++o)
+        for (int l = 0; l < kLanes; ++l)
+          j.expect[o * kLanes + l] = {r.out.data[l * out_plane + o],
+                                      static_cast<uint16_t>(r.argmax[l * out_plane + o] - l * in_plane), false};
+    } else {
+      const golden::Tensor<uint8_t> r = golden::avgpool_forward(x, pp);
+      for (int64_t o = 0; o < out_plane; ++o)
+        for (int l = 0; l < kLanes; ++l) j.expect[o * kLanes + l] = {r.data[l * out_plane + o], 0, false};
+    }
+    return;
+  }
+  golden::Tensor<int64_t> e(os, -20);
+  e.data.assign(j.mem_a.begin(), j.mem_a.end());
+  j.expect.assign(static_cast<size_t>(in_plane * kLanes), {});
+  golden::Tensor<int64_t> r;
+  std::vector<bool> ovf(static_cast<size_t>(in_plane * kLanes), false);
+  if (j.op == kMaxPoolBwd) {
+    std::vector<int64_t> argmax(static_cast<size_t>(e.size()));
+    for (int64_t i = 0; i < e.size(); ++i) argmax[i] = (i / out_plane) * in_plane + j.mem_b[i];
+    r = golden::maxpool_backward(e, argmax, in_shape);
+  } else {
+    try {
+      r = golden::avgpool_backward(e, in_shape, pp);
+    } catch (const std::overflow_error&) {
+      // Golden throws for the tensor (e * 2^8 leaves int64). The flagged inputs are those a
+      // window with such an e covers: golden again, on an indicator of those windows.
+      golden::Tensor<int64_t> ok = e, ind(os, -20);
+      for (int64_t i = 0; i < e.size(); ++i) {
+        const bool bad = e.data[i] > (kI64Max >> 8) || e.data[i] < (kI64Min >> 8);
+        if (bad) ok.data[i] = 0;
+        ind.data[i] = bad ? int64_t{1} << 40 : 0;
+      }
+      r = golden::avgpool_backward(ok, in_shape, pp);
+      const golden::Tensor<int64_t> hit = golden::avgpool_backward(ind, in_shape, pp);
+      for (int64_t i = 0; i < hit.size(); ++i) ovf[(i % in_plane) * kLanes + i / in_plane] = hit.data[i] != 0;
+    }
+  }
+  for (int64_t i = 0; i < in_plane; ++i)
+    for (int l = 0; l < kLanes; ++l) {
+      const size_t k = static_cast<size_t>(i * kLanes + l);
+      j.expect[k] = {ovf[k] ? 0 : r.data[l * in_plane + i], 0, ovf[k]};
+    }
+}
+
+// A pooling geometry: the shipped networks' (max k3 s2 p1, global average) or random.
+void pool_geometry(std::mt19937_64& g, Job& j) {
+  for (;;) {
+    const int kind = static_cast<int>(g() % 4);
+    j.global = false;
+    if (kind == 0) {  // max pool of the ResNet stems: k3 s2 p1, odd and even planes
+      j.kernel = 3, j.stride = 2, j.pad = 1;
+      j.h = 1 + static_cast<int>(g() % 16);
+      j.w = g() % 2 ? j.h : 1 + static_cast<int>(g() % 16);
+    } else if (kind == 1) {  // global average pool (square plane)
+      j.global = true;
+      j.h = j.w = 1 + static_cast<int>(g() % 9);
+      j.kernel = static_cast<int>(g() % 4), j.stride = static_cast<int>(g() % 4), j.pad = static_cast<int>(g() % 4);  // ignored
+    } else {
+      j.kernel = 1 + static_cast<int>(g() % 5);
+      j.stride = 1 + static_cast<int>(g() % 4);
+      j.pad = static_cast<int>(g() % j.kernel);
+      j.h = 1 + static_cast<int>(g() % 14);
+      j.w = 1 + static_cast<int>(g() % 14);
+    }
+    try {
+      golden::pool_output_shape({1, kLanes, j.h, j.w}, {j.kernel, j.stride, j.pad, j.global});
+      return;
+    } catch (const std::invalid_argument&) {
+    }
+  }
+}
+
+Job pool_job(std::mt19937_64& g, int op) {
+  Job j;
+  j.op = op;
+  pool_geometry(g, j);
+  const golden::PoolParams pp{j.kernel, j.stride, j.pad, j.global};
+  const golden::Shape in_shape{1, kLanes, j.h, j.w};
+  const golden::Shape os = golden::pool_output_shape(in_shape, pp);
+  const int64_t in_n = int64_t{kLanes} * j.h * j.w, out_n = int64_t{kLanes} * os[2] * os[3];
+  // activations: uniform, or few levels (ties: the first maximum), or all equal
+  const int levels = static_cast<int>(pick(g, {256, 256, 3, 2, 1}));
+  const int base = static_cast<int>(g() % 256);
+  std::vector<int64_t> act(static_cast<size_t>(in_n));
+  for (int64_t& v : act) v = levels == 256 ? static_cast<int64_t>(g() % 256) : std::min(255, base + static_cast<int>(g() % levels));
+  if (op == kMaxPool || op == kAvgPool) {
+    j.mem_a = act;
+    j.mem_b.assign(act.size(), 0);
+  } else {
+    // e of the pool's output; max pool: the argmax of a forward pass over `act`
+    // |e| < 2^49 keeps every sum of shares inside int64 (golden adds them unchecked); the
+    // average backward's wide jobs mix in |e| >= 2^55, whose e * 2^8 golden refuses (throws).
+    const int bits = 2 + static_cast<int>(g() % 48);
+    const bool wide = op == kAvgPoolBwd && g() % 8 == 0;
+    j.mem_a.resize(static_cast<size_t>(out_n));
+    for (int64_t& v : j.mem_a) {
+      v = i64_bits(g, bits);
+      if (wide && g() % 4 == 0) {
+        v = (int64_t{1} << 55) + static_cast<int64_t>(g() % (uint64_t{1} << 62));
+        if (g() & 1) v = -v;
+      }
+    }
+    if (op == kMaxPoolBwd) {
+      golden::Tensor<uint8_t> x(in_shape, -7);
+      for (int64_t i = 0; i < in_n; ++i) x.data[i] = static_cast<uint8_t>(act[i]);
+      const golden::MaxPoolForward f = golden::maxpool_forward(x, pp);
+      j.mem_b.resize(static_cast<size_t>(out_n));
+      const int64_t in_plane = int64_t{j.h} * j.w, out_plane = os[2] * os[3];
+      for (int64_t i = 0; i < out_n; ++i) j.mem_b[i] = f.argmax[i] - (i / out_plane) * in_plane;
+    } else {
+      j.mem_b.assign(j.mem_a.size(), 0);
+    }
+  }
+  pool_expect(j);
+  char what[160];
+  std::snprintf(what, sizeof what, "H=%d W=%d k=%d s=%d p=%d%s", j.h, j.w, j.kernel, j.stride, j.pad,
+                j.global ? " global" : "");
+  j.what = what;
+  return j;
+}
+
 // ---- harness --------------------------------------------------------------------------------
 struct Timing {
   double in_gap = 0;     // probability of an idle input cycle before a beat
@@ -385,6 +536,8 @@ struct Result {
   std::string first_mismatch, protocol_error;
   uint64_t min_latency = ~uint64_t{0}, max_latency = 0;  // element-wise beats: acceptance to transfer
   uint64_t first_in = 0, last_out = 0, cycles = 0;
+  int64_t reads = 0;  // pooling read requests
+  uint64_t first_cmd = 0;  // rising edge of the first command's acceptance
 };
 
 Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, int64_t chunk,
@@ -412,6 +565,7 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
   };
   d.rst_ni = 0;
   d.cmd_valid_i = 0;
+  d.rd_req_ready_i = 0;
   d.in_valid_i = 0;
   d.out_ready_i = 0;
   for (int i = 0; i < 3; ++i) edge();
@@ -431,12 +585,17 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
     const uint32_t outs = static_cast<uint32_t>(j.expect.size() / kLanes);
     for (uint32_t b = 0; b < outs; ++b) out_beats.push_back({jj, b});
     total += static_cast<int64_t>(j.expect.size());
-    timeout += 40 + 40 * j.count;
+    timeout += 40 + 40 * j.count + 40 * (j.mem_a.size() + j.expect.size()) * 64;
   }
 
   std::mt19937_64 g(timing.seed);
   std::bernoulli_distribution gap(timing.in_gap), stall(timing.out_stall);
   std::deque<uint64_t> accepted;  // acceptance edges of element-wise beats in flight
+  struct Read {
+    uint32_t idx;
+    uint64_t due;  // first cycle its data may be offered
+  };
+  std::deque<Read> reads;  // pooling read requests accepted, data not yet taken
   size_t next_cmd = 0, next_in = 0, next_out = 0;
   bool presenting = false, prev_stalled = false;
   LaneOut prev_out[kLanes] = {};
@@ -457,19 +616,43 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
       d.cmd_shift_a_i = static_cast<uint8_t>(j.sa);
       d.cmd_shift_b_i = static_cast<uint8_t>(j.sb);
       d.cmd_count_i = j.count;
+      d.cmd_height_i = static_cast<uint16_t>(j.h);
+      d.cmd_width_i = static_cast<uint16_t>(j.w);
+      d.cmd_kernel_i = static_cast<uint8_t>(j.kernel);
+      d.cmd_stride_i = static_cast<uint8_t>(j.stride);
+      d.cmd_pad_i = static_cast<uint8_t>(j.pad);
+      d.cmd_global_i = j.global;
     } else {
+      d.cmd_height_i = static_cast<uint16_t>(g());
+      d.cmd_width_i = static_cast<uint16_t>(g());
+      d.cmd_kernel_i = static_cast<uint8_t>(g());
+      d.cmd_stride_i = static_cast<uint8_t>(g());
+      d.cmd_pad_i = static_cast<uint8_t>(g());
+      d.cmd_global_i = g() & 1;
       d.cmd_op_i = static_cast<uint8_t>(g() % 16);
       d.cmd_shift_a_i = static_cast<uint8_t>(g());
       d.cmd_shift_b_i = static_cast<uint8_t>(g());
       d.cmd_count_i = static_cast<uint32_t>(g());
     }
-    // Input: beats of commands already accepted (the unit takes no beat of a later command).
-    if (!presenting && next_in < in_beats.size() && in_beats[next_in].job < static_cast<int>(next_cmd))
-      presenting = !gap(g);
+    // Input: beats of the running command (the last accepted); for pooling the read data of
+    // the requests accepted so far, in order, each after a random memory latency of 1 ... 4.
+    const int running = static_cast<int>(next_cmd) - 1;
+    const bool pool_running = running >= 0 && is_pool(jobs[running].op);
+    if (!presenting) {
+      if (pool_running)
+        presenting = !reads.empty() && reads.front().due <= cycle && !gap(g);
+      else if (next_in < in_beats.size() && in_beats[next_in].job == running)
+        presenting = !gap(g);
+    }
     d.in_valid_i = presenting;
     for (int l = 0; l < kLanes; ++l) {
       uint64_t a = g(), b = g();
-      if (presenting) {
+      if (presenting && pool_running) {
+        const Job& j = jobs[running];
+        const size_t plane = j.mem_a.size() / kLanes;
+        a = static_cast<uint64_t>(j.mem_a[l * plane + reads.front().idx]);
+        b = static_cast<uint64_t>(j.mem_b[l * plane + reads.front().idx]) | (g() & ~uint64_t{0xFFFF});
+      } else if (presenting) {
         const Job& j = jobs[in_beats[next_in].job];
         const size_t i = static_cast<size_t>(in_beats[next_in].beat) * kLanes + l;
         a = static_cast<uint64_t>(j.a[i]);
@@ -478,6 +661,7 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
       put_bits(d.in_a_i, kDataW * l, kDataW, a);
       put_bits(d.in_b_i, kDataW * l, kDataW, b);
     }
+    d.rd_req_ready_i = !gap(g);
     d.out_ready_i = !stall(g);
     d.eval();
     if (trace) trace->dump(2 * cycle);
@@ -497,11 +681,30 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
     prev_stalled = d.out_valid_o && !d.out_ready_i;
     for (int l = 0; l < kLanes; ++l) prev_out[l] = got[l];
 
-    if (d.cmd_valid_i && d.cmd_ready_o) ++next_cmd;
+    if (d.cmd_valid_i && d.cmd_ready_o) {
+      if (next_cmd == 0) res.first_cmd = cycle;
+      ++next_cmd;
+    }
+    if (d.rd_req_valid_o && d.rd_req_ready_i) {
+      const size_t plane = pool_running ? jobs[running].mem_a.size() / kLanes : 0;
+      if (!pool_running || d.rd_req_idx_o >= plane) {
+        if (res.protocol_error.empty())
+          res.protocol_error = "read request " + std::to_string(d.rd_req_idx_o) + " outside the plane at cycle " +
+                               std::to_string(cycle);
+        break;
+      }
+      // memory latency: 1 ... 4 cycles, or always 1 on a gap-free run (the formula's memory)
+      reads.push_back({d.rd_req_idx_o, cycle + 1 + (timing.in_gap > 0 ? g() % 4 : 0)});
+      ++res.reads;
+    }
     if (d.in_valid_i && d.in_ready_o) {
-      if (next_in == 0) res.first_in = cycle;
-      if (jobs[in_beats[next_in].job].op != kBiasGrad) accepted.push_back(cycle);
-      ++next_in;
+      if (pool_running) {
+        reads.pop_front();
+      } else {
+        if (next_in == 0) res.first_in = cycle;
+        if (jobs[in_beats[next_in].job].op != kBiasGrad) accepted.push_back(cycle);
+        ++next_in;
+      }
       presenting = false;
     }
     if (d.out_valid_o && d.out_ready_i) {
@@ -728,10 +931,112 @@ TEST(OCTET_VU_SUITE, ElementwiseLatencyAndThroughput) {
   EXPECT_EQ(r.last_out - r.first_in, kElementwiseLatency + jobs[0].count - 1);
 }
 
+
+// ---- tests: pooling group ----------------------------------------------------------------------
+
+// >= 2 * 10^5 pooling results (each from up to 25 window reads): max / average, forward /
+// backward, the shipped geometries and random ones (pads, strides larger than the kernel,
+// uncovered inputs), ties and all-equal windows, reads answered after random latencies.
+TEST(OCTET_VU_SUITE, PoolRandomVsGolden) {
+  const int64_t n = random_run("VectorUnitL" OCTET_VU_LANES_STR ".PoolRandomVsGolden", 0x7611 + kLanes,
+                               {kMaxPool, kAvgPool, kMaxPoolBwd, kAvgPoolBwd}, 200'000, 1);
+  EXPECT_GE(n, 200'000);
+}
+
+Job pool_corner(int op, int h, int w, int k, int s, int p, bool global, int levels, uint64_t seed, int e_bits = 40) {
+  std::mt19937_64 g(seed);
+  Job j;
+  j.op = op;
+  j.h = h, j.w = w, j.kernel = k, j.stride = s, j.pad = p, j.global = global;
+  const golden::PoolParams pp{k, s, p, global};
+  const golden::Shape in_shape{1, kLanes, h, w};
+  const golden::Shape os = golden::pool_output_shape(in_shape, pp);
+  const int64_t in_n = int64_t{kLanes} * h * w, out_n = int64_t{kLanes} * os[2] * os[3];
+  std::vector<int64_t> act(static_cast<size_t>(in_n));
+  for (int64_t& v : act) v = levels == 1 ? 77 : static_cast<int64_t>(g() % levels) + 256 - levels;
+  if (op == kMaxPool || op == kAvgPool) {
+    j.mem_a = act;
+    j.mem_b.assign(act.size(), 0);
+  } else {
+    j.mem_a.resize(static_cast<size_t>(out_n));
+    for (int64_t& v : j.mem_a) v = i64_bits(g, e_bits);
+    j.mem_b.assign(j.mem_a.size(), 0);
+    if (op == kMaxPoolBwd) {
+      golden::Tensor<uint8_t> x(in_shape, -7);
+      for (int64_t i = 0; i < in_n; ++i) x.data[i] = static_cast<uint8_t>(act[i]);
+      const golden::MaxPoolForward f = golden::maxpool_forward(x, pp);
+      const int64_t in_plane = int64_t{h} * w, out_plane = os[2] * os[3];
+      for (int64_t i = 0; i < out_n; ++i) j.mem_b[i] = f.argmax[i] - (i / out_plane) * in_plane;
+    }
+  }
+  pool_expect(j);
+  char what[160];
+  std::snprintf(what, sizeof what, "H=%d W=%d k=%d s=%d p=%d%s", h, w, k, s, p, global ? " global" : "");
+  j.what = what;
+  return j;
+}
+
+// The shipped networks' pooling (max k3 s2 p1 on 112 x 112 and small planes, global average
+// on 7 x 7, 8 x 8, 4 x 4, 1 x 1) and window edges: padding on every side, strides larger than
+// the kernel (inputs no window covers), windows cut at the bottom / right, 1 x 1 planes;
+// all-equal and two-level planes (golden's first-maximum rule); the average backward's
+// e * 2^8 at the int64 bound.
+TEST(OCTET_VU_SUITE, PoolCorners) {
+  const uint64_t seed = test_seed("VectorUnitL" OCTET_VU_LANES_STR ".PoolCorners", 0x7612 + kLanes);
+  std::vector<Job> jobs;
+  uint64_t salt = seed;
+  for (int op : {kMaxPool, kAvgPool, kMaxPoolBwd, kAvgPoolBwd}) {
+    jobs.push_back(pool_corner(op, 112, 112, 3, 2, 1, false, 256, ++salt));
+    for (int hw : {1, 2, 3, 4, 5, 6, 7, 8, 9})
+      for (int levels : {1, 2, 256}) jobs.push_back(pool_corner(op, hw, hw, 3, 2, 1, false, levels, ++salt));
+    for (int hw : {1, 4, 7, 8})
+      for (int levels : {1, 2, 256}) jobs.push_back(pool_corner(op, hw, hw, 0, 0, 0, true, levels, ++salt));
+    struct G {
+      int h, w, k, s, p;
+    };
+    for (const G& c : {G{7, 7, 2, 3, 0}, G{8, 5, 2, 3, 1}, G{6, 9, 3, 1, 2}, G{5, 5, 5, 4, 4}, G{10, 3, 4, 4, 3},
+                       G{1, 1, 1, 1, 0}, G{3, 7, 1, 2, 0}, G{9, 9, 3, 3, 1}, G{2, 11, 2, 2, 1}, G{13, 13, 5, 1, 0}})
+      for (int levels : {1, 2, 256}) jobs.push_back(pool_corner(op, c.h, c.w, c.k, c.s, c.p, false, levels, ++salt));
+  }
+  for (int bits : {55, 56, 57, 64})  // e * 2^8 fits int64 below 2^55 in magnitude
+    jobs.push_back(pool_corner(kAvgPoolBwd, 6, 6, 3, 2, 1, false, 256, ++salt, bits));
+  int64_t ovf = 0;
+  for (const Job& j : jobs)
+    for (const LaneOut& e : j.expect) ovf += e.ovf;
+  EXPECT_GT(ovf, 0);
+  const Result r = check_chunk(jobs, Timing{0.3, 0.3, seed}, seed, 0);
+  EXPECT_GT(r.compared, 30'000 * kLanes);
+}
+
+// Gap-free, unstalled, memory answering in the next cycle: a pooling command of T tokens (one
+// per read; backward, plus one per input no window covers) takes T + 2 cycles from its
+// acceptance to its last output transfer (docs/architecture.md "Vector unit").
+TEST(OCTET_VU_SUITE, PoolLatencyAndThroughput) {
+  const uint64_t seed = test_seed("VectorUnitL" OCTET_VU_LANES_STR ".PoolLatencyAndThroughput", 0x7613 + kLanes);
+  std::mt19937_64 g(seed);
+  for (int i = 0; i < 40; ++i) {
+    const int op = kMaxPool + i % 4;
+    std::vector<Job> jobs{pool_job(g, op)};
+    const Job& j = jobs[0];
+    const Result r = check_chunk(jobs, Timing{0, 0, seed}, seed, i);
+    int64_t tokens = r.reads;
+    if (op == kMaxPoolBwd || op == kAvgPoolBwd) {  // inputs no window covers: one empty token each
+      const golden::Shape in_shape{1, 1, j.h, j.w};
+      const golden::PoolParams pp{j.kernel, j.stride, j.pad, j.global};
+      golden::Tensor<int64_t> ones(golden::pool_output_shape(in_shape, pp), 0);
+      std::fill(ones.data.begin(), ones.data.end(), int64_t{1} << 20);
+      const golden::Tensor<int64_t> c = golden::avgpool_backward(ones, in_shape, pp);
+      tokens += std::count(c.data.begin(), c.data.end(), int64_t{0});
+    }
+    EXPECT_EQ(static_cast<int64_t>(r.last_out - r.first_cmd), tokens + 2) << op_name(op) << " " << j.what;
+  }
+}
+
 // Long random run (label slow).
 TEST(OCTET_VU_SLOW_SUITE, ElementwiseRandomVsGolden) {
   const int64_t n = random_run("VectorUnitSlowL" OCTET_VU_LANES_STR ".ElementwiseRandomVsGolden", 0x7681 + kLanes,
-                               {kRelu, kReluBwd, kResidualAdd, kErrorAdd, kPsumMerge, kWeightDecay, kBiasGrad},
+                               {kRelu, kReluBwd, kResidualAdd, kErrorAdd, kPsumMerge, kWeightDecay, kBiasGrad,
+                                kMaxPool, kAvgPool, kMaxPoolBwd, kAvgPoolBwd},
                                20'000'000, 400);
   EXPECT_GE(n, 20'000'000);
 }
