@@ -122,7 +122,8 @@ package octet_pkg;
     VuOpMaxPool     = 4'd7,   // window max and its first position (gather)
     VuOpAvgPool     = 4'd8,   // rdiv(window sum, in-bounds count) (gather)
     VuOpMaxPoolBwd  = 4'd9,   // per input: sum of e[o] whose argmax is this input (gather)
-    VuOpAvgPoolBwd  = 4'd10   // per input: sum of rdiv(e[o] * 2^8, count(o)) (gather)
+    VuOpAvgPoolBwd  = 4'd10,  // per input: sum of rdiv(e[o] * 2^8, count(o)) (gather)
+    VuOpLoss        = 4'd11   // softmax cross-entropy error of Lanes rows of logits (gather)
   } vu_op_e;
 
   localparam int unsigned VuDataW  = 64;  // lane payload: int64 wide errors; narrower values sign-extended
@@ -132,5 +133,19 @@ package octet_pkg;
   localparam int unsigned VuDimW   = 16;  // pooling plane height / width and plane indices (H * W <= 2^16)
   localparam int unsigned VuWinW   = 8;   // pooling kernel, stride, pad
   localparam int unsigned VuReluMax = 255 * 128;  // the largest y that ReLU's mask passes (2^-14)
+  localparam int unsigned VuLog2eQ  = 47274;      // log2(e) on 2^-15 (docs/numerics.md §7.1)
+
+  // rdiv(a, b): the signed 64-bit a over b > 0, rounded half to even (docs/numerics.md §2.1:
+  // on the magnitude, then the sign). Combinational here; see docs/architecture.md.
+  function automatic logic [VuDataW-1:0] vu_rdiv(logic [VuDataW-1:0] a, logic [VuDataW-1:0] b);
+    logic [VuDataW-1:0] mag, q, r;
+    logic               inc;
+    mag = a[VuDataW-1] ? VuDataW'(-a) : a;
+    q   = mag / b;
+    r   = mag % b;
+    inc = ({r, 1'b0} > {1'b0, b}) || ({r, 1'b0} == {1'b0, b} && q[0]);
+    q   = q + VuDataW'(inc);
+    vu_rdiv = a[VuDataW-1] ? VuDataW'(-q) : q;
+  endfunction
 
 endpackage : octet_pkg

@@ -59,17 +59,8 @@ module vu_pool #(
   localparam int unsigned Depth = 4;               // tokens (reads) in flight
   localparam int unsigned PtrW  = $clog2(Depth);
 
-  // x / b rounded half to even, b > 0 (docs/numerics.md §2.1: on the magnitude, then the sign).
   function automatic logic [DW-1:0] rdiv(input logic [DW-1:0] a, input logic [CntW-1:0] b);
-    logic [DW-1:0] mag, q, r, bb;
-    logic          inc;
-    mag  = a[DW-1] ? DW'(-a) : a;
-    bb   = DW'(b);
-    q    = mag / bb;
-    r    = mag % bb;
-    inc  = ({r, 1'b0} > {1'b0, bb}) || ({r, 1'b0} == {1'b0, bb} && q[0]);
-    q    = q + DW'(inc);
-    rdiv = a[DW-1] ? DW'(-q) : q;
+    rdiv = octet_pkg::vu_rdiv(a, DW'(b));
   endfunction
 
   // ---- geometry (the command's, constant while it runs) ----------------------------------------

@@ -27,6 +27,7 @@
 #include "golden/activation.h"
 #include "golden/int_math.h"
 #include "golden/int_network.h"
+#include "golden/loss.h"
 #include "golden/optimizer.h"
 #include "golden/pooling.h"
 #include "golden/residual.h"
@@ -73,13 +74,15 @@ enum Op : int {
   kAvgPool = 8,
   kMaxPoolBwd = 9,
   kAvgPoolBwd = 10,
-  kNumOps = 11
+  kLoss = 11,
+  kNumOps = 12
 };
 bool is_pool(int op) { return op >= kMaxPool && op <= kAvgPoolBwd; }
+bool is_gather(int op) { return is_pool(op) || op == kLoss; }
 const char* op_name(int op) {
   static const char* const names[] = {"relu", "relu_bwd", "residual_add", "error_add",
                                       "psum_merge", "weight_decay", "bias_grad", "maxpool",
-                                      "avgpool", "maxpool_bwd", "avgpool_bwd"};
+                                      "avgpool", "maxpool_bwd", "avgpool_bwd", "loss"};
   return op >= 0 && op < kNumOps ? names[op] : "?";
 }
 
@@ -102,7 +105,7 @@ struct Job {
   int h = 0, w = 0, kernel = 1, stride = 1, pad = 0;
   bool global = false;
   std::vector<int64_t> mem_a, mem_b;
-  int64_t reads = 0;  // expected read requests (counted by the bench when run)
+  int64_t batch = 1;  // loss: the error's divisor
 };
 
 // ---- golden expectations -----------------------------------------------------------------------
@@ -289,9 +292,11 @@ int64_t relu_input(std::mt19937_64& g) {
 }
 
 Job pool_job(std::mt19937_64& g, int op);
+Job loss_job(std::mt19937_64& g, int64_t classes, int ez, int kind);
 
 Job random_job(std::mt19937_64& g, int op, int max_beats) {
   if (is_pool(op)) return pool_job(g, op);
+  if (op == kLoss) return loss_job(g, 0, 1000, -1);
   Job j;
   j.op = op;
   j.count = 1 + static_cast<uint32_t>(g() % max_beats);
@@ -523,6 +528,73 @@ Job pool_job(std::mt19937_64& g, int op) {
   return j;
 }
 
+// ---- loss ---------------------------------------------------------------------------------------
+// Lanes rows of C logits on 2^e_z; the unit's output beat i, lane l = golden's error (and p) at
+// [l, i]. Rows where golden throws (e_z > 7: the left shift leaves int64) are flagged.
+void loss_expect(Job& j, int ez) {
+  const int64_t C = j.count;
+  golden::Tensor<int32_t> z({kLanes, C}, ez);
+  std::vector<golden::Label> labels(kLanes);
+  for (int64_t i = 0; i < kLanes * C; ++i) z.data[i] = static_cast<int32_t>(j.mem_a[i]);
+  for (int l = 0; l < kLanes; ++l) labels[l] = static_cast<golden::Label>(j.mem_b[l * C]);
+  j.expect.assign(static_cast<size_t>(kLanes * C), {});
+  try {
+    const golden::SoftmaxLoss r = golden::softmax_cross_entropy(z, labels, j.batch);
+    for (int64_t i = 0; i < C; ++i)
+      for (int l = 0; l < kLanes; ++l)
+        j.expect[i * kLanes + l] = {r.error.data[l * C + i], static_cast<uint16_t>(r.prob.data[l * C + i]), false};
+  } catch (const std::overflow_error&) {
+    for (int l = 0; l < kLanes; ++l) {  // row by row
+      golden::Tensor<int32_t> row({1, C}, ez);
+      for (int64_t i = 0; i < C; ++i) row.data[i] = z.data[l * C + i];
+      try {
+        const golden::SoftmaxLoss r = golden::softmax_cross_entropy(row, {labels[l]}, j.batch);
+        for (int64_t i = 0; i < C; ++i)
+          j.expect[i * kLanes + l] = {r.error.data[i], static_cast<uint16_t>(r.prob.data[i]), false};
+      } catch (const std::overflow_error&) {
+        for (int64_t i = 0; i < C; ++i) j.expect[i * kLanes + l] = {0, 0, true};
+      }
+    }
+  }
+}
+
+Job loss_job(std::mt19937_64& g, int64_t classes = 0, int ez = 1000, int kind = -1) {
+  Job j;
+  j.op = kLoss;
+  if (classes == 0) classes = pick(g, {1, 2, 3, 10, 10, 100, 1 + static_cast<int64_t>(g() % 300)});
+  j.count = static_cast<uint32_t>(classes);
+  if (ez == 1000) ez = g() % 3 ? -14 : static_cast<int>(pick(g, {7, 0, -30, -60, 8, 9, 12, -15, 3, 21, 25}));
+  j.sa = ez - 7;
+  j.batch = kLanes + static_cast<int64_t>(g() % (g() % 2 ? 4 : 300));
+  if (kind < 0) kind = static_cast<int>(g() % 6);
+  j.mem_a.resize(static_cast<size_t>(kLanes * classes));
+  j.mem_b.resize(j.mem_a.size());
+  for (int l = 0; l < kLanes; ++l) {
+    const int64_t label = static_cast<int64_t>(g() % classes);
+    const int64_t base = static_cast<int64_t>(static_cast<int32_t>(g()));
+    const int span = 1 + static_cast<int>(g() % 30);
+    for (int64_t i = 0; i < classes; ++i) {
+      int64_t v = 0;
+      switch (kind) {
+        case 0: v = static_cast<int32_t>(g()); break;                                     // uniform int32
+        case 1: v = std::clamp<int64_t>(base + static_cast<int64_t>(g() % (int64_t{1} << span)), kI32Min, kI32Max); break;
+        case 2: v = base; break;                                                           // all equal
+        case 3: v = i == label ? kI32Max : kI32Min; break;                                 // one dominant
+        case 4: v = static_cast<int64_t>(g() % 5) * (int64_t{1} << static_cast<int>(g() % 20)); break;  // max ties, steps
+        default: v = static_cast<int64_t>(g() % (int64_t{1} << 18)) - (1 << 17); break;   // a few nats on 2^-14
+      }
+      j.mem_a[l * classes + i] = v;
+      j.mem_b[l * classes + i] = label;
+    }
+  }
+  loss_expect(j, ez);
+  char what[160];
+  std::snprintf(what, sizeof what, "C=%lld e_z=%d batch=%lld kind=%d", static_cast<long long>(classes), ez,
+                static_cast<long long>(j.batch), kind);
+  j.what = what;
+  return j;
+}
+
 // ---- harness --------------------------------------------------------------------------------
 struct Timing {
   double in_gap = 0;     // probability of an idle input cycle before a beat
@@ -581,11 +653,13 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
   uint64_t timeout = 200;
   for (int jj = 0; jj < static_cast<int>(jobs.size()); ++jj) {
     const Job& j = jobs[jj];
-    for (uint32_t b = 0; b < j.count; ++b) in_beats.push_back({jj, b});
+    if (!is_gather(j.op))
+      for (uint32_t b = 0; b < j.count; ++b) in_beats.push_back({jj, b});
     const uint32_t outs = static_cast<uint32_t>(j.expect.size() / kLanes);
     for (uint32_t b = 0; b < outs; ++b) out_beats.push_back({jj, b});
     total += static_cast<int64_t>(j.expect.size());
     timeout += 40 + 40 * j.count + 40 * (j.mem_a.size() + j.expect.size()) * 64;
+    if (j.op == kLoss) timeout += 3 * 40 * j.count;
   }
 
   std::mt19937_64 g(timing.seed);
@@ -622,7 +696,9 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
       d.cmd_stride_i = static_cast<uint8_t>(j.stride);
       d.cmd_pad_i = static_cast<uint8_t>(j.pad);
       d.cmd_global_i = j.global;
+      d.cmd_batch_i = static_cast<uint32_t>(j.batch);
     } else {
+      d.cmd_batch_i = static_cast<uint32_t>(g());
       d.cmd_height_i = static_cast<uint16_t>(g());
       d.cmd_width_i = static_cast<uint16_t>(g());
       d.cmd_kernel_i = static_cast<uint8_t>(g());
@@ -637,7 +713,7 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
     // Input: beats of the running command (the last accepted); for pooling the read data of
     // the requests accepted so far, in order, each after a random memory latency of 1 ... 4.
     const int running = static_cast<int>(next_cmd) - 1;
-    const bool pool_running = running >= 0 && is_pool(jobs[running].op);
+    const bool pool_running = running >= 0 && is_gather(jobs[running].op);  // pooling or loss
     if (!presenting) {
       if (pool_running)
         presenting = !reads.empty() && reads.front().due <= cycle && !gap(g);
@@ -1032,11 +1108,57 @@ TEST(OCTET_VU_SUITE, PoolLatencyAndThroughput) {
   }
 }
 
+// ---- tests: loss ---------------------------------------------------------------------------------
+
+// >= 10^5 loss errors (and probabilities): 1 ... 300 classes, e_z = -14 mostly, also 7, 0, -15,
+// -30, -60 and 8 ... 25 (left shifts, overflow flagged), uniform / narrow / all-equal / one
+// dominant / stepped logits, batch divisors up to ~300.
+TEST(OCTET_VU_SUITE, LossRandomVsGolden) {
+  const int64_t n = random_run("VectorUnitL" OCTET_VU_LANES_STR ".LossRandomVsGolden", 0x7621 + kLanes, {kLoss},
+                               100'000, 1);
+  EXPECT_GE(n, 100'000);
+}
+
+// 1 class, 65,536 classes (the contract's maximum), 1000 classes of every logit kind at e_z = -14,
+// and 10 classes at e_z = 7, 9, 21, 40 (left shifts; golden throws on the int64 overflow).
+TEST(OCTET_VU_SUITE, LossCorners) {
+  const uint64_t seed = test_seed("VectorUnitL" OCTET_VU_LANES_STR ".LossCorners", 0x7622 + kLanes);
+  std::mt19937_64 g(seed);
+  std::vector<Job> jobs;
+  for (int kind = 0; kind < 6; ++kind) {
+    jobs.push_back(loss_job(g, 1, -14, kind));
+    jobs.push_back(loss_job(g, 1000, -14, kind));
+    jobs.push_back(loss_job(g, 10, 7, kind));
+    jobs.push_back(loss_job(g, 10, 9, kind));
+    jobs.push_back(loss_job(g, 10, 21, kind));  // |u * 47274| * 2^14 reaches 2^63: golden throws
+    jobs.push_back(loss_job(g, 10, 40, kind));
+  }
+  jobs.push_back(loss_job(g, golden::kMaxClasses, -14, 5));
+  int64_t ovf = 0;
+  for (const Job& j : jobs)
+    for (const LaneOut& e : j.expect) ovf += e.ovf;
+  EXPECT_GT(ovf, 0);
+  const Result r = check_chunk(jobs, Timing{0.2, 0.2, seed}, seed, 0);
+  EXPECT_GT(r.compared, 65'536 * kLanes);
+}
+
+// Gap-free, unstalled, memory answering in the next cycle: C classes take 3C + 2 cycles.
+TEST(OCTET_VU_SUITE, LossLatencyAndThroughput) {
+  const uint64_t seed = test_seed("VectorUnitL" OCTET_VU_LANES_STR ".LossLatencyAndThroughput", 0x7623 + kLanes);
+  std::mt19937_64 g(seed);
+  for (int64_t c : {1, 2, 10, 100}) {
+    std::vector<Job> jobs{loss_job(g, c, -14, -1)};
+    const Result r = check_chunk(jobs, Timing{0, 0, seed}, seed, c);
+    EXPECT_EQ(r.reads, 3 * c);
+    EXPECT_EQ(static_cast<int64_t>(r.last_out - r.first_cmd), 3 * c + 2) << c << " classes";
+  }
+}
+
 // Long random run (label slow).
 TEST(OCTET_VU_SLOW_SUITE, ElementwiseRandomVsGolden) {
   const int64_t n = random_run("VectorUnitSlowL" OCTET_VU_LANES_STR ".ElementwiseRandomVsGolden", 0x7681 + kLanes,
                                {kRelu, kReluBwd, kResidualAdd, kErrorAdd, kPsumMerge, kWeightDecay, kBiasGrad,
-                                kMaxPool, kAvgPool, kMaxPoolBwd, kAvgPoolBwd},
+                                kMaxPool, kAvgPool, kMaxPoolBwd, kAvgPoolBwd, kLoss},
                                20'000'000, 400);
   EXPECT_GE(n, 20'000'000);
 }
