@@ -41,6 +41,7 @@ endpackage : octet_softmax_table
 
 set(OCTET_VU_SOURCES
   ${OCTET_SOFTMAX_TABLE_SV}
+  ${OCTET_RTL_DIR}/vu_token_fifo.sv
   ${OCTET_RTL_DIR}/vu_elementwise.sv
   ${OCTET_RTL_DIR}/vu_pool.sv
   ${OCTET_RTL_DIR}/vu_loss.sv

@@ -43,7 +43,6 @@ module vu_loss #(
   localparam int unsigned CW    = octet_pkg::VuCountW;
   localparam int unsigned SW    = octet_pkg::VuShiftW;
   localparam int unsigned Depth = 4;
-  localparam int unsigned PtrW  = $clog2(Depth);
 
   // ---- sequencer: three passes over the row ----------------------------------------------
   logic [1:0]    pass_q;
@@ -56,17 +55,12 @@ module vu_loss #(
     logic [XW-1:0] idx;
   } token_t;
 
-  token_t          fifo_q [Depth];
-  logic [PtrW-1:0] wr_q, rd_q;
-  logic [PtrW:0]   fill_q;
-  logic            full, push, pop;
-  token_t          head;
+  logic            full, fifo_empty, push, pop;
+  token_t          head, tail;
 
-  assign full           = fill_q == (PtrW + 1)'(Depth);
   assign rd_req_valid_o = active_i && seq_busy_q && !full;
   assign rd_req_idx_o   = i_q[XW-1:0];
   assign push           = rd_req_valid_o && rd_req_ready_i;
-  assign head           = fifo_q[rd_q];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -88,25 +82,22 @@ module vu_loss #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      wr_q   <= '0;
-      rd_q   <= '0;
-      fill_q <= '0;
-      for (int i = 0; i < Depth; i++) fifo_q[i] <= '0;
-    end else if (start_i) begin
-      wr_q   <= '0;
-      rd_q   <= '0;
-      fill_q <= '0;
-    end else begin
-      if (push) begin
-        fifo_q[wr_q] <= '{pass: pass_q, idx: i_q[XW-1:0]};
-        wr_q         <= wr_q + PtrW'(1);
-      end
-      if (pop) rd_q <= rd_q + PtrW'(1);
-      fill_q <= fill_q + (PtrW + 1)'(push) - (PtrW + 1)'(pop);
-    end
-  end
+  assign tail = '{pass: pass_q, idx: i_q[XW-1:0]};
+
+  vu_token_fifo #(
+    .Width($bits(token_t)),
+    .Depth(Depth)
+  ) u_tokens (
+    .clk_i,
+    .rst_ni,
+    .clear_i(start_i),
+    .push_i (push),
+    .data_i (tail),
+    .pop_i  (pop),
+    .full_o (full),
+    .empty_o(fifo_empty),
+    .head_o (head)
+  );
 
   // ---- reducer ---------------------------------------------------------------------------------
   logic          out_free, emit, first_q, out_valid_q;
@@ -114,7 +105,7 @@ module vu_loss #(
 
   assign out_free    = !out_valid_q || out_ready_i;
   assign emit        = head.pass == 2'd2;
-  assign in_ready_o  = active_i && fill_q != '0 && (!emit || out_free);
+  assign in_ready_o  = active_i && !fifo_empty && (!emit || out_free);
   assign pop         = in_ready_o && in_valid_i;
   assign out_valid_o = out_valid_q;
   assign done_o      = active_i && out_valid_q && out_ready_i && out_cnt_q == classes_i - CW'(1);

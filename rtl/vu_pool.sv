@@ -57,7 +57,6 @@ module vu_pool #(
   localparam int unsigned SW    = XW + 2;          // signed window coordinates
   localparam int unsigned CntW  = 2 * XW + 1;      // in-bounds count of a window (<= H·W)
   localparam int unsigned Depth = 4;               // tokens (reads) in flight
-  localparam int unsigned PtrW  = $clog2(Depth);
 
   function automatic logic [DW-1:0] rdiv(input logic [DW-1:0] a, input logic [CntW-1:0] b);
     rdiv = octet_pkg::vu_rdiv(a, DW'(b));
@@ -155,17 +154,12 @@ module vu_pool #(
     logic [CntW-1:0] count;
   } token_t;
 
-  token_t          fifo_q [Depth];
-  logic [PtrW-1:0] wr_q, rd_q;
-  logic [PtrW:0]   fill_q;
-  logic            full, push, pop;
-  token_t          head;
+  logic            full, fifo_empty, push, pop;
+  token_t          head, tail;
 
-  assign full           = fill_q == (PtrW + 1)'(Depth);
   assign rd_req_valid_o = active_i && seq_busy_q && !full && !t_empty;
   assign rd_req_idx_o   = t_req;
   assign push           = active_i && seq_busy_q && !full && (t_empty || rd_req_ready_i);
-  assign head           = fifo_q[rd_q];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -202,34 +196,31 @@ module vu_pool #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      wr_q   <= '0;
-      rd_q   <= '0;
-      fill_q <= '0;
-      for (int i = 0; i < Depth; i++) fifo_q[i] <= '0;
-    end else if (start_i) begin
-      wr_q   <= '0;
-      rd_q   <= '0;
-      fill_q <= '0;
-    end else begin
-      if (push) begin
-        fifo_q[wr_q] <= '{empty: t_empty, last: t_last, pos: t_pos, count: t_count};
-        wr_q         <= wr_q + PtrW'(1);
-      end
-      if (pop) rd_q <= rd_q + PtrW'(1);
-      fill_q <= fill_q + (PtrW + 1)'(push) - (PtrW + 1)'(pop);
-    end
-  end
+  assign tail = '{empty: t_empty, last: t_last, pos: t_pos, count: t_count};
+
+  vu_token_fifo #(
+    .Width($bits(token_t)),
+    .Depth(Depth)
+  ) u_tokens (
+    .clk_i,
+    .rst_ni,
+    .clear_i(start_i),
+    .push_i (push),
+    .data_i (tail),
+    .pop_i  (pop),
+    .full_o (full),
+    .empty_o(fifo_empty),
+    .head_o (head)
+  );
 
   // ---- reducer ---------------------------------------------------------------------------------
   logic            out_free, take, first_q;
   logic [2*XW-1:0] out_cnt_q;
 
   assign out_free    = !out_valid_o || out_ready_i;
-  assign in_ready_o  = active_i && fill_q != '0 && !head.empty && (!head.last || out_free);
+  assign in_ready_o  = active_i && !fifo_empty && !head.empty && (!head.last || out_free);
   assign take        = in_ready_o && in_valid_i;
-  assign pop         = take || (active_i && fill_q != '0 && head.empty && out_free);
+  assign pop         = take || (active_i && !fifo_empty && head.empty && out_free);
   assign done_o      = active_i && out_valid_o && out_ready_i && out_cnt_q == groups - (2 * XW)'(1);
 
   logic out_valid_q;

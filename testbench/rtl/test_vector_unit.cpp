@@ -658,7 +658,7 @@ Result run(const std::vector<Job>& jobs, const Timing& timing, uint64_t seed, in
     const uint32_t outs = static_cast<uint32_t>(j.expect.size() / kLanes);
     for (uint32_t b = 0; b < outs; ++b) out_beats.push_back({jj, b});
     total += static_cast<int64_t>(j.expect.size());
-    timeout += 40 + 40 * j.count + 40 * (j.mem_a.size() + j.expect.size()) * 64;
+    timeout += 40 + 40 * j.count + 160 * (j.mem_a.size() + j.expect.size());  // generous, but a hung unit fails in seconds
     if (j.op == kLoss) timeout += 3 * 40 * j.count;
   }
 
