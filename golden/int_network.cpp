@@ -80,7 +80,9 @@ Tensor<int32_t> linear_bias_grad(const Tensor<int64_t>& err, const BatchReducer*
   const int64_t N = err.shape.at(0), classes = err.shape.at(1);
   std::vector<int64_t> sums(static_cast<size_t>(classes), 0);
   for (int64_t o = 0; o < classes; ++o)
-    for (int64_t n = 0; n < N; ++n) sums[o] += err.data[n * classes + o];
+    for (int64_t n = 0; n < N; ++n)  // checked: err is any int64 here (the loss error's own bound is §7.1)
+      if (__builtin_add_overflow(sums[o], err.data[n * classes + o], &sums[o]))
+        throw std::overflow_error("linear_bias_grad: sum leaves the int64 accumulator");
   if (reducer) reducer->sum(std::span<int64_t>(sums));
   Tensor<int32_t> gb({classes}, kIntGradientExp);
   for (int64_t o = 0; o < classes; ++o)

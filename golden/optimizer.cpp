@@ -57,7 +57,11 @@ Tensor<int32_t> derive_bias(const Tensor<int32_t>& master) {
 void add_weight_decay(Tensor<int64_t>& g_raw, const Tensor<int8_t>& w8, int lambda) {
   if (g_raw.shape != w8.shape) throw std::invalid_argument("add_weight_decay: shapes differ");
   const int shift = -7 - lambda - g_raw.exp;
-  for (int64_t i = 0; i < g_raw.size(); ++i) g_raw.data[i] += shift_round_half_even(w8.data[i], shift);
+  // Checked: g_raw is any int64 here (within §10 it is < 2^47 and the term is <= 127 * 2^(7-λ),
+  // but the function does not rely on its callers); one add per parameter per step.
+  for (int64_t i = 0; i < g_raw.size(); ++i)
+    if (__builtin_add_overflow(g_raw.data[i], shift_round_half_even(w8.data[i], shift), &g_raw.data[i]))
+      throw std::overflow_error("add_weight_decay: sum leaves the int64 accumulator");
 }
 
 Tensor<int32_t> init_weight_master(const Shape& shape, int64_t fan_in, uint64_t seed, uint64_t tensor_id) {

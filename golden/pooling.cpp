@@ -31,9 +31,13 @@ Shape pool_output_shape(const Shape& input, const PoolParams& p0) {
   const PoolParams p = effective(input, p0);
   if (p.kernel < 1 || p.stride < 1 || p.pad < 0 || p.pad >= p.kernel)
     throw std::invalid_argument("pooling: need kernel >= 1, stride >= 1, 0 <= pad < kernel");
+  // One rule for both dimensions (as network_desc's shape inference): the padded plane must
+  // hold the window. Width used to rely on truncating division, which gave one output for a
+  // padded width up to stride - 1 narrower than the window; that geometry is now an error.
+  if (input[2] + 2 * p.pad < p.kernel || input[3] + 2 * p.pad < p.kernel)
+    throw std::invalid_argument("pooling: window larger than the input");
   const int64_t ho = (input[2] + 2 * p.pad - p.kernel) / p.stride + 1;
   const int64_t wo = (input[3] + 2 * p.pad - p.kernel) / p.stride + 1;
-  if (input[2] + 2 * p.pad < p.kernel || ho < 1 || wo < 1) throw std::invalid_argument("pooling: window larger than the input");
   return {input[0], input[1], ho, wo};
 }
 
@@ -64,7 +68,11 @@ MaxPoolForward maxpool_forward(const Tensor<uint8_t>& x, const PoolParams& p0) {
 Tensor<int64_t> maxpool_backward(const Tensor<int64_t>& e, const std::vector<int64_t>& argmax, const Shape& input_shape) {
   if (argmax.size() != e.data.size()) throw std::invalid_argument("maxpool_backward: argmax does not match the error");
   Tensor<int64_t> out(input_shape, e.exp);
-  for (size_t o = 0; o < argmax.size(); ++o) out.data[argmax[o]] += e.data[o];
+  // Overlapping windows (stride < kernel) route several errors to one input: checked, as an
+  // int64 error has no static bound here. Non-overlapping windows add each error to a zero.
+  for (size_t o = 0; o < argmax.size(); ++o)
+    if (__builtin_add_overflow(out.data[argmax[o]], e.data[o], &out.data[argmax[o]]))
+      throw std::overflow_error("maxpool_backward: sum leaves the int64 accumulator");
   return out;
 }
 
@@ -101,7 +109,12 @@ Tensor<int64_t> avgpool_backward(const Tensor<int64_t>& e, const Shape& input_sh
         int64_t count = 0;
         for_window(input_shape, p, oy, ox, [&](int64_t, int64_t) { ++count; });
         const int64_t share = divide_round_half_even(shift_left_checked(e.data[(nc * os[2] + oy) * os[3] + ox], 8), count);
-        for_window(input_shape, p, oy, ox, [&](int64_t iy, int64_t ix) { out.data[(nc * H + iy) * W + ix] += share; });
+        // Overlapping windows sum shares (each |share| <= 2^63 / count) into one input: checked.
+        for_window(input_shape, p, oy, ox, [&](int64_t iy, int64_t ix) {
+          int64_t& o = out.data[(nc * H + iy) * W + ix];
+          if (__builtin_add_overflow(o, share, &o))
+            throw std::overflow_error("avgpool_backward: sum leaves the int64 accumulator");
+        });
       }
   });
   return out;

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 #include "golden/activation.h"
+#include "golden/int_network.h"
 #include "golden/loss.h"
 #include "golden/optimizer.h"
 #include "golden/pooling.h"
@@ -180,4 +183,70 @@ TEST(Optimizer, InitialisationHasTheDocumentedScaleAndIsReproducible) {
   EXPECT_NEAR(sd, 1.0 / 12.0, 0.03 / 12.0);     // σ = 1/sqrt(144)
   EXPECT_LT(std::abs(sum / n), 3 * sd / std::sqrt(n));
   EXPECT_LE(maxabs, 2 * std::sqrt(3.0) / 12.0 + 1e-6);  // Irwin-Hall(4) bound ±3.46σ
+}
+
+// The int64 sums of the backward / update kernels (docs/numerics.md §10): right at the limit
+// they are exact, one step past it they throw std::overflow_error, never wrap.
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+
+TEST(Int64Sums, WeightDecayThrowsInsteadOfWrapping) {
+  const Tensor<int8_t> w({2}, {3, -1}, -7);  // at λ = 13 on 2^-25: +96, -32
+  Tensor<int64_t> g({2}, {kMax - 96, kMin + 32}, -25);
+  add_weight_decay(g, w, 13);
+  EXPECT_EQ(g.data, (std::vector<int64_t>{kMax, kMin}));
+  Tensor<int64_t> up({2}, {kMax - 95, 0}, -25);
+  EXPECT_THROW(add_weight_decay(up, w, 13), std::overflow_error);
+  Tensor<int64_t> down({2}, {0, kMin + 31}, -25);
+  EXPECT_THROW(add_weight_decay(down, w, 13), std::overflow_error);
+}
+
+TEST(Int64Sums, MaxPoolBackwardThrowsInsteadOfWrapping) {
+  // 2x3 plane, 2x2 windows at stride 1: both windows route to element 1.
+  const Tensor<uint8_t> x({1, 1, 2, 3}, {0, 9, 0, 0, 0, 0}, -7);
+  const MaxPoolForward f = maxpool_forward(x, {2, 1, 0, false});
+  ASSERT_EQ(f.argmax, (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(maxpool_backward(Tensor<int64_t>({1, 1, 1, 2}, {kMax - 5, 5}, -20), f.argmax, x.shape).data[1], kMax);
+  EXPECT_EQ(maxpool_backward(Tensor<int64_t>({1, 1, 1, 2}, {kMin + 5, -5}, -20), f.argmax, x.shape).data[1], kMin);
+  EXPECT_THROW(maxpool_backward(Tensor<int64_t>({1, 1, 1, 2}, {kMax - 4, 5}, -20), f.argmax, x.shape),
+               std::overflow_error);
+  EXPECT_THROW(maxpool_backward(Tensor<int64_t>({1, 1, 1, 2}, {kMin + 4, -5}, -20), f.argmax, x.shape),
+               std::overflow_error);
+}
+
+TEST(Int64Sums, AvgPoolBackwardThrowsInsteadOfWrapping) {
+  // 2x2 plane, k2 s1 p1: 3x3 windows; input (0,0) is in window 0 (count 1, share e·256),
+  // windows 1 and 3 (count 2, e·128) and window 4 (count 4, e·64).
+  const Shape in{1, 1, 2, 2};
+  const PoolParams p{2, 1, 1, false};
+  const auto e = [](int64_t e0, int64_t e4) {
+    Tensor<int64_t> t({1, 1, 3, 3}, -20);
+    t.data[0] = e0;
+    t.data[4] = e4;
+    return t;
+  };
+  const int64_t big = (int64_t{1} << 55) - 1;  // e·2^8 = 2^63 - 256
+  for (int threads : {1, 2}) {
+    EXPECT_EQ(avgpool_backward(e(-big, -4), in, p, threads).data[0], kMin);  // -2^63 + 256 - 256
+    EXPECT_EQ(avgpool_backward(e(big, 3), in, p, threads).data[0], kMax - 63);  // the largest reachable
+    EXPECT_THROW(avgpool_backward(e(-big, -5), in, p, threads), std::overflow_error);
+    EXPECT_THROW(avgpool_backward(e(big, 4), in, p, threads), std::overflow_error);
+  }
+}
+
+TEST(Int64Sums, LinearBiasGradThrowsInsteadOfWrapping) {
+  const Tensor<int64_t> at({2, 2}, {kMax - 1, kMin + 1, 1, -1}, -23);
+  EXPECT_EQ(linear_bias_grad(at).data, (std::vector<int32_t>{INT32_MAX, INT32_MIN}));  // saturated after the sum
+  EXPECT_THROW(linear_bias_grad(Tensor<int64_t>({2, 2}, {kMax, 0, 1, 0}, -23)), std::overflow_error);
+  EXPECT_THROW(linear_bias_grad(Tensor<int64_t>({2, 2}, {0, kMin, 0, -1}, -23)), std::overflow_error);
+}
+
+TEST(Pooling, WidthAndHeightFollowOneRule) {
+  // The padded plane must hold the window in both dimensions; width used to pass by truncation.
+  EXPECT_EQ(pool_output_shape({1, 1, 2, 2}, {2, 2, 0, false}), (Shape{1, 1, 1, 1}));
+  EXPECT_EQ(pool_output_shape({1, 1, 3, 3}, {3, 2, 1, false}), (Shape{1, 1, 2, 2}));
+  EXPECT_THROW(pool_output_shape({1, 1, 1, 2}, {2, 2, 0, false}), std::invalid_argument);
+  EXPECT_THROW(pool_output_shape({1, 1, 2, 1}, {2, 2, 0, false}), std::invalid_argument);
+  EXPECT_THROW(pool_output_shape({1, 1, 4, 2}, {4, 3, 0, false}), std::invalid_argument);  // 2 short, stride 3
+  EXPECT_THROW(pool_output_shape({1, 1, 2, 4}, {4, 3, 0, false}), std::invalid_argument);
+  EXPECT_THROW(pool_output_shape({1, 1, 4, 1}, {4, 3, 1, false}), std::invalid_argument);  // 1 + 2 < 4
 }
