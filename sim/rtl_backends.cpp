@@ -22,6 +22,20 @@ Unit* with_lanes(const std::vector<Unit*>& units, int lanes) {
 }
 
 std::string lanes_text(int lanes) { return std::to_string(lanes) + " lane" + (lanes == 1 ? "" : "s"); }
+std::string size_text(int rows, int cols) { return std::to_string(rows) + "x" + std::to_string(cols); }
+
+// The built configurations joined by `sep`: ", " as a message names them, ";" as the CMake
+// cache lists spell them.
+std::string array_list(const char* sep) {
+  std::string s;
+  for (const ArraySize& a : verilated_array_sizes()) s += (s.empty() ? "" : sep) + size_text(a.rows, a.cols);
+  return s;
+}
+std::string lane_list(const char* sep) {
+  std::string s;
+  for (int l : verilated_lane_counts()) s += (s.empty() ? "" : sep) + std::to_string(l);
+  return s;
+}
 
 }  // namespace
 
@@ -44,7 +58,7 @@ RtlUnits& rtl_units() {
     // that no job drives costs nothing at run time: its inputs never change.
     auto* u = new RtlUnits;
     for (const ArraySize& s : verilated_array_sizes()) {
-      const std::string name = "rtl_systolic_array_" + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+      const std::string name = "rtl_systolic_array_" + size_text(s.rows, s.cols);
       u->arrays.push_back(new_verilated_systolic_array(name.c_str(), s.rows, s.cols));
     }
     for (int lanes : verilated_lane_counts()) {
@@ -59,13 +73,13 @@ RtlUnits& rtl_units() {
 }
 
 model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
-  const std::string size = std::to_string(config.array_rows) + "x" + std::to_string(config.array_cols);
+  const std::string size = size_text(config.array_rows, config.array_cols);
   bool array_built = false;
   for (const ArraySize& s : verilated_array_sizes()) array_built |= s.rows == config.array_rows && s.cols == config.array_cols;
   if (!array_built)
     throw std::invalid_argument("cosim: no verilated " + size + " systolic array in this build (built: " +
-                                verilated_array_list() + "); add it to the CMake list OCTET_COSIM_ARRAYS " +
-                                "(cmake -B build -DOCTET_COSIM_ARRAYS=\"" + verilated_array_list_cmake() + ";" +
+                                array_list(", ") + "); add it to the CMake list OCTET_COSIM_ARRAYS " +
+                                "(cmake -B build -DOCTET_COSIM_ARRAYS=\"" + array_list(";") + ";" +
                                 size + "\") and rebuild");
   const struct {
     const char* unit;
@@ -76,9 +90,9 @@ model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
     for (int l : verilated_lane_counts()) built |= l == s.lanes;
     if (!built)
       throw std::invalid_argument(std::string("cosim: no verilated ") + s.unit + " with " + lanes_text(s.lanes) +
-                                  " in this build (built: " + verilated_lane_list() +
+                                  " in this build (built: " + lane_list(", ") +
                                   " lanes); add the count to the CMake list OCTET_COSIM_LANES (cmake -B build "
-                                  "-DOCTET_COSIM_LANES=\"" + verilated_lane_list_cmake() + ";" +
+                                  "-DOCTET_COSIM_LANES=\"" + lane_list(";") + ";" +
                                   std::to_string(s.lanes) + "\") and rebuild");
   }
   RtlUnits& u = rtl_units();
@@ -100,7 +114,7 @@ std::string cosim_summary() {
          std::to_string(st.rtl_cycles) + " RTL cycles\n";
   };
   for (RtlSystolicArray* a : u.arrays)
-    line("systolic_array (" + std::to_string(a->rows()) + "x" + std::to_string(a->cols()) + ")", a->stats());
+    line("systolic_array (" + size_text(a->rows(), a->cols()) + ")", a->stats());
   for (RtlShiftQuantizer* q : u.shift_quantizers) line("shift_quantizer (" + lanes_text(q->lanes()) + ")", q->stats());
   for (RtlOptimizerUnit* o : u.optimizers) line("optimizer_unit (" + lanes_text(o->lanes()) + ")", o->stats());
   for (RtlBnUnit* b : u.bns) line("bn_unit (" + lanes_text(b->lanes()) + ")", b->stats());

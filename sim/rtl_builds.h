@@ -25,11 +25,4 @@ RtlShiftQuantizer* new_verilated_shift_quantizer(const char* name, int lanes);
 RtlOptimizerUnit* new_verilated_optimizer_unit(const char* name, int lanes);
 RtlBnUnit* new_verilated_bn_unit(const char* name, int lanes);
 
-// "8x8, 16x16, 32x32" and "4, 8": the lists as a message names them; "8x8;16x16;32x32" and
-// "4;8": as CMake's cache variables spell them.
-std::string verilated_array_list();
-std::string verilated_lane_list();
-std::string verilated_array_list_cmake();
-std::string verilated_lane_list_cmake();
-
 }  // namespace octet::sim

@@ -57,16 +57,10 @@ class WordSignalOf final : public WordSignal {
   sc_core::sc_signal<T> signal_;
 };
 
-// Creates the signal of `port`'s type and binds the port to it.
-template <typename T>
-std::unique_ptr<WordSignal> word_signal_for(sc_core::sc_in<T>& port, const char* name) {
-  auto s = std::make_unique<WordSignalOf<T>>(name);
-  port(s->signal());
-  return s;
-}
-template <typename T>
-std::unique_ptr<WordSignal> word_signal_for(sc_core::sc_out<T>& port, const char* name) {
-  auto s = std::make_unique<WordSignalOf<T>>(name);
+// Creates the signal of `port`'s type (an sc_in or sc_out) and binds the port to it.
+template <typename Port>
+std::unique_ptr<WordSignal> word_signal_for(Port& port, const char* name) {
+  auto s = std::make_unique<WordSignalOf<typename Port::data_type>>(name);
   port(s->signal());
   return s;
 }
