@@ -17,6 +17,7 @@ struct UnitStats {
   int64_t jobs = 0;
   int64_t values = 0;      // output values compared with the golden backend
   int64_t rtl_cycles = 0;  // clock cycles the RTL ran (all jobs, including reset)
+  double seconds = 0;      // host time spent driving the RTL (the golden comparison excluded)
 };
 
 // A value the RTL produced differs from the golden backend's.

@@ -2,6 +2,7 @@
 
 #include <systemc>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "sim/rtl_bn_unit.h"
@@ -110,8 +111,11 @@ std::string cosim_summary() {
   std::string s;
   auto line = [&s](const std::string& unit, const UnitStats& st) {
     if (st.jobs == 0) return;
+    char speed[96];
+    std::snprintf(speed, sizeof speed, ", %.2f s driving the RTL, %.3g cycles/s", st.seconds,
+                  st.seconds > 0 ? static_cast<double>(st.rtl_cycles) / st.seconds : 0.0);
     s += unit + ": " + std::to_string(st.jobs) + " jobs, " + std::to_string(st.values) + " values compared, " +
-         std::to_string(st.rtl_cycles) + " RTL cycles\n";
+         std::to_string(st.rtl_cycles) + " RTL cycles" + speed + "\n";
   };
   for (RtlSystolicArray* a : u.arrays)
     line("systolic_array (" + size_text(a->rows(), a->cols()) + ")", a->stats());

@@ -50,8 +50,6 @@ class RtlBnUnit : public RtlUnit, public model::BnBackend {
   // C (2 ceil(N/L) + 73) for backward, N = elements per channel).
   model::BnForwardOutcome forward(const model::BnForwardJob& job) override;
   model::BnBackwardOutcome backward(const model::BnBackwardJob& job) override;
-  const UnitStats& stats() const { return stats_; }
-  void reset_stats() { stats_ = {}; }
 
  private:
   // One channel command and its streams.
@@ -79,7 +77,6 @@ class RtlBnUnit : public RtlUnit, public model::BnBackend {
   int lanes_;
   Pins pins_;
   model::GoldenBnBackend golden_;
-  UnitStats stats_;
 };
 
 }  // namespace octet::sim

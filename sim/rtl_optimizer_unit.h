@@ -35,14 +35,11 @@ class RtlOptimizerUnit : public RtlUnit, public model::OptimizerBackend {
   // from the first accepted beat to the last output beat, inclusive (documented:
   // ceil(n/L) + 3).
   model::OptOutcome run(const model::OptJob& job) override;
-  const UnitStats& stats() const { return stats_; }
-  void reset_stats() { stats_ = {}; }
 
  private:
   int lanes_;
   Pins pins_;
   model::GoldenOptimizerBackend golden_;
-  UnitStats stats_;
 };
 
 }  // namespace octet::sim

@@ -51,14 +51,11 @@ class RtlShiftQuantizer : public RtlUnit, public model::ShiftQuantizerBackend {
   // included); its cycles run from the cycle the configuration is accepted (0) to the last
   // output beat (documented: 2 ceil(n/L) + 6, direct mode ceil(n/L) + 5).
   model::SqOutcome run(const model::SqJob& job) override;
-  const UnitStats& stats() const { return stats_; }
-  void reset_stats() { stats_ = {}; }
 
  private:
   int lanes_;
   Pins pins_;
   model::GoldenShiftQuantizerBackend golden_;
-  UnitStats stats_;
 };
 
 }  // namespace octet::sim

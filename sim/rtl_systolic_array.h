@@ -51,8 +51,6 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   model::ArrayBlockOutcome run_block(const std::vector<model::ArrayTileJob>& tiles) override;
   // One tile as a block of one (cycles K + R + C + 1).
   model::ArrayTileOutcome run_tile(const model::ArrayTileJob& job) override;
-  const UnitStats& stats() const { return stats_; }
-  void reset_stats() { stats_ = {}; }
   // Test hook for the mismatch path: the next tile's collected out[0][0] is off by one.
   void inject_fault_for_test() { fault_ = true; }
   // The next tile's out_max_o is read with its lowest bit flipped (a test of the max check).
@@ -62,7 +60,6 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   int rows_, cols_;
   Pins pins_;
   model::GoldenArrayBackend golden_;
-  UnitStats stats_;
   bool fault_ = false;
   bool max_fault_ = false;
   bool needs_reset_ = true;

@@ -5,6 +5,7 @@
 #include <verilated.h>
 #include <verilated_fst_sc.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -60,6 +61,15 @@ void RtlUnit::thread() {
 }
 
 void RtlUnit::execute(const std::function<void()>& drive) {
+  // Only the jobs themselves count towards the unit's speed, not a waveform replay.
+  struct Timer {
+    UnitStats& stats;
+    bool on;
+    std::chrono::steady_clock::time_point begin = std::chrono::steady_clock::now();
+    ~Timer() {
+      if (on) stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    }
+  } timer{stats_, !timed_};
   if (in_systemc_thread()) {
     drive();
     return;

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/cosim_check.h"
+
 class VerilatedFstC;
 
 namespace octet::sim {
@@ -42,6 +44,10 @@ class RtlUnit : public sc_core::sc_module {
     model_ = std::move(model);
     trace_ = std::move(trace);
   }
+
+  // What this unit's co-simulation has checked and run so far (reports, tests).
+  const UnitStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = {}; }
 
  protected:
   // Runs `drive` (which steps the RTL with clock_low()/clock_high()) to completion: in the
@@ -64,6 +70,7 @@ class RtlUnit : public sc_core::sc_module {
 
   sc_core::sc_signal<bool> clk_{"clk"};
   sc_core::sc_signal<bool> rst_n_{"rst_n"};
+  UnitStats stats_;  // jobs, values and cycles are counted by the wrapper; seconds by execute()
 
  private:
   void half_cycle(bool level);
