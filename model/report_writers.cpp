@@ -219,6 +219,16 @@ nlohmann::json report_json(const StepReport& report) {
                                {"dram_bytes_over_compulsory", over(report.total_dram_bytes(), m.total())},
                                {"fp32_dram_bytes_over_compulsory", over(report.total_fp32_dram_bytes(), m.fp32_total())}}
               : nlohmann::json(nullptr);
+  nlohmann::json cosim_units = nlohmann::json::array();
+  for (const StepReport::CosimUnit& u : report.cosim_units)
+    cosim_units.push_back({{"unit", u.unit},
+                           {"configuration", u.configuration},
+                           {"jobs", u.jobs},
+                           {"values_compared", u.values},
+                           {"rtl_cycles", u.rtl_cycles},
+                           {"seconds", u.seconds},
+                           {"cycles_per_second", u.seconds > 0 ? nlohmann::json(static_cast<double>(u.rtl_cycles) / u.seconds)
+                                                               : nlohmann::json(nullptr)}});
   return {{"format", "octet-sim-report"},
           {"version", kReportFormatVersion},
           {"workload", report.workload},
@@ -235,6 +245,7 @@ nlohmann::json report_json(const StepReport& report) {
                : nlohmann::json(nullptr)},
           {"cosim", report.cosim},
           {"cycle_checks", {{"operations", report.cycle_checks}, {"mismatches", report.cycle_mismatches}}},
+          {"cosim_units", cosim_units},
           {"wall_seconds", report.wall_seconds},
           {"config", config_json(report.config)},
           {"energy_origin", report.energy_origin},

@@ -105,6 +105,14 @@ struct StepReport {
   // formulas and how many differed.
   int64_t cycle_checks = 0, cycle_mismatches = 0;
   std::string first_cycle_mismatch;
+  // Co-simulation only (filled by the tool that bound the RTL): per unit configuration that
+  // ran jobs, what it checked and how fast its RTL ran.
+  struct CosimUnit {
+    std::string unit, configuration;  // e.g. "systolic_array", "16x16"; "shift_quantizer", "4 lanes"
+    int64_t jobs = 0, values = 0, rtl_cycles = 0;
+    double seconds = 0;  // host time driving the RTL
+  };
+  std::vector<CosimUnit> cosim_units;
   CompulsoryTraffic compulsory;
   Timeline timeline;  // empty unless recorded
   int64_t total_cycles() const;

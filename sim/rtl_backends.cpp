@@ -106,22 +106,28 @@ model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
   return b;
 }
 
-std::string cosim_summary() {
+std::vector<model::StepReport::CosimUnit> cosim_stats() {
   RtlUnits& u = rtl_units();
+  std::vector<model::StepReport::CosimUnit> out;
+  auto add = [&out](const std::string& unit, const std::string& configuration, const UnitStats& st) {
+    if (st.jobs > 0) out.push_back({unit, configuration, st.jobs, st.values, st.rtl_cycles, st.seconds});
+  };
+  for (RtlSystolicArray* a : u.arrays) add("systolic_array", size_text(a->rows(), a->cols()), a->stats());
+  for (RtlShiftQuantizer* q : u.shift_quantizers) add("shift_quantizer", lanes_text(q->lanes()), q->stats());
+  for (RtlOptimizerUnit* o : u.optimizers) add("optimizer_unit", lanes_text(o->lanes()), o->stats());
+  for (RtlBnUnit* b : u.bns) add("bn_unit", lanes_text(b->lanes()), b->stats());
+  return out;
+}
+
+std::string cosim_summary() {
   std::string s;
-  auto line = [&s](const std::string& unit, const UnitStats& st) {
-    if (st.jobs == 0) return;
+  for (const model::StepReport::CosimUnit& st : cosim_stats()) {
     char speed[96];
     std::snprintf(speed, sizeof speed, ", %.2f s driving the RTL, %.3g cycles/s", st.seconds,
                   st.seconds > 0 ? static_cast<double>(st.rtl_cycles) / st.seconds : 0.0);
-    s += unit + ": " + std::to_string(st.jobs) + " jobs, " + std::to_string(st.values) + " values compared, " +
-         std::to_string(st.rtl_cycles) + " RTL cycles" + speed + "\n";
-  };
-  for (RtlSystolicArray* a : u.arrays)
-    line("systolic_array (" + size_text(a->rows(), a->cols()) + ")", a->stats());
-  for (RtlShiftQuantizer* q : u.shift_quantizers) line("shift_quantizer (" + lanes_text(q->lanes()) + ")", q->stats());
-  for (RtlOptimizerUnit* o : u.optimizers) line("optimizer_unit (" + lanes_text(o->lanes()) + ")", o->stats());
-  for (RtlBnUnit* b : u.bns) line("bn_unit (" + lanes_text(b->lanes()) + ")", b->stats());
+    s += st.unit + " (" + st.configuration + "): " + std::to_string(st.jobs) + " jobs, " + std::to_string(st.values) +
+         " values compared, " + std::to_string(st.rtl_cycles) + " RTL cycles" + speed + "\n";
+  }
   return s;
 }
 

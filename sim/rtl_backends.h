@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/accel_config.h"
+#include "model/step_report.h"
 #include "model/unit_backends.h"
 
 namespace octet::sim {
@@ -37,8 +38,10 @@ RtlUnits& rtl_units();
 // how to add one, when the configuration's array size or a unit's lane count is not built.
 model::UnitBackends make_rtl_backends(const model::AccelConfig& config);
 
-// One line per unit configuration that ran jobs: jobs, values compared with the golden backend, RTL cycles run (since
-// the start of the process or the last reset_cosim_stats()).
+// Per unit configuration that ran jobs: jobs, values compared with the golden backend, RTL
+// cycles run and host seconds (since the start of the process or the last reset_cosim_stats()).
+std::vector<model::StepReport::CosimUnit> cosim_stats();
+// The same, one line per unit configuration.
 std::string cosim_summary();
 void reset_cosim_stats();
 

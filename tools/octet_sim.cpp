@@ -72,6 +72,7 @@ int simulate(const tools::SimCliArgs& args) {
                                           : model::simulate_topology_step(*plan.topology, plan.options);
   if (report.wall_seconds == 0)
     report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (plan.options.cosim) report.cosim_units = sim::cosim_stats();
   if (!args.quiet) fmt::print("{}simulated in {:.2f} s\n", model::report_table_text(report), report.wall_seconds);
   if (!args.quiet && plan.options.cosim)
     fmt::print("co-simulation: RTL cycles equal to the model's on {} of {} unit operations{}\n{}",

@@ -99,6 +99,17 @@ void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedu
   EXPECT_EQ(r.cycle_mismatches, 0) << r.first_cycle_mismatch;
   EXPECT_EQ(r.total_cycles(), plain.report.total_cycles()) << "binding the RTL changed the model's timing";
   EXPECT_EQ(r.state_digest, plain.report.state_digest);
+  // Every unit of the configuration ran jobs and reports its RTL's speed.
+  const std::vector<model::StepReport::CosimUnit> units = sim::cosim_stats();
+  ASSERT_EQ(units.size(), 4u);
+  for (const model::StepReport::CosimUnit& u : units) {
+    EXPECT_GT(u.jobs, 0) << u.unit;
+    EXPECT_GE(u.values, u.jobs) << u.unit;
+    EXPECT_GT(u.rtl_cycles, 0) << u.unit;
+    EXPECT_GT(u.seconds, 0) << u.unit;
+    EXPECT_LT(u.seconds, co.seconds) << u.unit << ": driving its RTL cannot take longer than the whole run";
+  }
+  EXPECT_EQ(units[0].configuration, std::to_string(geo.rows) + "x" + std::to_string(geo.cols));
   std::printf("[  cosim   ] %s batch %d, %dx%d array, %d lanes: %lld unit operations, RTL cycles = model cycles on %lld; step %lld cycles; "
               "model %.1f s, cosim %.1f s\n%s",
               desc.name.c_str(), batch, geo.rows, geo.cols, geo.lanes, static_cast<long long>(r.cycle_checks),
