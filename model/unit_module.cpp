@@ -71,19 +71,24 @@ void UnitModule::serve() {
   for (;;) {
     Op* op = next_ready();
     op->started = sc_core::sc_time_stamp();
+    Op* transfer = nullptr;
+    if (op->dram_bytes > 0 && dram_ != nullptr) {
+      // The op's own DRAM traffic, from its start; its read / write split when the issuer gave it.
+      const int64_t rd = op->span.read_bytes + op->span.write_bytes == op->dram_bytes ? op->span.read_bytes : op->dram_bytes;
+      transfer = dram_->transfer(op->span.record, rd, op->dram_bytes - rd, {}, {}, track_);
+    }
     try {
       op->busy_cycles = op->start ? op->start() : 0;
     } catch (...) {
       if (!arena_.error) arena_.error = std::current_exception();
       op->busy_cycles = 0;
     }
-    Op* transfer = nullptr;
-    if (op->dram_bytes > 0 && dram_ != nullptr) {
-      // The op's own DRAM traffic; its read / write split when the issuer gave it.
-      const int64_t rd = op->span.read_bytes + op->span.write_bytes == op->dram_bytes ? op->span.read_bytes : op->dram_bytes;
-      transfer = dram_->transfer(op->span.record, rd, op->dram_bytes - rd, {}, {}, track_);
-    }
-    if (op->busy_cycles > 0) sc_core::wait(cycles_to_time(op->busy_cycles));
+    // A unit co-simulated in SystemC time (sim/rtl_unit.h) spent the RTL's cycles inside
+    // start(): those are the operation's (its formula was compared with them there). In timing
+    // mode start() takes no time and the formula's cycles are waited here.
+    const int64_t spent = time_to_cycles(sc_core::sc_time_stamp() - op->started);
+    if (spent > 0) op->busy_cycles = spent;
+    else if (op->busy_cycles > 0) sc_core::wait(cycles_to_time(op->busy_cycles));
     if (transfer) wait_done(transfer);
     const int64_t took = time_to_cycles(sc_core::sc_time_stamp() - op->started);
     op->stall_cycles = took - op->busy_cycles;

@@ -1,7 +1,8 @@
 // A hardware unit of the transaction-level model: an sc_module whose thread takes
 // operations in submission order, waits for their dependencies, occupies the unit for the
-// cycles the operation's start() returns (one wait() per operation) and publishes the
-// result `after_cycles` later. DRAM traffic of streaming operations goes through the Dram
+// cycles the operation's start() returns (one wait() per operation; or, when a co-simulated
+// unit's RTL ran in SystemC time inside start(), for the cycles it took there) and publishes
+// the result `after_cycles` later. DRAM traffic of streaming operations goes through the Dram
 // module (under the unit's name) and the operation ends when both the unit and its transfer
 // are done.
 #pragma once

@@ -39,7 +39,8 @@ RtlBnUnit::~RtlBnUnit() = default;
 int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
   Pins& p = pins_;
   const int L = lanes_;
-  reset();
+  reset_if_needed();
+  const uint64_t begin = cycle();
   p.stat_ready.write(true);
   p.out_ready.write(true);
   const int C = static_cast<int>(chans.size());
@@ -52,7 +53,7 @@ int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
   int64_t in_beat = 0, out_beat = 0, beats = 0;
   uint64_t t0 = 0;
   for (;;) {
-    if (cycle() > limit) throw std::runtime_error("bn_unit cosim: the channels did not finish (timeout)");
+    if (cycle() - begin > limit) throw std::runtime_error("bn_unit cosim: the channels did not finish (timeout)");
     const bool all_done = next_cmd == C && (active < 0 || phase == 4);
     // Command of the next channel, presented until the unit (idle again) takes it.
     const bool cmd_on = next_cmd < C;
@@ -86,9 +87,17 @@ int64_t RtlBnUnit::run_channels(std::vector<Channel>& chans) {
       p.in_xhat->write(words16);
     }
     clock_low();
-    if (all_done && p.cmd_ready.read()) return static_cast<int64_t>(cycle() - t0);
+    if (all_done && p.cmd_ready.read()) {
+      const int64_t cycles = static_cast<int64_t>(cycle() - t0);
+      if (time_window_end() != cycles) throw std::logic_error("bn_unit cosim: timed window");
+      stats_.rtl_cycles += static_cast<int64_t>(cycle() - begin);
+      return cycles;
+    }
     if (cmd_on && p.cmd_ready.read()) {
-      if (next_cmd == 0) t0 = cycle();
+      if (next_cmd == 0) {
+        t0 = cycle();
+        time_window_begin();  // the job's cycles, first command accepted .. the next one accepted
+      }
       active = next_cmd++;
       const Channel& ch = chans[static_cast<size_t>(active)];
       beats = (ch.n + L - 1) / L;
@@ -160,7 +169,6 @@ model::BnForwardOutcome RtlBnUnit::forward(const model::BnForwardJob& job) {
   auto drive = [&] {
     result = chans;
     cycles = run_channels(result);
-    stats_.rtl_cycles += static_cast<int64_t>(cycle());
   };
   execute(drive);
 
@@ -229,7 +237,6 @@ model::BnBackwardOutcome RtlBnUnit::backward(const model::BnBackwardJob& job) {
   auto drive = [&] {
     result = chans;
     cycles = run_channels(result);
-    stats_.rtl_cycles += static_cast<int64_t>(cycle());
   };
   execute(drive);
 

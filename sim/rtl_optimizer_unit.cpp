@@ -40,7 +40,8 @@ model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
   int64_t cycles = -1;
   auto drive = [&] {
     Pins& p = pins_;
-    reset();
+    reset_if_needed();
+    const uint64_t begin = cycle();
     p.lr_q.write(static_cast<uint32_t>(job.lr_q));
     p.kind.write(static_cast<uint32_t>(job.kind));
     p.out_ready.write(true);
@@ -49,7 +50,7 @@ model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
     int64_t in_beat = 0, out_beat = 0;
     uint64_t start = 0;
     for (;;) {
-      if (cycle() > limit) throw std::runtime_error("optimizer_unit cosim: the tensor did not finish (timeout)");
+      if (cycle() - begin > limit) throw std::runtime_error("optimizer_unit cosim: the tensor did not finish (timeout)");
       const bool presenting = in_beat < beats;
       p.in_valid.write(presenting);
       if (presenting) {
@@ -66,7 +67,10 @@ model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
       }
       clock_low();
       if (presenting && p.in_ready.read()) {
-        if (in_beat == 0) start = cycle();
+        if (in_beat == 0) {
+          start = cycle();
+          time_window_begin();  // the job's cycles, first accepted beat .. last output beat, inclusive
+        }
         ++in_beat;
       }
       if (p.out_valid.read()) {
@@ -83,14 +87,15 @@ model::OptOutcome RtlOptimizerUnit::run(const model::OptJob& job) {
         }
         if (++out_beat == beats) {
           cycles = static_cast<int64_t>(cycle() - start + 1);
-          clock_high();
+          clock_high();  // the last output beat's cycle is the job's
+          if (time_window_end() != cycles) throw std::logic_error("optimizer_unit cosim: timed window");
           break;
         }
       }
       clock_high();
     }
     p.in_valid.write(false);
-    stats_.rtl_cycles += static_cast<int64_t>(cycle());
+    stats_.rtl_cycles += static_cast<int64_t>(cycle() - begin);
   };
   execute(drive);
 

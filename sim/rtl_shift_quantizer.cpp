@@ -63,7 +63,8 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   auto drive = [&] {
     Pins& p = pins_;
     std::vector<uint32_t> keep(static_cast<size_t>((L + 31) / 32));
-    reset();
+    reset_if_needed();
+    const uint64_t begin = cycle();
     data.clear();
     data.reserve(static_cast<size_t>(n));
     p.cfg_mode.write(static_cast<uint32_t>(job.mode));
@@ -84,7 +85,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
     uint64_t t0 = 0;
     int64_t next_beat = 0, out_beats = 0;
     for (;;) {
-      if (cycle() > limit) throw std::runtime_error("shift_quantizer cosim: the tensor did not finish (timeout)");
+      if (cycle() - begin > limit) throw std::runtime_error("shift_quantizer cosim: the tensor did not finish (timeout)");
       p.cfg_valid.write(!cfg_done);
       const bool presenting = cfg_done && next_beat < total_beats;
       p.in_valid.write(presenting);
@@ -96,6 +97,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
       if (!cfg_done && p.cfg_ready.read()) {
         cfg_done = true;
         t0 = cycle();
+        time_window_begin();  // the job's cycles, configuration accepted .. last output beat
       }
       if (presenting && p.in_ready.read()) ++next_beat;
       if (p.out_valid.read()) {
@@ -114,6 +116,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
           throw std::runtime_error("shift_quantizer cosim: wrong last flag on output beat " + std::to_string(out_beats - 1));
         if (out_beats == beats) {
           cycles = static_cast<int64_t>(cycle() - t0);
+          if (time_window_end() != cycles) throw std::logic_error("shift_quantizer cosim: timed window");
           clock_high();
           break;
         }
@@ -122,7 +125,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
     }
     p.cfg_valid.write(false);
     p.in_valid.write(false);
-    stats_.rtl_cycles += static_cast<int64_t>(cycle());
+    stats_.rtl_cycles += static_cast<int64_t>(cycle() - begin);
   };
   execute(drive);
 

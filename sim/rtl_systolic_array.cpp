@@ -101,10 +101,7 @@ model::ArrayBlockOutcome RtlSystolicArray::run_block(const std::vector<model::Ar
   // keeps its state from the previous block (it is reset only before its first block and
   // after a mismatch), so consecutive blocks run on an array that has just drained.
   auto drive = [&] {
-    if (needs_reset_) {
-      reset();
-      needs_reset_ = false;
-    }
+    reset_if_needed();
     const uint64_t begin = cycle();
     rtl_out.tiles.assign(T, {});
     for (size_t t = 0; t < T; ++t) rtl_out.tiles[t].out = golden::Tensor<int64_t>({tiles[t].rows, tiles[t].cols}, 0);
@@ -182,12 +179,7 @@ model::ArrayBlockOutcome RtlSystolicArray::run_block(const std::vector<model::Ar
     if (max_fault_) rtl_max[0] ^= 1;
     stats_.rtl_cycles += static_cast<int64_t>(cycle() - begin);
   };
-  try {
-    execute(drive);
-  } catch (...) {
-    needs_reset_ = true;  // stopped mid-block: the next block starts from reset
-    throw;
-  }
+  execute(drive);  // a block that stops leaves the next one to start from reset (RtlUnit)
 
   fault_ = false;
   max_fault_ = false;
@@ -202,14 +194,12 @@ model::ArrayBlockOutcome RtlSystolicArray::run_block(const std::vector<model::Ar
     const std::string tag = "systolic_array_job" + std::to_string(stats_.jobs);
     const int64_t bad = first_difference(want.out.data, got.out.data);
     if (bad >= 0) {
-      needs_reset_ = true;  // the replay starts from reset
       mismatch(drive, mismatch_line(where, "systolic_array", what, "out", want.out.shape, bad, want.out.data, got.out.data), tag);
     }
     // The drain-path maximum against golden's tensor max of the same outputs.
     uint64_t want_max = 0;
     for (int64_t v : want.out.data) want_max = std::max(want_max, static_cast<uint64_t>(v < 0 ? -v : v));
     if (rtl_max[t] != want_max) {
-      needs_reset_ = true;
       mismatch(drive, mismatch_line(where, "systolic_array", what, "out_max_o", {1}, 0,
                                     std::vector<int64_t>{static_cast<int64_t>(want_max)},
                                     std::vector<int64_t>{static_cast<int64_t>(rtl_max[t])}),

@@ -62,7 +62,6 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   model::GoldenArrayBackend golden_;
   bool fault_ = false;
   bool max_fault_ = false;
-  bool needs_reset_ = true;
 };
 
 }  // namespace octet::sim

@@ -1,5 +1,6 @@
 #include "sim/rtl_unit.h"
 
+#include "model/sim_op.h"
 #include "sim/cosim_check.h"
 
 #include <verilated.h>
@@ -35,6 +36,8 @@ void RtlUnit::half_cycle(bool level) {
   clk_.write(level);
   if (timed_) {
     sc_core::wait(kHalfPeriod);
+  } else if (in_window_ && level) {
+    sc_core::wait(model::cycles_to_time(1));  // the edge and its outputs, one model cycle
   } else {
     sc_core::wait(sc_core::SC_ZERO_TIME);  // signals updated; the model's eval runs
     sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
@@ -46,6 +49,29 @@ void RtlUnit::reset() {
   for (int i = 0; i < 2; ++i) clock_low(), clock_high();
   rst_n_.write(true);
   cycle_ = 0;
+}
+
+void RtlUnit::reset_if_needed() {
+  if (!needs_reset_) return;
+  reset();
+  needs_reset_ = false;
+}
+
+void RtlUnit::time_window_begin() {
+  if (in_window_) throw std::logic_error(std::string(name()) + ": a timed window inside another");
+  in_window_ = true;
+  window_start_ = cycle_;
+  window_begun_ = sc_core::sc_time_stamp();
+}
+
+int64_t RtlUnit::time_window_end() {
+  if (!in_window_) throw std::logic_error(std::string(name()) + ": a timed window ended that was not begun");
+  in_window_ = false;
+  const int64_t cycles = static_cast<int64_t>(cycle_ - window_start_);
+  // In wave mode every half cycle is 1 ns instead: only the normal run's time is checked.
+  if (!timed_ && model::time_to_cycles(sc_core::sc_time_stamp() - window_begun_) != cycles)
+    throw std::logic_error(std::string(name()) + ": the timed window's SystemC time differs from its cycles");
+  return cycles;
 }
 
 void RtlUnit::thread() {
@@ -70,6 +96,14 @@ void RtlUnit::execute(const std::function<void()>& drive) {
       if (on) stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     }
   } timer{stats_, !timed_};
+  // A job that stops (mismatch, timeout) leaves the RTL mid-job: the next one starts from reset.
+  struct Stopped {
+    RtlUnit& unit;
+    int exceptions = std::uncaught_exceptions();
+    ~Stopped() {
+      if (std::uncaught_exceptions() > exceptions) unit.needs_reset_ = true, unit.in_window_ = false;
+    }
+  } stopped{*this};
   if (in_systemc_thread()) {
     drive();
     return;
@@ -108,11 +142,14 @@ void RtlUnit::execute_with_wave(const std::function<void()>& drive, const std::s
 void RtlUnit::mismatch(const std::function<void()>& drive, const std::string& line, const std::string& tag) {
   const std::string path = wave_path(tag);
   std::string note = "; waveform " + path;
+  needs_reset_ = true;  // the replay starts from reset, and so does the next job
+  in_window_ = false;
   try {
     execute_with_wave(drive, path);
   } catch (const std::exception& e) {
     note += " (replay: " + std::string(e.what()) + ")";
   }
+  needs_reset_ = true;
   throw CosimMismatch(line + note);
 }
 

@@ -1,17 +1,26 @@
 // The SystemC side of one Verilator --sc unit: its clock and reset signals and the stepping of
 // the clock, shared by the per-unit wrappers (sim/rtl_*.h).
 //
-// The model calls a backend from a unit's SystemC thread at the moment the operation starts,
-// and then occupies the unit for the documented cycles itself (model/unit_module.h). So that
-// co-simulation leaves the model's timeline untouched, the RTL is clocked in delta cycles:
-// each clock edge is a signal write plus two delta cycles (the verilated model's eval method
-// runs in the first, its outputs are visible in the second), all at the current SystemC time.
-// The driver counts the RTL's cycles itself. Called from outside any SystemC thread (tests,
-// tools), the same driver runs in this module's own thread under sc_start().
+// The model calls a backend from a unit's SystemC thread at the moment the operation starts.
+// A wrapper clocks its RTL there, in one of two ways per cycle:
+//  - in SystemC time, inside the job's timed window (time_window_begin() .. _end()): each
+//    rising edge takes one model cycle (cycles_to_time(1)), so the operation occupies the
+//    unit for the RTL's own cycles, concurrently with the other units, and the model only
+//    waits out what the RTL did not take (model/unit_module.cpp);
+//  - in delta cycles, outside the window (the reset, a configuration handshake before the
+//    counted span): a signal write plus two delta cycles (the verilated model's eval method
+//    runs in the first, its outputs are visible in the second), at the current SystemC time.
+// The window spans exactly the cycles the wrapper reports as the job's (its count from the
+// first accepted input to the last output, as docs/architecture.md defines per unit), so a
+// unit's cycles are SystemC time and the model's formula for them is checked, not used.
+// Units keep their state between jobs: a wrapper resets the RTL before its first job and
+// after a job that stopped (a mismatch, a timeout), not per job.
+// Called from outside any SystemC thread (tests, tools), the same driver runs in this
+// module's own thread under sc_start(), and its timed window moves that simulation's time.
 //
-// For a waveform, a job is replayed in timed mode: each half cycle is 1 ns of SystemC time
-// and Verilator's VerilatedFstSc records it (this moves the model's time, so it is only
-// done when the run stops on a mismatch).
+// For a waveform, a job is replayed from reset in wave mode: each half cycle is 1 ns of
+// SystemC time and Verilator's VerilatedFstSc records it (only done when the run stops on a
+// mismatch).
 #pragma once
 
 #include <systemc>
@@ -57,12 +66,18 @@ class RtlUnit : public sc_core::sc_module {
   void execute_with_wave(const std::function<void()>& drive, const std::string& path);
 
   // One half of a clock cycle: clk_ takes the level, the inputs written before the call are
-  // applied, and on return the RTL's outputs have settled.
+  // applied, and on return the RTL's outputs have settled (inside the timed window the rising
+  // edge returns one model cycle later).
   void clock_low() { half_cycle(false); }
   void clock_high() { half_cycle(true); ++cycle_; }
-  // Two cycles with rst_n_ low, then high; the cycle counter restarts at 0.
-  void reset();
+  // Two cycles with rst_n_ low, then high, if the unit needs it (before its first job, after
+  // a job that stopped); the cycle counter restarts at 0 then.
+  void reset_if_needed();
   uint64_t cycle() const { return cycle_; }
+  // The job's timed window: from here, each rising edge takes one model cycle of SystemC
+  // time, until time_window_end(), which returns the cycles the window took.
+  void time_window_begin();
+  int64_t time_window_end();
 
   // Stops the run on a value mismatch: replays the job with a waveform named after `tag`
   // and throws CosimMismatch(`line` + the waveform's path).
@@ -74,12 +89,17 @@ class RtlUnit : public sc_core::sc_module {
 
  private:
   void half_cycle(bool level);
+  void reset();
   void thread();
 
   std::shared_ptr<sc_core::sc_module> model_;  // the verilated model
   std::function<void(VerilatedFstC*)> trace_;
   uint64_t cycle_ = 0;
-  bool timed_ = false;
+  bool timed_ = false;        // wave mode: every half cycle 1 ns
+  bool in_window_ = false;    // inside a job's timed window
+  bool needs_reset_ = true;   // before the first job and after one that stopped
+  uint64_t window_start_ = 0;
+  sc_core::sc_time window_begun_;
   std::vector<std::unique_ptr<VerilatedFstC>> waves_;  // registered with the kernel: kept alive
   // The job handed to this module's thread (calls from outside a SystemC thread).
   const std::function<void()>* pending_ = nullptr;

@@ -13,6 +13,7 @@
 
 #include "golden/counter_rng.h"
 #include "model/golden_backends.h"
+#include "model/sim_op.h"
 #include "golden/activation.h"
 #include "sim/rtl_backends.h"
 #include "sim/rtl_bn_unit.h"
@@ -30,6 +31,18 @@ using Rng = std::mt19937_64;
 
 int64_t draw(Rng& g, int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(g); }
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Runs one job of a streaming unit and checks that it took its RTL's cycles of SystemC time
+// (the unit is clocked in SystemC time over the job's counted span, sim/rtl_unit.h); the
+// jobs of a test run back to back on one unit, which is not reset between them.
+template <typename Run>
+auto timed_job(Run run) {
+  const sc_core::sc_time before = sc_core::sc_time_stamp();
+  auto outcome = run();
+  EXPECT_EQ(sc_core::sc_time_stamp() - before, model::cycles_to_time(outcome.cycles))
+      << "the job's SystemC time is not its RTL cycles (" << outcome.cycles << ")";
+  return outcome;
+}
 
 // ---- systolic array ------------------------------------------------------------------------
 golden::FlagCode e2_code(Rng& g) {
@@ -217,7 +230,7 @@ TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
       job.out_exp = job.in.exp - static_cast<int>(draw(g, -40, 40));
       const int64_t lim = draw(g, 0, 1) ? 127 : std::numeric_limits<int32_t>::max();
       job.lo = -lim, job.hi = lim;
-      const model::SqOutcome o = rtl.run(job);
+      const model::SqOutcome o = timed_job([&] { return rtl.run(job); });
       const model::SqOutcome want = golden.run(job);
       const std::string what = std::to_string(L) + " lanes, mode " + std::to_string(static_cast<int>(mode)) +
                                " n=" + std::to_string(n);
@@ -273,7 +286,7 @@ TEST(CosimUnits, OptimizerTensorsMatchGoldenAndCycleFormula) {
       job.grad = golden::Tensor<int32_t>({n}, -14);
       for (auto& v : job.grad.data) v = opt_value(g);
       job.lr_q = static_cast<int>(draw(g, 0, 3) == 0 ? 511 * draw(g, 0, 1) : draw(g, 0, 511));
-      const model::OptOutcome o = rtl.run(job);
+      const model::OptOutcome o = timed_job([&] { return rtl.run(job); });
       const model::OptOutcome want = golden.run(job);
       const std::string what = std::to_string(L) + " lanes, kind " + std::to_string(static_cast<int>(kind)) +
                                " n=" + std::to_string(n);
@@ -318,7 +331,7 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
     fj.running = golden::BnRunning(C);  // the initial accumulators; random ones in BnRunningStatistics...
     const std::string what = std::to_string(L) + " lanes, shape " + std::to_string(shape.size()) + "-D C=" +
                              std::to_string(C) + " N=" + std::to_string(N);
-    const model::BnForwardOutcome f = rtl.forward(fj);
+    const model::BnForwardOutcome f = timed_job([&] { return rtl.forward(fj); });
     const model::BnForwardOutcome fw = golden.forward(fj);
     ASSERT_EQ(f.stats.mean, fw.stats.mean) << what;
     ASSERT_EQ(f.stats.sigma, fw.stats.sigma) << what;
@@ -338,7 +351,7 @@ TEST(CosimUnits, BnForwardBackwardMatchGoldenAndCycleFormula) {
     bj.xhat = fw.xhat;
     bj.gamma = fj.gamma;
     bj.stats = fw.stats;
-    const model::BnBackwardOutcome b = rtl.backward(bj);
+    const model::BnBackwardOutcome b = timed_job([&] { return rtl.backward(bj); });
     const model::BnBackwardOutcome bw = golden.backward(bj);
     ASSERT_EQ(b.dx.data, bw.dx.data) << what;
     ASSERT_EQ(b.g_gamma.data, bw.g_gamma.data) << what;
@@ -385,7 +398,7 @@ TEST(CosimUnits, BnRunningStatisticsMatchGoldenUpdate) {
     golden::bn_update_running(want, golden::bn_batch_statistics(fj.x), fj.decay_shift);
     const std::string what = "C=" + std::to_string(C) + " a=" + std::to_string(fj.x.exp + 15) +
                              " decay=" + std::to_string(fj.decay_shift);
-    const model::BnForwardOutcome f = rtl.forward(fj);
+    const model::BnForwardOutcome f = timed_job([&] { return rtl.forward(fj); });
     ASSERT_EQ(f.running.mean_acc, want.mean_acc) << what;
     ASSERT_EQ(f.running.sigma_acc, want.sigma_acc) << what;
     for (int64_t c = 0; c < C; ++c)
