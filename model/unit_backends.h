@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +51,12 @@ struct ArrayBlockOutcome {
   std::vector<ArrayTileOutcome> tiles;
   int64_t cycles = -1;  // first accepted beat of the first tile .. last output row of the last, inclusive
 };
+// Where a block's outcome goes when the backend has it: `ok` with the values, or `failed`
+// with the error that stopped it (a co-simulation mismatch).
+struct ArrayBlockDone {
+  std::function<void(ArrayBlockOutcome&)> ok;
+  std::function<void(std::exception_ptr)> failed;
+};
 class ArrayBackend {
  public:
   virtual ~ArrayBackend() = default;
@@ -59,6 +67,14 @@ class ArrayBackend {
     ArrayBlockOutcome o;
     for (const ArrayTileJob& t : tiles) o.tiles.push_back(run_tile(t));
     return o;
+  }
+  // Called by the array's module when a block starts: returns once the block no longer
+  // occupies the array's input (a backend in SystemC time returns when its last beat has
+  // entered, and calls `done` when its drain has ended, the next block streaming in
+  // meanwhile). Default: run_block, then `done.ok`, at once.
+  virtual void start_block(const std::vector<ArrayTileJob>& tiles, ArrayBlockDone done) {
+    ArrayBlockOutcome o = run_block(tiles);
+    done.ok(o);
   }
   // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
   // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.

@@ -117,16 +117,15 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
     ledger_->act(b.record, Unit::kSystolicArray, Action::kAddInt64, out_el);
     ledger_->act_fp32(b.record, Unit::kSystolicArray, Action::kAddFp32, out_el);
   }
-  if (b.data) compute_values(b);
+  if (b.data) compute_values(b, busy, op);
   return busy;
 }
 
-void SystolicArray::compute_values(const ArrayBlock& b) {
+void SystolicArray::compute_values(const ArrayBlock& b, int64_t busy, Op& op) {
   GemmData& g = *b.data;
-  const int64_t N = g.out.shape[1];
   // The block's tiles in the order the array streams them (rows of tiles, then columns).
   std::vector<ArrayTileJob> jobs;
-  std::vector<std::pair<int64_t, int64_t>> origin;  // m0, n0 of each tile
+  auto origin = std::make_shared<std::vector<std::array<int64_t, 4>>>();  // m0, n0, rows, cols of each tile
   for (int64_t m0 = b.m0; m0 < b.m0 + b.m_len; m0 += rows_) {
     for (int64_t n0 = b.n0; n0 < b.n0 + b.n_len; n0 += cols_) {
       ArrayTileJob job;
@@ -149,27 +148,45 @@ void SystolicArray::compute_values(const ArrayBlock& b) {
           break;
       }
       jobs.push_back(std::move(job));
-      origin.emplace_back(m0, n0);
+      origin->push_back({m0, n0, job.rows, job.cols});
     }
   }
   backend_->where = where(*ledger_, b.record);
-  ArrayBlockOutcome o = backend_->run_block(jobs);
-  if (o.tiles.size() != jobs.size()) throw std::logic_error("systolic_array: backend returned the wrong number of tiles");
   const std::string what = std::string("systolic_array ") + gemm_kind_name(g.kind);
-  check_.compare(what + " block of " + std::to_string(jobs.size()) + " tiles, depth " + std::to_string(b.d_len),
-                 timing::array_block_cycles(static_cast<int64_t>(jobs.size()), b.d_len, rows_, cols_), o.cycles);
-  for (size_t t = 0; t < jobs.size(); ++t) {
-    const ArrayTileJob& job = jobs[t];
-    const ArrayTileOutcome& tile = o.tiles[t];
-    if (tile.out.shape != golden::Shape{job.rows, job.cols})
-      throw std::logic_error("systolic_array: backend returned a tile of the wrong shape");
-    check_.compare(what + " tile", timing::array_tile_cycles(b.d_len, rows_, cols_), tile.cycles);
-    g.out.exp = tile.out.exp;
-    const auto [m0, n0] = origin[t];
-    for (int64_t r = 0; r < job.rows; ++r)
-      for (int64_t c = 0; c < job.cols; ++c)
-        g.out.data[static_cast<size_t>((m0 + r) * N + n0 + c)] += tile.out.data[static_cast<size_t>(r * job.cols + c)];
-  }
+  const std::string block = what + " block of " + std::to_string(jobs.size()) + " tiles, depth " + std::to_string(b.d_len);
+  // First beat .. last output row: the block's busy cycles (its last beat included, after any
+  // wait for TileGap behind the previous block) and the drain.
+  const int64_t cycles = busy + timing::array_drain_cycles(rows_, cols_);
+  const int64_t depth = b.d_len;
+  ArrayBlockDone done;
+  done.failed = [this](std::exception_ptr e) {
+    if (!arena_.error) arena_.error = e;
+  };
+  done.ok = [this, &g, &op, origin, what, block, cycles, depth, rows = rows_, cols = cols_, n = jobs.size()](ArrayBlockOutcome& o) {
+    try {
+      if (o.tiles.size() != n) throw std::logic_error("systolic_array: backend returned the wrong number of tiles");
+      check_.compare(block, cycles, o.cycles);
+      // A backend in SystemC time delivers while the model's drain runs: values arriving after
+      // it would be late for the operations that wait for them.
+      if (op.finished && sc_core::sc_time_stamp() >= op.done_at)
+        throw std::runtime_error(block + ": the backend's values came after the model's drain had ended");
+      const int64_t N = g.out.shape[1];
+      for (size_t t = 0; t < n; ++t) {
+        const ArrayTileOutcome& tile = o.tiles[t];
+        const auto [m0, n0, tr, tc] = (*origin)[t];
+        if (tile.out.shape != golden::Shape{tr, tc})
+          throw std::logic_error("systolic_array: backend returned a tile of the wrong shape");
+        check_.compare(what + " tile", timing::array_tile_cycles(depth, rows, cols), tile.cycles);
+        g.out.exp = tile.out.exp;
+        for (int64_t r = 0; r < tr; ++r)
+          for (int64_t c = 0; c < tc; ++c)
+            g.out.data[static_cast<size_t>((m0 + r) * N + n0 + c)] += tile.out.data[static_cast<size_t>(r * tc + c)];
+      }
+    } catch (...) {
+      if (!arena_.error) arena_.error = std::current_exception();
+    }
+  };
+  backend_->start_block(jobs, std::move(done));
 }
 
 // ---- shift_quantizer ---------------------------------------------------------------------

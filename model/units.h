@@ -70,7 +70,7 @@ class SystolicArray : public UnitModule {
 
  private:
   int64_t run(const ArrayBlock& b, Op& op);
-  void compute_values(const ArrayBlock& b);
+  void compute_values(const ArrayBlock& b, int64_t busy, Op& op);
 
   int64_t rows_ = 16, cols_ = 16;
   Ledger* ledger_ = nullptr;

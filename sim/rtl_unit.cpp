@@ -37,7 +37,13 @@ void RtlUnit::half_cycle(bool level) {
   if (timed_) {
     sc_core::wait(kHalfPeriod);
   } else if (in_window_ && level) {
-    sc_core::wait(model::cycles_to_time(1));  // the edge and its outputs, one model cycle
+    sc_core::wait(sc_core::SC_ZERO_TIME);  // the edge: the model's eval runs
+    sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
+    // Then the rest of the model cycle, in which the other units run: not this unit's time.
+    const bool timing = host_timing_;
+    if (timing) host_time_end();
+    sc_core::wait(model::cycles_to_time(1));
+    if (timing) host_time_begin();
   } else {
     sc_core::wait(sc_core::SC_ZERO_TIME);  // signals updated; the model's eval runs
     sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
@@ -49,6 +55,17 @@ void RtlUnit::reset() {
   for (int i = 0; i < 2; ++i) clock_low(), clock_high();
   rst_n_.write(true);
   cycle_ = 0;
+}
+
+void RtlUnit::host_time_begin() {
+  host_timing_ = true;
+  host_since_ = std::chrono::steady_clock::now();
+}
+
+void RtlUnit::host_time_end() {
+  if (!host_timing_) return;
+  host_timing_ = false;
+  stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - host_since_).count();
 }
 
 void RtlUnit::reset_if_needed() {
@@ -89,13 +106,13 @@ void RtlUnit::thread() {
 void RtlUnit::execute(const std::function<void()>& drive) {
   // Only the jobs themselves count towards the unit's speed, not a waveform replay.
   struct Timer {
-    UnitStats& stats;
+    RtlUnit& unit;
     bool on;
-    std::chrono::steady_clock::time_point begin = std::chrono::steady_clock::now();
     ~Timer() {
-      if (on) stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+      if (on) unit.host_time_end();
     }
-  } timer{stats_, !timed_};
+  } timer{*this, !timed_};
+  if (!timed_) host_time_begin();
   // A job that stops (mismatch, timeout) leaves the RTL mid-job: the next one starts from reset.
   struct Stopped {
     RtlUnit& unit;

@@ -25,6 +25,7 @@
 
 #include <systemc>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -78,6 +79,11 @@ class RtlUnit : public sc_core::sc_module {
   // time, until time_window_end(), which returns the cycles the window took.
   void time_window_begin();
   int64_t time_window_end();
+  // Host time spent on this unit's RTL (stats().seconds): counted between begin and end, except
+  // the waits of the timed window's edges, in which the other units run. execute() counts its
+  // job; a unit with its own clock process counts its busy spans.
+  void host_time_begin();
+  void host_time_end();
 
   // Stops the run on a value mismatch: replays the job with a waveform named after `tag`
   // and throws CosimMismatch(`line` + the waveform's path).
@@ -99,6 +105,8 @@ class RtlUnit : public sc_core::sc_module {
   bool in_window_ = false;    // inside a job's timed window
   bool needs_reset_ = true;   // before the first job and after one that stopped
   uint64_t window_start_ = 0;
+  bool host_timing_ = false;
+  std::chrono::steady_clock::time_point host_since_;
   sc_core::sc_time window_begun_;
   std::vector<std::unique_ptr<VerilatedFstC>> waves_;  // registered with the kernel: kept alive
   // The job handed to this module's thread (calls from outside a SystemC thread).
