@@ -109,7 +109,7 @@ std::shared_ptr<RtlSystolicArray::BlockRun> RtlSystolicArray::make_run(const std
 // out TileGap after the previous one), the oldest block not fully drained takes the output
 // row, and one cycle after a tile's last row its out_max_o. So blocks stream back to back:
 // the next block's beats enter while the previous one drains.
-void RtlSystolicArray::cycle_step(const std::deque<BlockRun*>& q) {
+void RtlSystolicArray::cycle_step(const std::vector<BlockRun*>& q) {
   Pins& p = pins_;
   BlockRun* feeding = nullptr;
   for (BlockRun* b : q)
@@ -185,7 +185,7 @@ void RtlSystolicArray::cycle_step(const std::deque<BlockRun*>& q) {
 // out_max_o. Outside a SystemC thread, and for a waveform replay.
 void RtlSystolicArray::drive_alone(BlockRun& run) {
   reset_if_needed();
-  const std::deque<BlockRun*> q{&run};
+  const std::vector<BlockRun*> q{&run};
   uint64_t limit = 100;
   for (const TileOperands& t : run.tiles) limit += 4 * static_cast<uint64_t>(t.depth + rows_ + cols_);
   const uint64_t begin = cycle();
@@ -282,7 +282,8 @@ void RtlSystolicArray::engine() {
       reset_if_needed();
       time_window_begin();
       while (!engine_blocks_.empty()) {
-        std::deque<BlockRun*> q;
+        std::vector<BlockRun*>& q = engine_queue_;  // no allocation per cycle
+        q.clear();
         for (const auto& b : engine_blocks_) q.push_back(b.get());
         BlockRun* feeding = nullptr;
         for (BlockRun* b : q)
@@ -290,8 +291,16 @@ void RtlSystolicArray::engine() {
             feeding = b;
             break;
           }
+        // While a block streams in, the model's array thread waits for it and nothing else
+        // can hand the array work: the engine runs ahead of SystemC time and catches up in the
+        // cycle the last beat enters (draining alone, it keeps step cycle by cycle, as the
+        // model may hand over the next block at any cycle).
+        if (feeding) run_ahead();
         cycle_step(q);
-        if (feeding && feeding->fed) feeding->fed_ev.notify(half);
+        if (feeding && feeding->fed) {
+          catch_up();
+          feeding->fed_ev.notify(half);
+        }
         // A drained block's values go to the model at once (before the model's drain ends, if
         // the RTL keeps the formula's cycles: the model compares them); the block leaves after
         // its last out_max_o.

@@ -90,7 +90,7 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   };
   std::shared_ptr<BlockRun> make_run(const std::vector<model::ArrayTileJob>& jobs) const;
   static TileOperands tile_operands(const model::ArrayTileJob& job, int array_rows, int array_cols);
-  void cycle_step(const std::deque<BlockRun*>& q);
+  void cycle_step(const std::vector<BlockRun*>& q);
   void drive_alone(BlockRun& run);
   void check_values(BlockRun& run, const std::function<void()>& replay);
   void check_maxima(BlockRun& run, const std::function<void()>& replay);
@@ -105,6 +105,7 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   std::vector<uint32_t> a_words_, b_words_, row_words_, a_coarse_, b_coarse_;  // port words
   std::deque<std::shared_ptr<BlockRun>> engine_blocks_;  // handed over, oldest first
   sc_core::sc_event engine_wake_;
+  std::vector<BlockRun*> engine_queue_;
 };
 
 }  // namespace octet::sim

@@ -39,6 +39,10 @@ void RtlUnit::half_cycle(bool level) {
   } else if (in_window_ && level) {
     sc_core::wait(sc_core::SC_ZERO_TIME);  // the edge: the model's eval runs
     sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
+    if (ahead_) {
+      ++ahead_cycles_;  // SystemC time catches up in catch_up()
+      return;
+    }
     // Then the rest of the model cycle, in which the other units run: not this unit's time.
     const bool timing = host_timing_;
     if (timing) host_time_end();
@@ -81,8 +85,19 @@ void RtlUnit::time_window_begin() {
   window_begun_ = sc_core::sc_time_stamp();
 }
 
+void RtlUnit::catch_up() {
+  ahead_ = false;
+  if (ahead_cycles_ == 0) return;
+  const bool timing = host_timing_;
+  if (timing) host_time_end();
+  sc_core::wait(model::cycles_to_time(ahead_cycles_));
+  if (timing) host_time_begin();
+  ahead_cycles_ = 0;
+}
+
 int64_t RtlUnit::time_window_end() {
   if (!in_window_) throw std::logic_error(std::string(name()) + ": a timed window ended that was not begun");
+  catch_up();
   in_window_ = false;
   const int64_t cycles = static_cast<int64_t>(cycle_ - window_start_);
   // In wave mode every half cycle is 1 ns instead: only the normal run's time is checked.
@@ -118,7 +133,8 @@ void RtlUnit::execute(const std::function<void()>& drive) {
     RtlUnit& unit;
     int exceptions = std::uncaught_exceptions();
     ~Stopped() {
-      if (std::uncaught_exceptions() > exceptions) unit.needs_reset_ = true, unit.in_window_ = false;
+      if (std::uncaught_exceptions() > exceptions)
+        unit.needs_reset_ = true, unit.in_window_ = false, unit.ahead_ = false, unit.ahead_cycles_ = 0;
     }
   } stopped{*this};
   if (in_systemc_thread()) {
@@ -161,6 +177,8 @@ void RtlUnit::mismatch(const std::function<void()>& drive, const std::string& li
   std::string note = "; waveform " + path;
   needs_reset_ = true;  // the replay starts from reset, and so does the next job
   in_window_ = false;
+  ahead_ = false;
+  ahead_cycles_ = 0;
   try {
     execute_with_wave(drive, path);
   } catch (const std::exception& e) {

@@ -79,6 +79,12 @@ class RtlUnit : public sc_core::sc_module {
   // time, until time_window_end(), which returns the cycles the window took.
   void time_window_begin();
   int64_t time_window_end();
+  // Inside the window, the edges may run ahead of SystemC time while nothing outside the
+  // unit can change its inputs (temporal decoupling, as TLM-2.0's loosely-timed quantum): each
+  // edge in delta cycles, counted; catch_up() then waits the counted cycles at once, so the
+  // unit's time is still its RTL's cycles, synchronised where the model can act on it.
+  void run_ahead() { ahead_ = true; }
+  void catch_up();
   // Host time spent on this unit's RTL (stats().seconds): counted between begin and end, except
   // the waits of the timed window's edges, in which the other units run. execute() counts its
   // job; a unit with its own clock process counts its busy spans.
@@ -105,6 +111,8 @@ class RtlUnit : public sc_core::sc_module {
   bool in_window_ = false;    // inside a job's timed window
   bool needs_reset_ = true;   // before the first job and after one that stopped
   uint64_t window_start_ = 0;
+  bool ahead_ = false;
+  int64_t ahead_cycles_ = 0;
   bool host_timing_ = false;
   std::chrono::steady_clock::time_point host_since_;
   sc_core::sc_time window_begun_;
