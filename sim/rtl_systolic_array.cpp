@@ -331,6 +331,7 @@ void RtlSystolicArray::engine() {
       }
       engine_blocks_.clear();
       pins_.in_valid.write(false);
+      abandon_job();
       host_time_end();
     }
   }

@@ -85,6 +85,13 @@ void RtlUnit::time_window_begin() {
   window_begun_ = sc_core::sc_time_stamp();
 }
 
+void RtlUnit::abandon_job() {
+  needs_reset_ = true;
+  in_window_ = false;
+  ahead_ = false;
+  ahead_cycles_ = 0;
+}
+
 void RtlUnit::catch_up() {
   ahead_ = false;
   if (ahead_cycles_ == 0) return;
@@ -133,8 +140,7 @@ void RtlUnit::execute(const std::function<void()>& drive) {
     RtlUnit& unit;
     int exceptions = std::uncaught_exceptions();
     ~Stopped() {
-      if (std::uncaught_exceptions() > exceptions)
-        unit.needs_reset_ = true, unit.in_window_ = false, unit.ahead_ = false, unit.ahead_cycles_ = 0;
+      if (std::uncaught_exceptions() > exceptions) unit.abandon_job();
     }
   } stopped{*this};
   if (in_systemc_thread()) {
@@ -175,10 +181,7 @@ void RtlUnit::execute_with_wave(const std::function<void()>& drive, const std::s
 void RtlUnit::mismatch(const std::function<void()>& drive, const std::string& line, const std::string& tag) {
   const std::string path = wave_path(tag);
   std::string note = "; waveform " + path;
-  needs_reset_ = true;  // the replay starts from reset, and so does the next job
-  in_window_ = false;
-  ahead_ = false;
-  ahead_cycles_ = 0;
+  abandon_job();  // the replay starts from reset, and so does the next job
   try {
     execute_with_wave(drive, path);
   } catch (const std::exception& e) {

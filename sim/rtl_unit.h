@@ -85,6 +85,9 @@ class RtlUnit : public sc_core::sc_module {
   // unit's time is still its RTL's cycles, synchronised where the model can act on it.
   void run_ahead() { ahead_ = true; }
   void catch_up();
+  // A job stopped mid-way (a mismatch, a timeout, a protocol error): its window is dropped and
+  // the next job starts from reset.
+  void abandon_job();
   // Host time spent on this unit's RTL (stats().seconds): counted between begin and end, except
   // the waits of the timed window's edges, in which the other units run. execute() counts its
   // job; a unit with its own clock process counts its busy spans.
