@@ -14,10 +14,12 @@ struct AccelConfig {
   int array_rows = 16;
   int array_cols = 16;
   std::string dataflow = "os";  // only "os" is modelled (the RTL's dataflow)
-  // Streaming units: values per cycle (rtl/shift_quantizer.sv, bn_unit.sv, optimizer_unit.sv).
+  // Streaming units: values per cycle (rtl/shift_quantizer.sv, bn_unit.sv, optimizer_unit.sv,
+  // vector_unit.sv).
   int sq_lanes = 4;
   int bn_lanes = 4;
   int opt_lanes = 4;
+  int vector_lanes = 4;
   // On-chip buffers, KiB. The scratchpad holds operand tiles (activations/errors, weights);
   // the accumulator SRAM holds wide partial sums (AccW = 48 bits per value).
   int64_t ifmap_sram_kib = 256;

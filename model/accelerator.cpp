@@ -14,16 +14,19 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name)
       sq_("shift_quantizer", arena_),
       bn_("bn_unit", arena_),
       opt_("optimizer_unit", arena_),
-      controller_("controller", Units{&array_, &sq_, &bn_, &opt_, &dram_, &arena_}) {
+      vu_("vector_unit", arena_),
+      controller_("controller", Units{&array_, &sq_, &bn_, &opt_, &vu_, &dram_, &arena_}) {
   array_.set_track(Unit::kSystolicArray);
   sq_.set_track(Unit::kShiftQuantizer);
   bn_.set_track(Unit::kBnUnit);
   opt_.set_track(Unit::kOptimizerUnit);
+  vu_.set_track(Unit::kVectorUnit);
   dram_.set_track(Unit::kDram);
   array_.set_dram(&dram_);
   sq_.set_dram(&dram_);
   bn_.set_dram(&dram_);
   opt_.set_dram(&dram_);
+  vu_.set_dram(&dram_);
 }
 
 Accelerator& Accelerator::instance() {
@@ -35,7 +38,7 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
   const AccelConfig& c = job.config;
   if (c.ifmap_sram_kib < 1 || c.filter_sram_kib < 1 || c.accum_sram_kib < 1 || c.sram_banks < 1)
     throw std::invalid_argument("accelerator config: buffer sizes (KiB) and banks must be >= 1");
-  if (c.array_rows < 1 || c.array_cols < 1 || c.sq_lanes < 1 || c.bn_lanes < 1 || c.opt_lanes < 1 ||
+  if (c.array_rows < 1 || c.array_cols < 1 || c.sq_lanes < 1 || c.bn_lanes < 1 || c.opt_lanes < 1 || c.vector_lanes < 1 ||
       c.dram_bytes_per_cycle <= 0 || c.dram_latency_cycles < 0)
     throw std::invalid_argument("accelerator config: sizes, lanes and DRAM bandwidth must be positive");
   if (c.dataflow != "os") throw std::invalid_argument("accelerator config: only the output-stationary dataflow (os) is modelled");
@@ -51,10 +54,12 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
   sq_.configure(c.sq_lanes, &ledger, backends.shift_quantizer.get());
   bn_.configure(c.bn_lanes, &ledger, backends.bn.get());
   opt_.configure(c.opt_lanes, &ledger, backends.optimizer.get());
+  vu_.configure(c.vector_lanes, &ledger, backends.vector.get());
   array_.check() = {};
   sq_.check() = {};
   bn_.check() = {};
   opt_.check() = {};
+  vu_.check() = {};
   controller_.post(std::move(job), &ledger);
   const int64_t t0 = time_to_cycles(sc_core::sc_time_stamp());  // SystemC time goes on across runs
   sc_core::sc_start();
@@ -68,7 +73,7 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
   if (e) std::rethrow_exception(e);
   if (stuck) throw std::logic_error("accelerator model: the controller stopped before the end of the step");
   RunChecks r;
-  for (const CycleCheck* k : {&array_.check(), &sq_.check(), &bn_.check(), &opt_.check()}) {
+  for (const CycleCheck* k : {&array_.check(), &sq_.check(), &bn_.check(), &opt_.check(), &vu_.check()}) {
     r.checked += k->checked;
     r.mismatches += k->mismatches;
     if (r.first_mismatch.empty()) r.first_mismatch = k->first_mismatch;

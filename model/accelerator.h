@@ -38,6 +38,7 @@ class Accelerator : public sc_core::sc_module {
   ShiftQuantizer sq_;
   BnUnit bn_;
   OptimizerUnit opt_;
+  VectorUnit vu_;
   Controller controller_;
 };
 

@@ -4,6 +4,9 @@
 
 #include "golden/activation.h"
 #include "golden/gemm.h"
+#include "golden/int_network.h"
+#include "golden/loss.h"
+#include "golden/residual.h"
 
 namespace octet::model {
 
@@ -84,11 +87,47 @@ OptOutcome GoldenOptimizerBackend::run(const OptJob& job) {
   return o;
 }
 
+const char* vu_op_name(VuOp op) {
+  switch (op) {
+    case VuOp::kResidualAdd: return "residual_add";
+    case VuOp::kErrorAdd: return "error_add";
+    case VuOp::kBiasGrad: return "bias_grad";
+    case VuOp::kMaxPool: return "maxpool";
+    case VuOp::kAvgPool: return "avgpool";
+    case VuOp::kMaxPoolBwd: return "maxpool_bwd";
+    case VuOp::kAvgPoolBwd: return "avgpool_bwd";
+    case VuOp::kLoss: return "loss";
+  }
+  return "?";
+}
+
+VuOutcome GoldenVectorUnitBackend::run(const VuJob& job) {
+  VuOutcome o;
+  const VuShape& s = job.shape;
+  switch (s.op) {
+    case VuOp::kResidualAdd: o.out32 = golden::residual_add(job.a32, job.b32); break;
+    case VuOp::kErrorAdd: o.out64 = golden::error_add(job.a64, job.b64); break;
+    case VuOp::kBiasGrad: o.out32 = golden::linear_bias_grad(job.a64); break;
+    case VuOp::kMaxPool: {
+      golden::MaxPoolForward m = golden::maxpool_forward(job.act, s.pool);
+      o.act = std::move(m.out);
+      o.argmax = std::move(m.argmax);
+      break;
+    }
+    case VuOp::kAvgPool: o.act = golden::avgpool_forward(job.act, s.pool, threads_); break;
+    case VuOp::kMaxPoolBwd: o.out64 = golden::maxpool_backward(job.a64, job.argmax, s.in); break;
+    case VuOp::kAvgPoolBwd: o.out64 = golden::avgpool_backward(job.a64, s.in, s.pool, threads_); break;
+    case VuOp::kLoss: o.out64 = golden::softmax_cross_entropy(job.a32, job.labels).error; break;
+  }
+  return o;
+}
+
 UnitBackends with_golden_defaults(UnitBackends b, int threads) {
   if (!b.array) b.array = std::make_shared<GoldenArrayBackend>();
   if (!b.shift_quantizer) b.shift_quantizer = std::make_shared<GoldenShiftQuantizerBackend>(threads);
   if (!b.bn) b.bn = std::make_shared<GoldenBnBackend>(threads);
   if (!b.optimizer) b.optimizer = std::make_shared<GoldenOptimizerBackend>();
+  if (!b.vector) b.vector = std::make_shared<GoldenVectorUnitBackend>(threads);
   return b;
 }
 

@@ -35,6 +35,15 @@ class GoldenOptimizerBackend : public OptimizerBackend {
   OptOutcome run(const OptJob& job) override;
 };
 
+class GoldenVectorUnitBackend : public VectorUnitBackend {
+ public:
+  explicit GoldenVectorUnitBackend(int threads = 1) : threads_(threads) {}
+  VuOutcome run(const VuJob& job) override;
+
+ private:
+  int threads_;
+};
+
 // `b` with every null member replaced by its golden reference.
 UnitBackends with_golden_defaults(UnitBackends b, int threads);
 

@@ -179,8 +179,20 @@ std::vector<Op*> NetworkStep::gemm(int rec, const GemmShape& s, double out_bytes
   return u_.array->issue_gemm(*u_.dram, cfg_, rec, s, out_bytes, data, keep);
 }
 
-Op* NetworkStep::elementwise(int rec, int64_t n, BnUnit::Elementwise per, StreamTraffic t, std::function<void()> values) {
-  return u_.bn->stream(rec, n, per, t, std::move(values));
+Op* NetworkStep::vector(int rec, int64_t n, ElementActions per, const VuShape& shape, StreamTraffic t,
+                        std::function<VuJob()> job, std::function<void(VuOutcome&)> done) {
+  if (!fs_) job = nullptr, done = nullptr;
+  return u_.vu->run(rec, n, per, shape, t, std::move(job), std::move(done));
+}
+
+VuShape NetworkStep::pool_shape(int i, VuOp op) const {
+  const NodeDesc& d = node(i);
+  const golden::Shape& s = node(d.inputs[0]).out_shape;  // {C, H, W}
+  VuShape v;
+  v.op = op;
+  v.in = {N_, s[0], s[1], s[2]};
+  v.pool = pool_params(d);
+  return v;
 }
 
 void NetworkStep::contribute(const StepOp& op, Tensor<int64_t> e, Handoff home) {
@@ -269,21 +281,20 @@ Issued NetworkStep::pool_forward(const StepOp& op) {
   const NodeDesc& d = node(i);
   const int src = d.inputs[0];
   const int64_t n_out = elems(i), n_in = elems(src);
-  if (op.kind == StepOpKind::kMaxPoolForward)
-    return one(elementwise(op.record, n_in, {0, 1, 0},
-                           Io{}.dram(b(n_in, kActBytes), b(n_out, kActBytes + kPoolIndex), b(n_in, kFp32), b(n_out, kFp32 + kFp32PoolIndex)).t,
-                           fs_ ? std::function<void()>([this, i, src] {
-                             NodeValue& v = values_[static_cast<size_t>(i)];
-                             golden::MaxPoolForward m = golden::maxpool_forward(values_[static_cast<size_t>(src)].act, pool_params(node(i)));
-                             v.act = std::move(m.out);
-                             v.argmax = std::move(m.argmax);
-                           })
-                               : nullptr));
-  return one(elementwise(op.record, n_in, {1, 0, 0}, Io{}.dram(b(n_in, kActBytes), b(n_out, kActBytes), b(n_in, kFp32), b(n_out, kFp32)).t,
-                         fs_ ? std::function<void()>([this, i, src] {
-                           values_[static_cast<size_t>(i)].act = golden::avgpool_forward(values_[static_cast<size_t>(src)].act, pool_params(node(i)));
-                         })
-                             : nullptr));
+  const bool mx = op.kind == StepOpKind::kMaxPoolForward;
+  const StreamTraffic t = mx ? Io{}.dram(b(n_in, kActBytes), b(n_out, kActBytes + kPoolIndex), b(n_in, kFp32), b(n_out, kFp32 + kFp32PoolIndex)).t
+                             : Io{}.dram(b(n_in, kActBytes), b(n_out, kActBytes), b(n_in, kFp32), b(n_out, kFp32)).t;
+  return one(vector(op.record, n_in, {mx ? 0 : 1, mx ? 1 : 0, 0}, pool_shape(i, mx ? VuOp::kMaxPool : VuOp::kAvgPool), t,
+                    [this, src] {
+                      VuJob j;
+                      j.act = values_[static_cast<size_t>(src)].act;
+                      return j;
+                    },
+                    [this, i](VuOutcome& o) {
+                      NodeValue& v = values_[static_cast<size_t>(i)];
+                      v.act = std::move(o.act);
+                      v.argmax = std::move(o.argmax);
+                    }));
 }
 
 Issued NetworkStep::residual_add(const StepOp& op) {
@@ -294,15 +305,19 @@ Issued NetworkStep::residual_add(const StepOp& op) {
   const StreamTraffic t = Io{}.in(n_out, is_activation(node(a)) ? kActBytes : kStreamBytes, kFp32, 1, res_.value_home(a))
                               .in(n_out, is_activation(node(c)) ? kActBytes : kStreamBytes, kFp32, 1, res_.value_home(c))
                               .out(n_out, kStreamBytes, kFp32).t;
-  return one(elementwise(op.record, n_out, {1, 0, 0}, t,
-                         fs_ ? std::function<void()>([this, i, a, c] {
-                           const NodeValue& va = values_[static_cast<size_t>(a)];
-                           const NodeValue& vc = values_[static_cast<size_t>(c)];
-                           values_[static_cast<size_t>(i)].wide =
-                               golden::residual_add(is_activation(node(a)) ? to_int32(va.act) : va.wide,
-                                                    is_activation(node(c)) ? to_int32(vc.act) : vc.wide);
-                         })
-                             : nullptr));
+  VuShape shape;
+  shape.op = VuOp::kResidualAdd;
+  shape.n = n_out;
+  return one(vector(op.record, n_out, {1, 0, 0}, shape, t,
+                    [this, a, c] {
+                      const NodeValue& va = values_[static_cast<size_t>(a)];
+                      const NodeValue& vc = values_[static_cast<size_t>(c)];
+                      VuJob j;
+                      j.a32 = is_activation(node(a)) ? to_int32(va.act) : va.wide;
+                      j.b32 = is_activation(node(c)) ? to_int32(vc.act) : vc.wide;
+                      return j;
+                    },
+                    [this, i](VuOutcome& o) { values_[static_cast<size_t>(i)].wide = std::move(o.out32); }));
 }
 
 Issued NetworkStep::loss(const StepOp& op) {
@@ -312,12 +327,18 @@ Issued NetworkStep::loss(const StepOp& op) {
   res_.error_home(out) = res_.final_home(-1, out, n);
   const StreamTraffic t =
       Io{}.in(n, kStreamBytes, kFp32, 1, res_.value_home(out)).out(n, kWideBytes, kFp32, res_.error_home(out)).t;
-  return one(elementwise(op.record, n, {2, 1, 1}, t,
-                         fs_ ? std::function<void()>([this, out] {
-                           err_[static_cast<size_t>(out)] =
-                               golden::softmax_cross_entropy(values_[static_cast<size_t>(out)].wide, fs_->labels).error;
-                         })
-                             : nullptr));
+  VuShape shape;
+  shape.op = VuOp::kLoss;
+  shape.rows = N_;
+  shape.cols = n / N_;
+  return one(vector(op.record, n, {2, 1, 1}, shape, t,
+                    [this, out] {
+                      VuJob j;
+                      j.a32 = values_[static_cast<size_t>(out)].wide;
+                      j.labels = fs_->labels;
+                      return j;
+                    },
+                    [this, out](VuOutcome& o) { err_[static_cast<size_t>(out)] = std::move(o.out64); }));
 }
 
 }  // namespace octet::model

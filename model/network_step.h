@@ -74,7 +74,11 @@ class NetworkStep {
   // the first, else a part for the merge that follows.
   void contribute(const StepOp& op, golden::Tensor<int64_t> e, Handoff home);
   std::vector<Op*> gemm(int rec, const GemmShape& s, double out_bytes, GemmData* data, Handoff keep);
-  Op* elementwise(int rec, int64_t n, BnUnit::Elementwise per, StreamTraffic t, std::function<void()> values);
+  // An operation on the vector unit: `job` and `done` only in functional mode.
+  Op* vector(int rec, int64_t n, ElementActions per, const VuShape& shape, StreamTraffic t, std::function<VuJob()> job,
+             std::function<void(VuOutcome&)> done);
+  // The pooling command shape of node i (its input tensor and window).
+  VuShape pool_shape(int i, VuOp op) const;
   int64_t elems(int node) const;
   const golden::NodeDesc& node(int i) const { return net_.nodes[static_cast<size_t>(i)]; }
   GemmDims gemm_dims(int i) const;

@@ -30,8 +30,6 @@ Tensor<T> reshaped(Tensor<T> t, golden::Shape s) {
   return t;
 }
 
-golden::PoolParams pool_params(const NodeDesc& d) { return golden::PoolParams{d.kernel, d.stride, d.pad, d.global}; }
-
 Issued one(Op* op, std::function<void()> then = nullptr) { return Issued{{op}, std::move(then)}; }
 
 }  // namespace
@@ -63,12 +61,18 @@ Issued NetworkStep::quantize_error(const StepOp& op, SqMode mode, double out_byt
 Issued NetworkStep::linear_bias_grad(const StepOp& op) {  // batch sum of the loss error
   const int i = op.node, p = op.param;
   const int64_t n_out = elems(i), co = node(i).out_channels;
-  return one(elementwise(op.record, n_out, {1, 0, 0},
-                         Io{}.in(n_out, kWideBytes, kFp32, 1, res_.error_home(i)).dram(0, b(co, kParamGrad), 0, b(co, kFp32)).t,
-                         fs_ ? std::function<void()>([this, i, p] {
-                           grads_[static_cast<size_t>(p + 1)] = golden::linear_bias_grad(err_[static_cast<size_t>(i)]);
-                         })
-                             : nullptr));
+  VuShape shape;
+  shape.op = VuOp::kBiasGrad;
+  shape.rows = N_;
+  shape.cols = co;
+  return one(vector(op.record, n_out, {1, 0, 0}, shape,
+                    Io{}.in(n_out, kWideBytes, kFp32, 1, res_.error_home(i)).dram(0, b(co, kParamGrad), 0, b(co, kFp32)).t,
+                    [this, i] {
+                      VuJob j;
+                      j.a64 = err_[static_cast<size_t>(i)];
+                      return j;
+                    },
+                    [this, p](VuOutcome& o) { grads_[static_cast<size_t>(p + 1)] = std::move(o.out32); }));
 }
 
 Issued NetworkStep::weight_grad_gemm(const StepOp& op) {
@@ -187,14 +191,14 @@ Issued NetworkStep::pool_backward(const StepOp& op) {
                               .dram(mx ? b(n_out, kPoolIndex) : 0, 0, mx ? b(n_out, kFp32PoolIndex) : 0, 0)  // argmax
                               .out(n_in, kWideBytes, kFp32, e_home).t;
   auto e = std::make_shared<Tensor<int64_t>>();
-  Op* pass = elementwise(op.record, n_in, {mx ? 0 : 1, 0, 0}, t,
-                         fs_ ? std::function<void()>([this, i, src, mx, e] {
-                           const Tensor<int64_t>& eo = err_[static_cast<size_t>(i)];
-                           const golden::Shape& in_shape = values_[static_cast<size_t>(src)].act.shape;
-                           *e = mx ? golden::maxpool_backward(eo, values_[static_cast<size_t>(i)].argmax, in_shape)
-                                   : golden::avgpool_backward(eo, in_shape, pool_params(node(i)));
-                         })
-                             : nullptr);
+  Op* pass = vector(op.record, n_in, {mx ? 0 : 1, 0, 0}, pool_shape(i, mx ? VuOp::kMaxPoolBwd : VuOp::kAvgPoolBwd), t,
+                     [this, i, mx] {
+                       VuJob j;
+                       j.a64 = err_[static_cast<size_t>(i)];
+                       if (mx) j.argmax = values_[static_cast<size_t>(i)].argmax;
+                       return j;
+                     },
+                     [e](VuOutcome& o) { *e = std::move(o.out64); });
   return one(pass, [this, &op, e, e_home] { contribute(op, std::move(*e), e_home); });
 }
 
@@ -207,7 +211,7 @@ Issued NetworkStep::error_pass_through(const StepOp& op) {
   return {};
 }
 
-// err[target] += the part node i contributed: a pass on the BN unit's lanes, reading the new
+// err[target] += the part node i contributed: an error add on the vector unit, reading the new
 // part where it is and the earlier error from DRAM, and writing the sum where the complete
 // error goes (final_home) once it is the last contribution.
 Issued NetworkStep::error_merge(const StepOp& op) {
@@ -219,12 +223,17 @@ Issued NetworkStep::error_merge(const StepOp& op) {
   res_.error_home(target) = out;
   const StreamTraffic t =
       Io{}.in(n, kWideBytes, kFp32, 1, part->home).in(n, kWideBytes, kFp32, 1, {}).out(n, kWideBytes, kFp32, out).t;
-  return one(elementwise(op.record, n, {1, 0, 0}, t,
-                         fs_ ? std::function<void()>([this, target, part] {
-                           Tensor<int64_t>& into = err_[static_cast<size_t>(target)];
-                           into = golden::error_add(into, part->e);
-                         })
-                             : nullptr));
+  VuShape shape;
+  shape.op = VuOp::kErrorAdd;
+  shape.n = n;
+  return one(vector(op.record, n, {1, 0, 0}, shape, t,
+                    [this, target, part] {
+                      VuJob j;
+                      j.a64 = err_[static_cast<size_t>(target)];
+                      j.b64 = std::move(part->e);
+                      return j;
+                    },
+                    [this, target](VuOutcome& o) { err_[static_cast<size_t>(target)] = std::move(o.out64); }));
 }
 
 // ---- update --------------------------------------------------------------------------------
@@ -234,7 +243,7 @@ Issued NetworkStep::running_stats_writeback(const StepOp& op) {
   const int64_t c = node(i).out_shape[0];
   // The BN unit computed the updated accumulators in the forward's statistics beat (the
   // backend's outcome: the RTL's in co-simulation); this pass writes them back.
-  return one(elementwise(op.record, 2 * c, {2, 0, 0}, {b(2 * c, kRunningStat), b(2 * c, kRunningStat), b(2 * c, kFp32), b(2 * c, kFp32)},
+  return one(u_.bn->stream(op.record, 2 * c, {2, 0, 0}, {b(2 * c, kRunningStat), b(2 * c, kRunningStat), b(2 * c, kFp32), b(2 * c, kFp32)},
                          fs_ ? std::function<void()>([this, i] {
                            fs_->running[static_cast<size_t>(i)] = std::move(values_[static_cast<size_t>(i)].running);
                          })

@@ -35,6 +35,7 @@ nlohmann::json config_json(const AccelConfig& c) {
           {"sq_lanes", c.sq_lanes},
           {"bn_lanes", c.bn_lanes},
           {"opt_lanes", c.opt_lanes},
+          {"vector_lanes", c.vector_lanes},
           {"ifmap_sram_kib", c.ifmap_sram_kib},
           {"filter_sram_kib", c.filter_sram_kib},
           {"accum_sram_kib", c.accum_sram_kib},

@@ -53,7 +53,8 @@ int unit_rank(Unit u) {
     case Unit::kShiftQuantizer: return 1;
     case Unit::kBnUnit: return 2;
     case Unit::kOptimizerUnit: return 3;
-    default: return 4;
+    case Unit::kVectorUnit: return 4;
+    default: return 5;
   }
 }
 

@@ -42,8 +42,15 @@ Unit step_op_unit(StepOpKind k) {
     case StepOpKind::kQuantizeGradient:
     case StepOpKind::kQuantizeActivation: return Unit::kShiftQuantizer;
     case StepOpKind::kOptimizerUpdate: return Unit::kOptimizerUnit;
+    case StepOpKind::kMaxPoolForward:
+    case StepOpKind::kAvgPoolForward:
+    case StepOpKind::kResidualAdd:
+    case StepOpKind::kLoss:
+    case StepOpKind::kLinearBiasGrad:
+    case StepOpKind::kPoolBackward:
+    case StepOpKind::kErrorMerge: return Unit::kVectorUnit;
     case StepOpKind::kErrorPassThrough: return Unit::kCount;
-    default: return Unit::kBnUnit;  // BN passes and the element-wise passes on its lanes
+    default: return Unit::kBnUnit;  // the BN passes and the running statistics' write-back
   }
 }
 

@@ -45,6 +45,7 @@ struct Units {
   ShiftQuantizer* sq;
   BnUnit* bn;
   OptimizerUnit* opt;
+  VectorUnit* vu;
   Dram* dram;
   OpArena* arena;
 };

@@ -22,6 +22,7 @@ const char* unit_name(Unit u) {
     case Unit::kShiftQuantizer: return "shift_quantizer";
     case Unit::kBnUnit: return "bn_unit";
     case Unit::kOptimizerUnit: return "optimizer_unit";
+    case Unit::kVectorUnit: return "vector_unit";
     case Unit::kSram: return "sram";
     case Unit::kDram: return "dram";
     case Unit::kCount: break;

@@ -19,8 +19,8 @@ enum class Pass : int { kForward, kBackwardData, kWeightGrad, kUpdate, kCount };
 const char* pass_name(Pass p);  // "forward", "backward", "wgrad", "update"
 
 // The hardware units energy is charged to.
-enum class Unit : int { kSystolicArray, kShiftQuantizer, kBnUnit, kOptimizerUnit, kSram, kDram, kCount };
-const char* unit_name(Unit u);  // "systolic_array", "shift_quantizer", "bn_unit", "optimizer_unit", "sram", "dram" (the RTL and SystemC module names)
+enum class Unit : int { kSystolicArray, kShiftQuantizer, kBnUnit, kOptimizerUnit, kVectorUnit, kSram, kDram, kCount };
+const char* unit_name(Unit u);  // "systolic_array", "shift_quantizer", "bn_unit", "optimizer_unit", "vector_unit", "sram", "dram" (the RTL and SystemC module names)
 inline constexpr int kNumUnits = static_cast<int>(Unit::kCount);
 
 struct PassRecord {

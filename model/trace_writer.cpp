@@ -40,7 +40,7 @@ nlohmann::json trace_json(const StepReport& report) {
   events.push_back(metadata("process_sort_index", kTraceMemoryPid, 0, {{"sort_index", kTraceMemoryPid}}));
   events.push_back(metadata("thread_name", kTraceUnitsPid, kTraceControllerTid, {{"name", "controller"}}));
   events.push_back(metadata("thread_sort_index", kTraceUnitsPid, kTraceControllerTid, {{"sort_index", 0}}));
-  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit}) {
+  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit, Unit::kVectorUnit}) {
     const int tid = static_cast<int>(u) + 1;
     events.push_back(metadata("thread_name", kTraceUnitsPid, tid, {{"name", unit_name(u)}}));
     events.push_back(metadata("thread_sort_index", kTraceUnitsPid, tid, {{"sort_index", tid}}));
@@ -48,7 +48,7 @@ nlohmann::json trace_json(const StepReport& report) {
   // The DRAM channel: one track per unit's DMA engine (their transfers share the channel's
   // bursts, so transfers of different units overlap in time; one unit's never do).
   const auto dram_tid = [](Unit source) { return static_cast<int>(Unit::kDram) + 1 + 10 * (static_cast<int>(source) + 1); };
-  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit}) {
+  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit, Unit::kVectorUnit}) {
     events.push_back(metadata("thread_name", kTraceMemoryPid, dram_tid(u), {{"name", fmt::format("dram ({})", unit_name(u))}}));
     events.push_back(metadata("thread_sort_index", kTraceMemoryPid, dram_tid(u), {{"sort_index", dram_tid(u)}}));
   }

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "golden/batch_norm.h"
+#include "golden/label.h"
 #include "golden/optimizer.h"
+#include "golden/pooling.h"
 #include "golden/quantizers.h"
 #include "golden/tensor.h"
 
@@ -171,12 +173,63 @@ class OptimizerBackend {
   std::string where;
 };
 
+// ---- vector_unit ---------------------------------------------------------------------------
+// Operations as rtl/octet_pkg.sv vu_op_e (the ones a training step of the model issues; ReLU
+// and its backward run inside the BN unit's modes, the partial-sum merge in the array's
+// accumulator SRAM, weight decay on the shift-quantizer's input stream).
+enum class VuOp : int {
+  kResidualAdd = 2,   // golden residual_add(a32, b32)                 -> out32
+  kErrorAdd = 3,      // golden error_add(a64, b64)                    -> out64
+  kBiasGrad = 6,      // golden linear_bias_grad(a64 {N, C})           -> out32 {C}
+  kMaxPool = 7,       // golden maxpool_forward(act, pool)             -> act, argmax
+  kAvgPool = 8,       // golden avgpool_forward(act, pool)             -> act
+  kMaxPoolBwd = 9,    // golden maxpool_backward(a64, argmax, in)      -> out64
+  kAvgPoolBwd = 10,   // golden avgpool_backward(a64, in, pool)        -> out64
+  kLoss = 11,         // golden softmax_cross_entropy(a32, labels).error -> out64
+};
+const char* vu_op_name(VuOp op);  // "residual_add", "error_add", ...
+// What one operation covers, for its cycles (model/unit_timing.h vu_cycles) with or without
+// values: element-wise ops n elements; bias gradient rows = samples, cols = classes; pooling
+// the input tensor in = {N, C, H, W} and its window; loss rows = samples, cols = classes.
+struct VuShape {
+  VuOp op = VuOp::kErrorAdd;
+  int64_t n = 0;
+  int64_t rows = 0, cols = 0;
+  golden::Shape in;
+  golden::PoolParams pool;
+};
+// Operands in the golden functions' own layout (unused ones empty).
+struct VuJob {
+  VuShape shape;
+  golden::Tensor<int32_t> a32, b32;  // residual add operands; loss logits {B, C}
+  golden::Tensor<int64_t> a64, b64;  // error add operands; bias gradient error {N, C}; pooling backward error
+  golden::Tensor<uint8_t> act;       // pooling forward input
+  std::vector<int64_t> argmax;       // max pooling backward: the forward's argmax (input indices)
+  std::vector<golden::Label> labels; // loss
+};
+struct VuOutcome {
+  golden::Tensor<int32_t> out32;
+  golden::Tensor<int64_t> out64;
+  golden::Tensor<uint8_t> act;
+  std::vector<int64_t> argmax;
+  int64_t cycles = -1;  // first command accepted .. the cycle after the last output beat (the next command's acceptance)
+};
+class VectorUnitBackend {
+ public:
+  virtual ~VectorUnitBackend() = default;
+  virtual VuOutcome run(const VuJob& job) = 0;
+  // Layer and pass of the job being run ("s1b1_c1 forward"), set by the unit module before
+  // each call, so that a backend's error (a co-simulation mismatch) can say where it happened.
+  std::string where;
+};
+
 // The set a model run uses; a null member means the golden reference (model/golden_backends.h).
 struct UnitBackends {
   std::shared_ptr<ArrayBackend> array;
   std::shared_ptr<ShiftQuantizerBackend> shift_quantizer;
   std::shared_ptr<BnBackend> bn;
   std::shared_ptr<OptimizerBackend> optimizer;
+  std::shared_ptr<VectorUnitBackend> vector;
 };
 
 }  // namespace octet::model

@@ -66,10 +66,59 @@ inline constexpr int64_t bn_forward_cycles(int64_t n, int64_t channels, int64_t 
 inline constexpr int64_t bn_backward_cycles(int64_t n, int64_t channels, int64_t lanes) {
   return channels * bn_backward_channel_cycles(n / channels, lanes);
 }
-// Element-wise passes the controller runs on the BN unit's lanes (pooling, residual and
-// error sums, softmax loss; not RTL modes of bn_unit): one streaming pass over the n input
-// elements through a pipeline of the unit's depth.
+// The running statistics' write-back (the accumulators the forward's statistics beat
+// computed, 2C values streamed out; no RTL mode of bn_unit, data movement only).
 inline constexpr int64_t bn_stream_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + kBnPipeDepth; }
+
+// ---- vector_unit (docs/architecture.md, "Vector unit", "Pipeline, latency and throughput") --
+// Every count is a command's period: from its acceptance to the next command's acceptance,
+// one cycle after its last output transfer, so that an operation of several commands costs
+// the sum of their periods.
+// Element-wise ops (residual add, error add, ...): B = ceil(n / lanes) beats, B + 2 to the
+// last transfer.
+inline constexpr int64_t vu_elementwise_cycles(int64_t n, int64_t lanes) { return ceil_div(n, lanes) + 3; }
+// Bias gradient of C classes over N samples: ceil(C / lanes) commands of N + 2.
+inline constexpr int64_t vu_bias_grad_cycles(int64_t samples, int64_t classes, int64_t lanes) {
+  return ceil_div(classes, lanes) * (samples + 3);
+}
+// Loss of B samples with C classes: ceil(B / lanes) commands of 3C + 2.
+inline constexpr int64_t vu_loss_cycles(int64_t samples, int64_t classes, int64_t lanes) {
+  return ceil_div(samples, lanes) * (3 * classes + 3);
+}
+// Pooling: T tokens per plane group, ceil(planes / lanes) commands of T + 2. The window of
+// global pooling is kernel = H, stride 1, pad 0 (golden's `effective`).
+inline constexpr int64_t vu_pool_outputs(int64_t in, int64_t k, int64_t s, int64_t p) { return (in + 2 * p - k) / s + 1; }
+// In-bounds positions of output window o along one axis.
+inline constexpr int64_t vu_window_inbounds(int64_t o, int64_t in, int64_t k, int64_t s, int64_t p) {
+  const int64_t lo = std::max<int64_t>(0, o * s - p), hi = std::min<int64_t>(in - 1, o * s - p + k - 1);
+  return std::max<int64_t>(0, hi - lo + 1);
+}
+// Output windows covering input i along one axis: [ceil((i + p - k + 1) / s), floor((i + p) / s)] ∩ [0, outs).
+inline constexpr int64_t vu_windows_covering(int64_t i, int64_t outs, int64_t k, int64_t s, int64_t p) {
+  const int64_t num = i + p - k + 1;
+  const int64_t lo = std::max<int64_t>(0, num <= 0 ? 0 : ceil_div(num, s)), hi = std::min<int64_t>(outs - 1, (i + p) / s);
+  return std::max<int64_t>(0, hi - lo + 1);
+}
+// Forward: T = Σ over outputs of the window's in-bounds positions (separable per axis).
+inline constexpr int64_t vu_pool_forward_tokens(int64_t h, int64_t w, int64_t k, int64_t s, int64_t p) {
+  int64_t ty = 0, tx = 0;
+  for (int64_t o = 0; o < vu_pool_outputs(h, k, s, p); ++o) ty += vu_window_inbounds(o, h, k, s, p);
+  for (int64_t o = 0; o < vu_pool_outputs(w, k, s, p); ++o) tx += vu_window_inbounds(o, w, k, s, p);
+  return ty * tx;
+}
+// Backward: T = Σ over inputs of max(1, windows covering it).
+inline int64_t vu_pool_backward_tokens(int64_t h, int64_t w, int64_t k, int64_t s, int64_t p) {
+  const int64_t ho = vu_pool_outputs(h, k, s, p), wo = vu_pool_outputs(w, k, s, p);
+  int64_t t = 0;
+  for (int64_t iy = 0; iy < h; ++iy) {
+    const int64_t cy = vu_windows_covering(iy, ho, k, s, p);
+    for (int64_t ix = 0; ix < w; ++ix) t += std::max<int64_t>(1, cy * vu_windows_covering(ix, wo, k, s, p));
+  }
+  return t;
+}
+inline constexpr int64_t vu_pool_cycles(int64_t planes, int64_t tokens, int64_t lanes) {
+  return ceil_div(planes, lanes) * (tokens + 3);
+}
 
 // ---- optimizer_unit (docs/architecture.md, "Pipeline, latency and throughput") ----------
 inline constexpr int64_t kOptLatency = 3;

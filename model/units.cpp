@@ -303,7 +303,18 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
   return op;
 }
 
-Op* BnUnit::stream(int record, int64_t n, Elementwise per, StreamTraffic t, std::function<void()> values) {
+namespace {
+void count_actions(Ledger& ledger, int record, Unit u, int64_t n, ElementActions per) {
+  ledger.act(record, u, Action::kAddInt32, per.adds * n);
+  ledger.act(record, u, Action::kCompare, per.compares * n);
+  ledger.act(record, u, Action::kMulInt32, per.muls * n);
+  ledger.act_fp32(record, u, Action::kAddFp32, per.adds * n);
+  ledger.act_fp32(record, u, Action::kCompare, per.compares * n);
+  ledger.act_fp32(record, u, Action::kMulFp32, per.muls * n);
+}
+}  // namespace
+
+Op* BnUnit::stream(int record, int64_t n, ElementActions per, StreamTraffic t, std::function<void()> values) {
   Op* op = arena_.make();
   op->dram_bytes = t.rd + t.wr;
   op->span.record = record;
@@ -311,15 +322,64 @@ Op* BnUnit::stream(int record, int64_t n, Elementwise per, StreamTraffic t, std:
   op->span.write_bytes = t.wr;
   op->start = [=, this] {
     charge(*ledger_, record, t);
-    const Unit u = Unit::kBnUnit;
-    ledger_->act(record, u, Action::kAddInt32, per.adds * n);
-    ledger_->act(record, u, Action::kCompare, per.compares * n);
-    ledger_->act(record, u, Action::kMulInt32, per.muls * n);
-    ledger_->act_fp32(record, u, Action::kAddFp32, per.adds * n);
-    ledger_->act_fp32(record, u, Action::kCompare, per.compares * n);
-    ledger_->act_fp32(record, u, Action::kMulFp32, per.muls * n);
+    count_actions(*ledger_, record, Unit::kBnUnit, n, per);
     if (values) values();
     return timing::bn_stream_cycles(n, lanes_);
+  };
+  submit(op);
+  return op;
+}
+
+// ---- vector_unit ---------------------------------------------------------------------------
+
+void VectorUnit::configure(int lanes, Ledger* ledger, VectorUnitBackend* backend) {
+  lanes_ = lanes;
+  ledger_ = ledger;
+  backend_ = backend;
+}
+
+int64_t VectorUnit::cycles(const VuShape& s, int64_t lanes) {
+  switch (s.op) {
+    case VuOp::kResidualAdd:
+    case VuOp::kErrorAdd: return timing::vu_elementwise_cycles(s.n, lanes);
+    case VuOp::kBiasGrad: return timing::vu_bias_grad_cycles(s.rows, s.cols, lanes);
+    case VuOp::kLoss: return timing::vu_loss_cycles(s.rows, s.cols, lanes);
+    case VuOp::kMaxPool:
+    case VuOp::kAvgPool:
+    case VuOp::kMaxPoolBwd:
+    case VuOp::kAvgPoolBwd: {
+      if (s.in.size() != 4) throw std::logic_error("vector_unit: pooling needs an {N, C, H, W} input");
+      const int64_t h = s.in[2], w = s.in[3];
+      const int64_t k = s.pool.global ? h : s.pool.kernel, st = s.pool.global ? 1 : s.pool.stride,
+                    p = s.pool.global ? 0 : s.pool.pad;
+      const bool fwd = s.op == VuOp::kMaxPool || s.op == VuOp::kAvgPool;
+      const int64_t tokens = fwd ? timing::vu_pool_forward_tokens(h, w, k, st, p) : timing::vu_pool_backward_tokens(h, w, k, st, p);
+      return timing::vu_pool_cycles(s.in[0] * s.in[1], tokens, lanes);
+    }
+  }
+  throw std::logic_error("vector_unit: unknown operation");
+}
+
+Op* VectorUnit::run(int record, int64_t n, ElementActions per, const VuShape& shape, StreamTraffic t,
+                    std::function<VuJob()> job, std::function<void(VuOutcome&)> done) {
+  Op* op = arena_.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
+  op->start = [=, this] {
+    const int64_t cycles = VectorUnit::cycles(shape, lanes_);
+    charge(*ledger_, record, t);
+    count_actions(*ledger_, record, Unit::kVectorUnit, n, per);
+    if (job) {
+      backend_->where = where(*ledger_, record);
+      VuJob j = job();
+      j.shape = shape;
+      VuOutcome o = backend_->run(j);
+      check_.compare(std::string("vector_unit ") + vu_op_name(shape.op), cycles, o.cycles);
+      done(o);
+    }
+    return cycles;
   };
   submit(op);
   return op;

@@ -111,6 +111,12 @@ class ShiftQuantizer : public UnitModule {
   CycleCheck check_;
 };
 
+// Integer and FP32 actions per input element of a streaming pass (the FP32 baseline does the
+// same operations in FP32).
+struct ElementActions {
+  int64_t adds = 0, compares = 0, muls = 0;
+};
+
 class BnUnit : public UnitModule {
  public:
   BnUnit(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
@@ -119,18 +125,38 @@ class BnUnit : public UnitModule {
               std::function<void(BnForwardOutcome&)> done);
   Op* backward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnBackwardJob()> job,
                std::function<void(BnBackwardOutcome&)> done);
-  // An element-wise pass over n inputs on the unit's lanes (pooling, sums, loss) with the
-  // given per-element integer and FP32 actions; `values` computes the result (functional).
-  struct Elementwise {
-    int64_t adds = 0, compares = 0, muls = 0;  // per input element
-  };
-  Op* stream(int record, int64_t n, Elementwise per, StreamTraffic t, std::function<void()> values);
+  // A streaming pass over n values on the unit's lanes that computes nothing (the running
+  // statistics' write-back) with the given per-element integer and FP32 actions; `values`
+  // moves the result (functional).
+  Op* stream(int record, int64_t n, ElementActions per, StreamTraffic t, std::function<void()> values);
   CycleCheck& check() { return check_; }
 
  private:
   int64_t lanes_ = 4;
   Ledger* ledger_ = nullptr;
   BnBackend* backend_ = nullptr;
+  CycleCheck check_;
+};
+
+// The vector unit (rtl/vector_unit.sv): pooling forward and backward, residual add, error
+// merge, linear bias gradient, softmax cross-entropy loss; one operation of a training step is
+// one or more commands back to back (model/unit_timing.h, vu_*_cycles).
+class VectorUnit : public UnitModule {
+ public:
+  VectorUnit(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
+  void configure(int lanes, Ledger* ledger, VectorUnitBackend* backend);
+  // The documented cycles of an operation of that shape.
+  static int64_t cycles(const VuShape& s, int64_t lanes);
+  // `n` input elements with `per` actions each (energy); `job` builds the operands (functional
+  // mode; its shape is set from `shape`) and `done` takes the outcome.
+  Op* run(int record, int64_t n, ElementActions per, const VuShape& shape, StreamTraffic t, std::function<VuJob()> job,
+          std::function<void(VuOutcome&)> done);
+  CycleCheck& check() { return check_; }
+
+ private:
+  int64_t lanes_ = 4;
+  Ledger* ledger_ = nullptr;
+  VectorUnitBackend* backend_ = nullptr;
   CycleCheck check_;
 };
 

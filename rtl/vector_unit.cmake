@@ -46,6 +46,7 @@ set(OCTET_VU_SOURCES
   ${OCTET_RTL_DIR}/vu_pool.sv
   ${OCTET_RTL_DIR}/vu_loss.sv
   ${OCTET_RTL_DIR}/vector_unit.sv)
+set(OCTET_VU_SOURCES ${OCTET_VU_SOURCES} PARENT_SCOPE)  # sim/ verilates the same sources with --sc
 foreach(lanes 1 4)
   octet_verilated_library(octet_rtl_vector_unit TOP vector_unit PREFIX Vvector_unit_l${lanes}
     SOURCES ${OCTET_VU_SOURCES}

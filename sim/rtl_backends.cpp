@@ -10,6 +10,7 @@
 #include "sim/rtl_optimizer_unit.h"
 #include "sim/rtl_shift_quantizer.h"
 #include "sim/rtl_systolic_array.h"
+#include "sim/rtl_vector_unit.h"
 
 namespace octet::sim {
 
@@ -48,6 +49,7 @@ RtlSystolicArray* RtlUnits::array(int rows, int cols) const {
 RtlShiftQuantizer* RtlUnits::shift_quantizer(int lanes) const { return with_lanes(shift_quantizers, lanes); }
 RtlOptimizerUnit* RtlUnits::optimizer(int lanes) const { return with_lanes(optimizers, lanes); }
 RtlBnUnit* RtlUnits::bn(int lanes) const { return with_lanes(bns, lanes); }
+RtlVectorUnit* RtlUnits::vector(int lanes) const { return with_lanes(vectors, lanes); }
 
 RtlUnits& rtl_units() {
   static RtlUnits* units = [] {
@@ -67,6 +69,7 @@ RtlUnits& rtl_units() {
       u->shift_quantizers.push_back(new_verilated_shift_quantizer(("rtl_shift_quantizer" + tag).c_str(), lanes));
       u->optimizers.push_back(new_verilated_optimizer_unit(("rtl_optimizer_unit" + tag).c_str(), lanes));
       u->bns.push_back(new_verilated_bn_unit(("rtl_bn_unit" + tag).c_str(), lanes));
+      u->vectors.push_back(new_verilated_vector_unit(("rtl_vector_unit" + tag).c_str(), lanes));
     }
     return u;
   }();
@@ -85,7 +88,8 @@ model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
   const struct {
     const char* unit;
     int lanes;
-  } streaming[] = {{"shift_quantizer", config.sq_lanes}, {"bn_unit", config.bn_lanes}, {"optimizer_unit", config.opt_lanes}};
+  } streaming[] = {{"shift_quantizer", config.sq_lanes}, {"bn_unit", config.bn_lanes}, {"optimizer_unit", config.opt_lanes},
+                   {"vector_unit", config.vector_lanes}};
   for (const auto& s : streaming) {
     bool built = false;
     for (int l : verilated_lane_counts()) built |= l == s.lanes;
@@ -103,6 +107,7 @@ model::UnitBackends make_rtl_backends(const model::AccelConfig& config) {
   b.shift_quantizer = std::shared_ptr<model::ShiftQuantizerBackend>(u.shift_quantizer(config.sq_lanes), keep);
   b.optimizer = std::shared_ptr<model::OptimizerBackend>(u.optimizer(config.opt_lanes), keep);
   b.bn = std::shared_ptr<model::BnBackend>(u.bn(config.bn_lanes), keep);
+  b.vector = std::shared_ptr<model::VectorUnitBackend>(u.vector(config.vector_lanes), keep);
   return b;
 }
 
@@ -116,6 +121,7 @@ std::vector<model::StepReport::CosimUnit> cosim_stats() {
   for (RtlShiftQuantizer* q : u.shift_quantizers) add("shift_quantizer", lanes_text(q->lanes()), q->stats());
   for (RtlOptimizerUnit* o : u.optimizers) add("optimizer_unit", lanes_text(o->lanes()), o->stats());
   for (RtlBnUnit* b : u.bns) add("bn_unit", lanes_text(b->lanes()), b->stats());
+  for (RtlVectorUnit* v : u.vectors) add("vector_unit", lanes_text(v->lanes()), v->stats());
   return out;
 }
 
@@ -137,6 +143,7 @@ void reset_cosim_stats() {
   for (auto* q : u.shift_quantizers) q->reset_stats();
   for (auto* o : u.optimizers) o->reset_stats();
   for (auto* b : u.bns) b->reset_stats();
+  for (auto* v : u.vectors) v->reset_stats();
 }
 
 }  // namespace octet::sim

@@ -18,6 +18,7 @@ class RtlSystolicArray;
 class RtlShiftQuantizer;
 class RtlOptimizerUnit;
 class RtlBnUnit;
+class RtlVectorUnit;
 
 // The process's RTL units: one of every verilated configuration of the build
 // (sim/rtl_builds.h), created on the first call, which must come before sc_start().
@@ -26,11 +27,13 @@ struct RtlUnits {
   std::vector<RtlShiftQuantizer*> shift_quantizers;
   std::vector<RtlOptimizerUnit*> optimizers;
   std::vector<RtlBnUnit*> bns;
+  std::vector<RtlVectorUnit*> vectors;
   // The unit of that configuration; nullptr when it is not built.
   RtlSystolicArray* array(int rows, int cols) const;
   RtlShiftQuantizer* shift_quantizer(int lanes) const;
   RtlOptimizerUnit* optimizer(int lanes) const;
   RtlBnUnit* bn(int lanes) const;
+  RtlVectorUnit* vector(int lanes) const;
 };
 RtlUnits& rtl_units();
 

@@ -12,6 +12,7 @@
 #include "sim/rtl_optimizer_unit.h"
 #include "sim/rtl_shift_quantizer.h"
 #include "sim/rtl_systolic_array.h"
+#include "sim/rtl_vector_unit.h"
 
 namespace octet::sim {
 
@@ -140,6 +141,40 @@ RtlBnUnit* new_rtl_bn_unit(const char* name, int lanes) {
       p.in_data = word_signal_for(m.in_data_i, "in_data");
       p.out_y = word_signal_for(m.out_y_o, "out_y");
       p.out_dx = word_signal_for(m.out_dx_o, "out_dx");
+    });
+  });
+}
+
+template <typename V>
+RtlVectorUnit* new_rtl_vector_unit(const char* name, int lanes) {
+  return new RtlVectorUnit(name, lanes, [](RtlVectorUnit& u) {
+    adopt_verilated<V>(u, [](V& m, RtlVectorUnit::Pins& p) {
+      m.cmd_valid_i(p.cmd_valid);
+      m.cmd_ready_o(p.cmd_ready);
+      m.cmd_op_i(p.cmd_op);
+      m.cmd_shift_a_i(p.cmd_shift_a);
+      m.cmd_shift_b_i(p.cmd_shift_b);
+      m.cmd_count_i(p.cmd_count);
+      m.cmd_height_i(p.cmd_height);
+      m.cmd_width_i(p.cmd_width);
+      m.cmd_kernel_i(p.cmd_kernel);
+      m.cmd_stride_i(p.cmd_stride);
+      m.cmd_pad_i(p.cmd_pad);
+      m.cmd_global_i(p.cmd_global);
+      m.cmd_batch_i(p.cmd_batch);
+      m.busy_o(p.busy);
+      m.rd_req_valid_o(p.rd_req_valid);
+      m.rd_req_ready_i(p.rd_req_ready);
+      m.rd_req_idx_o(p.rd_req_idx);
+      m.in_valid_i(p.in_valid);
+      m.in_ready_o(p.in_ready);
+      p.in_a = word_signal_for(m.in_a_i, "in_a");
+      p.in_b = word_signal_for(m.in_b_i, "in_b");
+      m.out_valid_o(p.out_valid);
+      m.out_ready_i(p.out_ready);
+      p.out_data = word_signal_for(m.out_data_o, "out_data");
+      p.out_aux = word_signal_for(m.out_aux_o, "out_aux");
+      p.out_ovf = word_signal_for(m.out_ovf_o, "out_ovf");
     });
   });
 }

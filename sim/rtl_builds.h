@@ -12,6 +12,7 @@ class RtlSystolicArray;
 class RtlShiftQuantizer;
 class RtlOptimizerUnit;
 class RtlBnUnit;
+class RtlVectorUnit;
 
 struct ArraySize {
   int rows = 0, cols = 0;
@@ -24,5 +25,6 @@ RtlSystolicArray* new_verilated_systolic_array(const char* name, int rows, int c
 RtlShiftQuantizer* new_verilated_shift_quantizer(const char* name, int lanes);
 RtlOptimizerUnit* new_verilated_optimizer_unit(const char* name, int lanes);
 RtlBnUnit* new_verilated_bn_unit(const char* name, int lanes);
+RtlVectorUnit* new_verilated_vector_unit(const char* name, int lanes);
 
 }  // namespace octet::sim

@@ -55,7 +55,7 @@ void add_sim_options(CLI::App& app, SimCliArgs& a) {
   app.add_option("--config", a.config, "SCALE-Sim .cfg: ArrayHeight/Width, SRAM sizes, Dataflow, Bandwidth");
   app.add_option("--array", a.array, "array size RxC (overrides --config)");
   app.add_option("--lanes", a.lanes,
-                 "lanes of each streaming unit (shift-quantizer, BN, optimizer), values per cycle; default 4")
+                 "lanes of each streaming unit (shift-quantizer, BN, optimizer, vector unit), values per cycle; default 4")
       ->check(CLI::Range(1, 256));
   app.add_option("--batch", a.batch, "samples per training step")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--energy", a.energy, "energy table JSON overriding actions of the embedded one");
@@ -111,7 +111,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   model::SimOptions& o = plan.options;
   if (!a.config.empty()) o.config = model::parse_scalesim_cfg(a.config, o.config);
   if (!a.array.empty()) std::tie(o.config.array_rows, o.config.array_cols) = parse_array_size(a.array);
-  if (a.lanes > 0) o.config.sq_lanes = o.config.bn_lanes = o.config.opt_lanes = a.lanes;
+  if (a.lanes > 0) o.config.sq_lanes = o.config.bn_lanes = o.config.opt_lanes = o.config.vector_lanes = a.lanes;
   if (!a.energy.empty()) o.energy = model::load_energy_table(a.energy, o.energy);
   o.batch = a.batch;
   o.seed = a.seed;

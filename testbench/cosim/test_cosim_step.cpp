@@ -49,13 +49,14 @@ struct Geometry {
 
 bool built(const Geometry& g) {
   const sim::RtlUnits& u = sim::rtl_units();
-  return u.array(g.rows, g.cols) && u.bn(g.lanes) && u.shift_quantizer(g.lanes) && u.optimizer(g.lanes);
+  return u.array(g.rows, g.cols) && u.bn(g.lanes) && u.shift_quantizer(g.lanes) && u.optimizer(g.lanes) &&
+         u.vector(g.lanes);
 }
 
 model::SimOptions step_options(int batch, model::Schedule schedule = model::Schedule::kSerial, Geometry geo = {}) {
   model::AccelConfig c;  // default buffers and DRAM, a verilated array size and lane count
   c.array_rows = geo.rows, c.array_cols = geo.cols;
-  c.sq_lanes = c.bn_lanes = c.opt_lanes = geo.lanes;
+  c.sq_lanes = c.bn_lanes = c.opt_lanes = c.vector_lanes = geo.lanes;
   model::SimOptions o = model::test::options(c);
   o.functional = true;
   o.batch = batch;
@@ -77,7 +78,7 @@ Run simulate(const golden::NetworkDesc& desc, const model::SimOptions& o) {
   return r;
 }
 
-// The model alone, then with the four RTL units bound: values bit-exact, every operation's
+// The model alone, then with the five RTL units bound: values bit-exact, every operation's
 // RTL cycle count equal to the model's formula, and the same step timing.
 void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedule = model::Schedule::kSerial,
               Geometry geo = {}) {
@@ -101,7 +102,7 @@ void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedu
   EXPECT_EQ(r.state_digest, plain.report.state_digest);
   // Every unit of the configuration ran jobs and reports its RTL's speed.
   const std::vector<model::StepReport::CosimUnit> units = sim::cosim_stats();
-  ASSERT_EQ(units.size(), 4u);
+  ASSERT_EQ(units.size(), 5u);
   for (const model::StepReport::CosimUnit& u : units) {
     EXPECT_GT(u.jobs, 0) << u.unit;
     EXPECT_GE(u.values, u.jobs) << u.unit;
@@ -110,6 +111,7 @@ void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedu
     EXPECT_LT(u.seconds, co.seconds) << u.unit << ": driving its RTL cannot take longer than the whole run";
   }
   EXPECT_EQ(units[0].configuration, std::to_string(geo.rows) + "x" + std::to_string(geo.cols));
+  EXPECT_EQ(units.back().unit, "vector_unit");  // pooling, residual add, error merge, bias gradient, loss through the RTL
   std::printf("[  cosim   ] %s batch %d, %dx%d array, %d lanes: %lld unit operations, RTL cycles = model cycles on %lld; step %lld cycles; "
               "model %.1f s, cosim %.1f s\n%s",
               desc.name.c_str(), batch, geo.rows, geo.cols, geo.lanes, static_cast<long long>(r.cycle_checks),

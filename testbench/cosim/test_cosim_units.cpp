@@ -20,6 +20,8 @@
 #include "sim/rtl_optimizer_unit.h"
 #include "sim/rtl_shift_quantizer.h"
 #include "sim/rtl_systolic_array.h"
+#include "sim/rtl_vector_unit.h"
+#include "model/units.h"
 #include "sim/stream_key_inverse.h"
 #include "testbench/cosim/cosim_seed.h"
 
@@ -421,6 +423,127 @@ TEST(CosimUnits, BnForwardRejectsRunningOfAnotherChannelCount) {
   EXPECT_THROW(sim::rtl_units().bns.front()->forward(fj), std::invalid_argument);
 }
 
+// ---- vector unit -----------------------------------------------------------------------------
+// Every operation a training step issues on the vector unit, on random operands and the
+// shipped and edge pooling geometries (windows cut at the bottom / right, padding, global),
+// partial lane groups (planes, classes, samples not a multiple of the lanes): values equal to
+// the golden backend's and cycles equal to the model's formula (model::VectorUnit::cycles).
+model::VuJob vu_pool_job(Rng& g, model::VuOp op, golden::Shape in, golden::PoolParams pool) {
+  model::VuJob j;
+  j.shape.op = op;
+  j.shape.in = in;
+  j.shape.pool = pool;
+  golden::Tensor<uint8_t> act(in, -7);
+  const int64_t levels = draw(g, 0, 2) == 0 ? 3 : 256;  // few levels: first-maximum ties
+  for (auto& v : act.data) v = static_cast<uint8_t>(draw(g, 0, levels - 1));
+  if (op == model::VuOp::kMaxPool || op == model::VuOp::kAvgPool) {
+    j.act = std::move(act);
+    return j;
+  }
+  const golden::MaxPoolForward fwd = golden::maxpool_forward(act, pool);
+  j.a64 = golden::Tensor<int64_t>(fwd.out.shape, -20);
+  for (auto& v : j.a64.data) v = draw(g, -(int64_t{1} << 40), int64_t{1} << 40);
+  if (op == model::VuOp::kMaxPoolBwd) j.argmax = fwd.argmax;
+  return j;
+}
+
+std::vector<model::VuJob> vu_jobs(Rng& g) {
+  using model::VuOp;
+  std::vector<model::VuJob> jobs;
+  for (int64_t n : {int64_t{1}, int64_t{5}, int64_t{64}, int64_t{1001}}) {
+    model::VuJob r;
+    r.shape.op = VuOp::kResidualAdd;
+    r.shape.n = n;
+    r.a32 = golden::Tensor<int32_t>({n}, static_cast<int>(draw(g, -14, -8)));
+    r.b32 = golden::Tensor<int32_t>({n}, static_cast<int>(draw(g, -14, -8)));
+    for (auto& v : r.a32.data) v = static_cast<int32_t>(draw(g, -(1 << 20), 1 << 20));
+    for (auto& v : r.b32.data) v = static_cast<int32_t>(draw(g, -(1 << 20), 1 << 20));
+    jobs.push_back(r);
+    for (int zero = 0; zero < 3; ++zero) {  // zero 1, 2: an all-zero operand (golden's exponent rule)
+      model::VuJob e;
+      e.shape.op = VuOp::kErrorAdd;
+      e.shape.n = n;
+      e.a64 = golden::Tensor<int64_t>({n}, static_cast<int>(draw(g, -40, -20)));
+      e.b64 = golden::Tensor<int64_t>({n}, static_cast<int>(draw(g, -40, -20)));
+      for (auto& v : e.a64.data) v = zero == 1 ? 0 : draw(g, -(int64_t{1} << 40), int64_t{1} << 40);
+      for (auto& v : e.b64.data) v = zero == 2 ? 0 : draw(g, -(int64_t{1} << 40), int64_t{1} << 40);
+      jobs.push_back(e);
+    }
+  }
+  for (int64_t N : {int64_t{1}, int64_t{3}, int64_t{16}})
+    for (int64_t C : {int64_t{1}, int64_t{5}, int64_t{10}, int64_t{13}}) {
+      model::VuJob b;
+      b.shape.op = VuOp::kBiasGrad;
+      b.shape.rows = N, b.shape.cols = C;
+      b.a64 = golden::Tensor<int64_t>({N, C}, -23);
+      for (auto& v : b.a64.data) v = draw(g, -(int64_t{1} << 30), int64_t{1} << 30);
+      jobs.push_back(b);
+      model::VuJob l;
+      l.shape.op = VuOp::kLoss;
+      l.shape.rows = N, l.shape.cols = C;
+      l.a32 = golden::Tensor<int32_t>({N, C}, -8);
+      for (auto& v : l.a32.data) v = static_cast<int32_t>(draw(g, -3000, 3000));
+      for (int64_t r = 0; r < N; ++r) l.labels.push_back(static_cast<golden::Label>(draw(g, 0, C - 1)));
+      jobs.push_back(l);
+    }
+  const struct {
+    golden::Shape in;
+    golden::PoolParams pool;
+  } geometries[] = {{{2, 3, 9, 9}, {3, 2, 1, false}},  // the shipped max pool k3 s2 p1, odd plane
+                    {{1, 5, 8, 8}, {2, 2, 0, false}},
+                    {{2, 3, 7, 7}, {1, 1, 0, true}},    // global (the shipped average pool)
+                    {{1, 6, 6, 5}, {3, 1, 1, false}},   // non-square, every input in several windows
+                    {{1, 2, 7, 9}, {2, 3, 0, false}}};  // stride > kernel: uncovered inputs, windows cut
+  for (const auto& geo : geometries)
+    for (VuOp op : {VuOp::kMaxPool, VuOp::kAvgPool, VuOp::kMaxPoolBwd, VuOp::kAvgPoolBwd})
+      jobs.push_back(vu_pool_job(g, op, geo.in, geo.pool));
+  return jobs;
+}
+
+TEST(CosimUnits, VectorUnitOperationsMatchGoldenAndCycleFormula) {
+  Rng g(test_seed("CosimUnits.VectorUnit", 6));
+  ASSERT_FALSE(sim::rtl_units().vectors.empty());
+  for (sim::RtlVectorUnit* unit : sim::rtl_units().vectors) {
+    sim::RtlVectorUnit& rtl = *unit;
+    rtl.reset_stats();
+    model::GoldenVectorUnitBackend golden;
+    const int64_t L = rtl.lanes();
+    int64_t jobs = 0, values = 0;
+    for (const model::VuJob& job : vu_jobs(g)) {
+      const model::VuOutcome o = rtl.run(job);
+      const model::VuOutcome want = golden.run(job);
+      const std::string what = std::to_string(L) + " lanes, " + model::vu_op_name(job.shape.op) + " job " + std::to_string(jobs);
+      ASSERT_EQ(o.out32.data, want.out32.data) << what;
+      ASSERT_EQ(o.out32.exp, want.out32.exp) << what;
+      ASSERT_EQ(o.out64.data, want.out64.data) << what;
+      ASSERT_EQ(o.out64.exp, want.out64.exp) << what;
+      ASSERT_EQ(o.act.data, want.act.data) << what;
+      ASSERT_EQ(o.argmax, want.argmax) << what;
+      EXPECT_EQ(o.cycles, model::VectorUnit::cycles(job.shape, L)) << what;
+      ++jobs;
+      values += static_cast<int64_t>(o.out32.data.size() + o.out64.data.size() + o.act.data.size());
+    }
+    EXPECT_EQ(rtl.stats().values, values);
+    std::printf("[  cosim   ] vector_unit, %lld lanes: %lld jobs (residual add, error add, bias gradient, loss, max / "
+                "average pooling forward and backward), %lld values equal, cycles = the formulas on every job\n",
+                static_cast<long long>(L), static_cast<long long>(jobs), static_cast<long long>(values));
+  }
+}
+
+// Where golden throws (an error sum leaving int64), the RTL flags the element and the run stops
+// with golden's error, as the golden model would.
+TEST(CosimUnits, VectorUnitOverflowStopsWithTheGoldenError) {
+  sim::RtlVectorUnit& rtl = *sim::rtl_units().vectors.front();
+  model::VuJob e;
+  e.shape.op = model::VuOp::kErrorAdd;
+  e.shape.n = 3;
+  e.a64 = golden::Tensor<int64_t>({3}, -20);
+  e.b64 = golden::Tensor<int64_t>({3}, -20);
+  e.a64.data = {1, std::numeric_limits<int64_t>::max(), 2};
+  e.b64.data = {1, 1, 2};
+  EXPECT_THROW(rtl.run(e), std::overflow_error);
+}
+
 // make_rtl_backends binds the units of the configuration's array size and lane counts, and
 // rejects one that is not built with a message naming the built ones and the CMake list.
 TEST(CosimUnits, FactoryBindsEveryBuiltConfigurationAndRejectsOthers) {
@@ -429,12 +552,13 @@ TEST(CosimUnits, FactoryBindsEveryBuiltConfigurationAndRejectsOthers) {
     for (const sim::RtlBnUnit* l : u.bns) {
       model::AccelConfig c;
       c.array_rows = a->rows(), c.array_cols = a->cols();
-      c.sq_lanes = c.bn_lanes = c.opt_lanes = l->lanes();
+      c.sq_lanes = c.bn_lanes = c.opt_lanes = c.vector_lanes = l->lanes();
       const model::UnitBackends b = sim::make_rtl_backends(c);
       EXPECT_EQ(b.array.get(), static_cast<const model::ArrayBackend*>(a));
       EXPECT_EQ(b.bn.get(), static_cast<const model::BnBackend*>(l));
       EXPECT_EQ(b.shift_quantizer.get(), static_cast<model::ShiftQuantizerBackend*>(u.shift_quantizer(l->lanes())));
       EXPECT_EQ(b.optimizer.get(), static_cast<model::OptimizerBackend*>(u.optimizer(l->lanes())));
+      EXPECT_EQ(b.vector.get(), static_cast<model::VectorUnitBackend*>(u.vector(l->lanes())));
     }
   model::AccelConfig c;
   c.array_rows = 7, c.array_cols = 13;  // in no build's list

@@ -22,7 +22,7 @@ if(TARGET octet-sim)
   add_test(NAME octet_sim_default_writes_reports
            COMMAND sh -c "mkdir -p ${_out} && rm -f ${_out}/d.json ${_out}/d.csv && $<TARGET_FILE:octet-sim> --quiet --json ${_out}/d.json --csv ${_out}/d.csv && grep -c octet-sim-report ${_out}/d.json && head -1 ${_out}/d.csv")
   set_tests_properties(octet_sim_default_writes_reports PROPERTIES LABELS unit
-                       PASS_REGULAR_EXPRESSION "^1\nlayer,kind,pass,macs,[^\n]*,energy_systolic_array_pj,[^\n]*,energy_optimizer_unit_pj,")
+                       PASS_REGULAR_EXPRESSION "^1\nlayer,kind,pass,macs,[^\n]*,energy_systolic_array_pj,[^\n]*,energy_optimizer_unit_pj,energy_vector_unit_pj,")
   # --trace: a bad path is refused before the run (one line, exit 2, nothing written); a good
   # one gets the step as trace-event JSON (its structure: test_model_trace).
   add_test(NAME octet_sim_bad_trace_path_exits_2

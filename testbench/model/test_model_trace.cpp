@@ -80,8 +80,8 @@ TEST_P(TraceOfSchedule, SmallResNetStepIsWellFormedAndAddsUpToTheReport) {
   }
   // One track per unit, named as the unit, and one per unit's DMA engine on the DRAM channel;
   // every one has operations.
-  for (const char* u : {"systolic_array", "shift_quantizer", "bn_unit", "optimizer_unit", "dram (systolic_array)",
-                        "dram (shift_quantizer)", "dram (bn_unit)", "dram (optimizer_unit)"})
+  for (const char* u : {"systolic_array", "shift_quantizer", "bn_unit", "optimizer_unit", "vector_unit", "dram (systolic_array)",
+                        "dram (shift_quantizer)", "dram (bn_unit)", "dram (optimizer_unit)", "dram (vector_unit)"})
     EXPECT_GT(busy[u], 0) << u;
   // Every unit and every DMA engine serves one operation at a time, and the controller's
   // stages (serial: the operations waited for; concurrent: the cycles attributed to each

@@ -34,7 +34,7 @@ TEST(StepReport, TotalsAndNames) {
 // wrapper (sim/rtl_<name>.h).
 TEST(StepReport, UnitNamesAreTheRtlModuleNames) {
   const std::filesystem::path src = OCTET_SOURCE_DIR;
-  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit}) {
+  for (Unit u : {Unit::kSystolicArray, Unit::kShiftQuantizer, Unit::kBnUnit, Unit::kOptimizerUnit, Unit::kVectorUnit}) {
     const std::string name = unit_name(u);
     std::ifstream sv(src / "rtl" / (name + ".sv"));
     ASSERT_TRUE(sv) << "rtl/" << name << ".sv";
@@ -122,8 +122,9 @@ TEST(ReportWriters, CsvHeaderAndOneRowPerRecord) {
   const auto header_cols = count_commas(lines[0]);
   EXPECT_EQ(header_cols + 1, 3 + 10 + 2 * (kNumUnits + 1));
   for (size_t i = 1; i < 5; ++i) EXPECT_EQ(count_commas(lines[i]), header_cols) << lines[i];
-  EXPECT_EQ(lines[1], "conv1,conv,forward,1600,200,190,10,100,0.5,1000,500,300,7,1000000,0,0,0,500000,500000,2000000,"
-                      "4000000,0,0,0,2000000,2000000,8000000");
+  // Energy per unit: systolic_array, shift_quantizer, bn_unit, optimizer_unit, vector_unit, sram, dram, total.
+  EXPECT_EQ(lines[1], "conv1,conv,forward,1600,200,190,10,100,0.5,1000,500,300,7,1000000,0,0,0,0,500000,500000,2000000,"
+                      "4000000,0,0,0,0,2000000,2000000,8000000");
   EXPECT_EQ(lines[5].substr(0, 31), "\"fc \"\"head\"\", x\",linear,forward");
 }
 
