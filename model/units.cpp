@@ -36,6 +36,18 @@ golden::Tensor<T> slice(const golden::Tensor<T>& t, int64_t r0, int64_t nr, int6
 }
 }  // namespace
 
+namespace {
+// A new operation of a streaming unit that moves `t` through the DRAM channel.
+Op* stream_op(OpArena& arena, int record, const StreamTraffic& t) {
+  Op* op = arena.make();
+  op->dram_bytes = t.rd + t.wr;
+  op->span.record = record;
+  op->span.read_bytes = t.rd;
+  op->span.write_bytes = t.wr;
+  return op;
+}
+}  // namespace
+
 void charge(Ledger& ledger, int record, const StreamTraffic& t) {
   ledger.dram(record, t.rd, t.wr, t.fp_rd, t.fp_wr);
   if (t.acc_rd + t.acc_wr + t.fp_acc_rd + t.fp_acc_wr > 0)
@@ -199,11 +211,7 @@ void ShiftQuantizer::configure(int lanes, Ledger* ledger, ShiftQuantizerBackend*
 
 Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
                              std::function<void(SqOutcome&)> done, bool fused) {
-  Op* op = arena_.make();
-  op->dram_bytes = t.rd + t.wr;
-  op->span.record = record;
-  op->span.read_bytes = t.rd;
-  op->span.write_bytes = t.wr;
+  Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     const bool direct = mode == SqMode::kDirect;
     const int64_t cycles = direct  ? timing::sq_direct_cycles(n, lanes_)
@@ -240,11 +248,7 @@ void BnUnit::configure(int lanes, Ledger* ledger, BnBackend* backend) {
 
 Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnForwardJob()> job,
                     std::function<void(BnForwardOutcome&)> done) {
-  Op* op = arena_.make();
-  op->dram_bytes = t.rd + t.wr;
-  op->span.record = record;
-  op->span.read_bytes = t.rd;
-  op->span.write_bytes = t.wr;
+  Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     const int64_t cycles = timing::bn_forward_cycles(n, channels, lanes_);
     charge(*ledger_, record, t);
@@ -274,11 +278,7 @@ Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, st
 
 Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, std::function<BnBackwardJob()> job,
                      std::function<void(BnBackwardOutcome&)> done) {
-  Op* op = arena_.make();
-  op->dram_bytes = t.rd + t.wr;
-  op->span.record = record;
-  op->span.read_bytes = t.rd;
-  op->span.write_bytes = t.wr;
+  Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     const int64_t cycles = timing::bn_backward_cycles(n, channels, lanes_);
     charge(*ledger_, record, t);
@@ -315,11 +315,7 @@ void count_actions(Ledger& ledger, int record, Unit u, int64_t n, ElementActions
 }  // namespace
 
 Op* BnUnit::stream(int record, int64_t n, ElementActions per, StreamTraffic t, std::function<void()> values) {
-  Op* op = arena_.make();
-  op->dram_bytes = t.rd + t.wr;
-  op->span.record = record;
-  op->span.read_bytes = t.rd;
-  op->span.write_bytes = t.wr;
+  Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     charge(*ledger_, record, t);
     count_actions(*ledger_, record, Unit::kBnUnit, n, per);
@@ -362,11 +358,7 @@ int64_t VectorUnit::cycles(const VuShape& s, int64_t lanes) {
 
 Op* VectorUnit::run(int record, int64_t n, ElementActions per, const VuShape& shape, StreamTraffic t,
                     std::function<VuJob()> job, std::function<void(VuOutcome&)> done) {
-  Op* op = arena_.make();
-  op->dram_bytes = t.rd + t.wr;
-  op->span.record = record;
-  op->span.read_bytes = t.rd;
-  op->span.write_bytes = t.wr;
+  Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     const int64_t cycles = VectorUnit::cycles(shape, lanes_);
     charge(*ledger_, record, t);
@@ -395,11 +387,7 @@ void OptimizerUnit::configure(int lanes, Ledger* ledger, OptimizerBackend* backe
 
 Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<OptJob()> job,
                           std::function<void(OptOutcome&)> done) {
-  Op* op = arena_.make();
-  op->dram_bytes = t.rd + t.wr;
-  op->span.record = record;
-  op->span.read_bytes = t.rd;
-  op->span.write_bytes = t.wr;
+  Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     const int64_t cycles = timing::optimizer_cycles(n, lanes_);
     charge(*ledger_, record, t);

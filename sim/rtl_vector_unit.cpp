@@ -109,6 +109,7 @@ std::vector<RtlVectorUnit::Command> commands(const model::VuJob& job, int lanes,
         c.pad = static_cast<uint32_t>(s.pool.pad);
         c.global = s.pool.global;
         c.out_beats = results;
+        c.plane = fwd ? in_plane : out_plane;
         if (fwd) {
           c.operands = [&job, planes, p0, in_plane](int64_t idx, int lane, uint64_t& a, uint64_t& b) {
             a = p0 + lane < planes ? job.act.data[(p0 + lane) * in_plane + idx] : 0;
@@ -143,6 +144,7 @@ std::vector<RtlVectorUnit::Command> commands(const model::VuJob& job, int lanes,
         c.count = static_cast<uint32_t>(C);
         c.batch = static_cast<uint32_t>(B);
         c.out_beats = C;
+        c.plane = C;
         c.operands = [&job, B, C, r0](int64_t idx, int lane, uint64_t& a, uint64_t& b) {
           const int64_t row = r0 + lane;
           a = row < B ? static_cast<uint64_t>(int64_t{job.a32.data[row * C + idx]}) : 0;
@@ -245,7 +247,12 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
         reads.clear();
       } else if (running >= 0) {
         const Command& c = cmds[static_cast<size_t>(running)];
-        if (p.rd_req_valid.read()) reads.emplace_back(p.rd_req_idx.read(), cycle() + 1);
+        if (p.rd_req_valid.read()) {
+          if (p.rd_req_idx.read() >= c.plane)
+            throw std::runtime_error("vector_unit cosim: read request " + std::to_string(p.rd_req_idx.read()) +
+                                     " outside the plane of " + std::to_string(c.plane) + " values");
+          reads.emplace_back(p.rd_req_idx.read(), cycle() + 1);
+        }
         if (presenting && p.in_ready.read()) {
           if (c.in_beats > 0) ++in_beat;
           else reads.pop_front();

@@ -51,6 +51,7 @@ class RtlVectorUnit : public RtlUnit, public model::VectorUnitBackend {
     uint32_t count = 0, h = 0, w = 0, kernel = 0, stride = 0, pad = 0, batch = 0;
     bool global = false;
     int64_t in_beats = 0;   // element-wise beats (0: a gather command, operands read by request)
+    int64_t plane = 0;      // gather: the plane-relative indices it may read, [0, plane)
     int64_t out_beats = 0;
     // Lane `lane`'s operands of input beat `beat` (element-wise) or of plane index `idx` (gather).
     std::function<void(int64_t beat_or_idx, int lane, uint64_t& a, uint64_t& b)> operands;

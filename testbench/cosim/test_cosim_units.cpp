@@ -509,6 +509,7 @@ TEST(CosimUnits, VectorUnitOperationsMatchGoldenAndCycleFormula) {
     model::GoldenVectorUnitBackend golden;
     const int64_t L = rtl.lanes();
     int64_t jobs = 0, values = 0;
+    for (int round = 0; round < 4; ++round)
     for (const model::VuJob& job : vu_jobs(g)) {
       const model::VuOutcome o = rtl.run(job);
       const model::VuOutcome want = golden.run(job);
