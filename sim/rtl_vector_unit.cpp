@@ -187,7 +187,8 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
   int64_t cycles = -1;
   auto drive = [&] {
     Pins& p = pins_;
-    reset();
+    reset_if_needed();
+    const uint64_t begin = cycle();
     p.rd_req_ready.write(true);
     p.out_ready.write(true);
     const int words = 2 * lanes;
@@ -202,7 +203,7 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
     uint64_t start = 0;
     bool finished = false;
     while (!finished) {
-      if (cycle() > limit) throw std::runtime_error("vector_unit cosim: the operation did not finish (timeout)");
+      if (cycle() - begin > limit) throw std::runtime_error("vector_unit cosim: the operation did not finish (timeout)");
       const bool offer = next < cmds.size() && (running < 0 || static_cast<size_t>(running) + 1 == next);
       p.cmd_valid.write(offer);
       if (offer) {
@@ -241,7 +242,10 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
       p.in_valid.write(presenting);
       clock_low();
       if (offer && p.cmd_ready.read()) {
-        if (next == 0) start = cycle();
+        if (next == 0) {
+          start = cycle();
+          time_window_begin();  // the job's cycles: first command accepted .. the next one accepted
+        }
         running = static_cast<int>(next++);
         in_beat = out_beat = 0;
         reads.clear();
@@ -275,9 +279,11 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
       }
       clock_high();
     }
+    // The last transfer's edge was the job's last cycle; the unit takes the next command in the one after.
+    if (time_window_end() != cycles) throw std::logic_error("vector_unit cosim: timed window");
     p.cmd_valid.write(false);
     p.in_valid.write(false);
-    stats_.rtl_cycles += static_cast<int64_t>(cycle());
+    stats_.rtl_cycles += static_cast<int64_t>(cycle() - begin);
   };
   execute(drive);
 

@@ -3,7 +3,8 @@
 // commands back to back: element-wise ops one command over the whole tensor, the bias gradient
 // one per `Lanes` classes, pooling one per `Lanes` planes, the loss one per `Lanes` samples;
 // the gather reads (pooling, loss) are answered by a memory that offers the data in the cycle
-// after the request, as the documented formulas assume.
+// after the request, as the documented formulas assume. The RTL runs in SystemC time over the
+// job's counted span (sim/rtl_unit.h): the operation occupies the unit for the RTL's cycles.
 #pragma once
 
 #include <systemc>

@@ -511,7 +511,7 @@ TEST(CosimUnits, VectorUnitOperationsMatchGoldenAndCycleFormula) {
     int64_t jobs = 0, values = 0;
     for (int round = 0; round < 4; ++round)
     for (const model::VuJob& job : vu_jobs(g)) {
-      const model::VuOutcome o = rtl.run(job);
+      const model::VuOutcome o = timed_job([&] { return rtl.run(job); });
       const model::VuOutcome want = golden.run(job);
       const std::string what = std::to_string(L) + " lanes, " + model::vu_op_name(job.shape.op) + " job " + std::to_string(jobs);
       ASSERT_EQ(o.out32.data, want.out32.data) << what;
