@@ -51,7 +51,8 @@ class ArrayDriver {
     if (fst_) fst_->close();
 #if VM_COVERAGE
     static int instance = 0;
-    const std::string path = std::string(OCTET_COVERAGE_DIR) + "/array_" + std::to_string(getpid()) + "_" +
+    const std::string path = std::string(OCTET_COVERAGE_DIR) + "/array_" + std::to_string(rows_) + "x" +
+                             std::to_string(cols_) + "_" + std::to_string(getpid()) + "_" +
                              std::to_string(instance++) + ".dat";
     ctx_->coveragep()->write(path.c_str());
 #endif

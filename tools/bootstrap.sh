@@ -11,6 +11,7 @@ packages=(
   dataset-fashion-mnist
   yosys python3-matplotlib
   clang libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer harnesses of the parsers
+  lcov  # tools/rtl_coverage.sh: lcov tracefiles, summaries and genhtml's HTML report
 )
 
 missing=()
