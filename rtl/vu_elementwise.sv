@@ -69,13 +69,12 @@ module vu_elementwise #(
     shl_checked = {ovf, y};
   endfunction
 
-  // x / 2^s rounded half to even (s >= 0; s >= DW gives 0).
+  // x / 2^s rounded half to even, s >= 1 (s >= DW gives 0). Its callers never shift by 0
+  // (ReLU by 7, shift_rhe by -s for s < 0), so there is no s = 0 arm: it could not be covered.
   function automatic logic [DW-1:0] rshift_rhe(input logic [DW-1:0] x, input logic [SW-1:0] s);
     logic [DW-1:0] q, rem, half, mask;
     logic          inc;
-    if (s == '0) begin
-      rshift_rhe = x;
-    end else if (s >= SW'(DW)) begin
+    if (s >= SW'(DW)) begin
       rshift_rhe = '0;
     end else begin
       q    = DW'($signed(x) >>> s);

@@ -985,6 +985,62 @@ TEST(OCTET_VU_SUITE, ElementwiseCorners) {
     golden_expect(j, -23);
     jobs.push_back(std::move(j));
   }
+  // bias gradient overflows (golden throws, the lane is flagged): the int64 sum leaves int64 —
+  // also when a later sample brings it back (golden's checked sum stops at the first overflow,
+  // the flag is sticky) — and the left shift of the sum to 2^-14 leaves int64 (e_err > -14).
+  // Lane 0 takes the column, the other lanes small sums (golden decides their flags too).
+  auto bias = [&](std::vector<int64_t> col, int ee) {
+    Job j;
+    j.op = kBiasGrad;
+    j.sa = ee - golden::kIntGradientExp;
+    j.count = static_cast<uint32_t>(col.size());
+    for (size_t r = 0; r < col.size(); ++r)
+      for (int l = 0; l < kLanes; ++l) j.a.push_back(l == 0 ? col[r] : (l % 2 ? 3 : -5) * static_cast<int64_t>(r + 1));
+    j.b.assign(j.a.size(), 0);
+    golden_expect(j, ee);
+    jobs.push_back(std::move(j));
+  };
+  int bias_ovf = 0;
+  for (const auto& col : std::vector<std::vector<int64_t>>{{kI64Max, 1},
+                                                           {kI64Min, -1},
+                                                           {kI64Max, 1, -1},
+                                                           {kI64Min, kI64Min, kI64Max},
+                                                           {kI64Max, kI64Min},            // no overflow: -1
+                                                           {kI64Min + 5, -5, 4}}) {       // reaches INT64_MIN exactly
+    bias(col, -23);
+    bias_ovf += jobs.back().expect[0].ovf;
+  }
+  for (const auto& [v, ee] : std::vector<std::pair<int64_t, int>>{{kI64Max / 2 + 1, -13}, {kI64Max / 2, -13},
+                                                                   {-(kI64Max / 2) - 2, -13}, {int64_t{1} << 23, 26},
+                                                                   {int64_t{1} << 22, 26}, {1, 49}, {0, 49}}) {
+    bias({v}, ee);
+    bias_ovf += jobs.back().expect[0].ovf;
+  }
+  EXPECT_EQ(bias_ovf, 8) << "bias-gradient overflow corners: golden should throw for 8 of them";
+  // residual_add / error_add with a negative command shift: golden's shift_left_checked rejects
+  // it (std::invalid_argument, for any value, 0 too), so every lane is flagged.
+  for (int op : {kResidualAdd, kErrorAdd})
+    for (const auto& [sa, sb] : std::vector<std::pair<int, int>>{{-1, 0}, {0, -1}, {-128, 3}, {2, -64}}) {
+      Job j;
+      j.op = op;
+      j.sa = sa;
+      j.sb = sb;
+      for (int64_t x : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{kI32Max}, int64_t{kI32Min}, int64_t{12345}})
+        for (int l = 0; l < kLanes; ++l) j.a.push_back(x), j.b.push_back(l - x);
+      j.count = static_cast<uint32_t>(j.a.size() / kLanes);
+      for (size_t i = 0; i < j.a.size(); ++i) {
+        bool rejected = false;
+        try {
+          golden::shift_left_checked(j.a[i], sa);
+          golden::shift_left_checked(j.b[i], sb);
+        } catch (const std::invalid_argument&) {
+          rejected = true;
+        }
+        ASSERT_TRUE(rejected) << "golden accepted a negative shift";
+        j.expect.push_back({0, 0, true});
+      }
+      jobs.push_back(std::move(j));
+    }
   const Result r = check_chunk(jobs, Timing{0.3, 0.3, seed}, seed, 0);
   EXPECT_GT(r.compared, 2000);
 }
