@@ -90,7 +90,8 @@ def toggle(regex, out, dats):
         total += 1
         covered += count > 0
         if count == 0:
-            signal, _, bit = fields.get("o", "?").partition("[")
+            name = fields.get("o", "?")
+            signal, bit = (name[: name.rindex("[")], name[name.rindex("[") + 1 :]) if name.endswith("]") else (name, "")
             module = fields.get("page", "?").split("/")[-1]
             key = (os.path.basename(path), int(fields.get("l", 0)), f"{fields.get('h', '?')} ({module})", signal)
             missed[key].append(bit.rstrip("]"))
