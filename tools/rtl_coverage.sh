@@ -16,7 +16,8 @@
 #   annotated/             verilator_coverage --annotate-all sources (every point, toggle too)
 # Line = source lines of Verilator line (block) points, covered when every block on the
 # line ran; branch = if/else arms; both summed over instances and configurations. Toggle =
-# one point per signal bit and instance (lcov has no toggle records).
+# one point per signal bit and module instance (a generate loop's instances share one; lcov
+# has no toggle records).
 # Usage: tools/rtl_coverage.sh [--report-only] [build dir [extra cmake configure args...]]
 #   e.g. tools/rtl_coverage.sh build-cov -DOCTET_ARRAY_SIZES=4x4 (fewer array verilations)
 #   --report-only: no build and no test run, only the report of the .dat files already there
