@@ -37,7 +37,41 @@ struct Results {
   }
 };
 
+// The command fields' ranges (docs/architecture.md "Vector unit", Interface): a job beyond them
+// is an error, not a silent truncation.
+void check_range(const model::VuJob& job, int lanes) {
+  const model::VuShape& s = job.shape;
+  const auto refuse = [&](const std::string& why) {
+    throw std::invalid_argument(std::string("vector_unit cosim: ") + model::vu_op_name(s.op) + ": " + why);
+  };
+  const int64_t max_count = (int64_t{1} << 32) - 1;
+  switch (s.op) {
+    case VuOp::kResidualAdd:
+    case VuOp::kErrorAdd: {
+      const int64_t n = s.op == VuOp::kResidualAdd ? job.a32.size() : job.a64.size();
+      if ((n + lanes - 1) / lanes > max_count) refuse("more beats than the 32-bit count");
+      break;
+    }
+    case VuOp::kBiasGrad:
+      if (job.a64.shape.size() != 2 || job.a64.shape[0] > max_count) refuse("the error must be {N, C}, N < 2^32");
+      break;
+    case VuOp::kLoss:
+      if (job.a32.shape.size() != 2 || job.a32.shape[1] > (int64_t{1} << 16) || job.a32.shape[0] > max_count)
+        refuse("the logits must be {B, C}, 1 <= C <= 2^16");
+      break;
+    default: {  // pooling
+      const bool global = s.pool.global;
+      if (s.in.size() != 4 || s.in[2] >= (int64_t{1} << 16) || s.in[3] >= (int64_t{1} << 16) ||
+          s.in[2] * s.in[3] > (int64_t{1} << 16))
+        refuse("the input plane must be H x W < 2^16 each, H * W <= 2^16");
+      if (!global && (s.pool.kernel > 255 || s.pool.stride > 255 || s.pool.pad > 255)) refuse("window fields above 255");
+      break;
+    }
+  }
+}
+
 std::vector<RtlVectorUnit::Command> commands(const model::VuJob& job, int lanes, Results& r) {
+  check_range(job, lanes);
   const model::VuShape& s = job.shape;
   std::vector<RtlVectorUnit::Command> cmds;
   const auto lane_element = [lanes](int64_t beat, int lane) { return beat * lanes + lane; };
@@ -193,7 +227,7 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
     p.out_ready.write(true);
     const int words = 2 * lanes;
     std::vector<uint32_t> a(static_cast<size_t>(words)), b(static_cast<size_t>(words)), out(static_cast<size_t>(words)),
-        aux(static_cast<size_t>((16 * lanes + 31) / 32)), ovf(1);
+        aux(static_cast<size_t>((16 * lanes + 31) / 32)), ovf(static_cast<size_t>((lanes + 31) / 32));
     uint64_t limit = 100;
     for (const Command& c : cmds) limit += 10 + 2 * static_cast<uint64_t>(c.in_beats) + 40 * static_cast<uint64_t>(c.out_beats);
     size_t next = 0;     // next command to offer
@@ -269,7 +303,7 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
           for (int l = 0; l < lanes; ++l) {
             const uint64_t data = out[2 * l] | static_cast<uint64_t>(out[2 * l + 1]) << 32;
             const uint32_t x = (aux[static_cast<size_t>(l / 2)] >> (16 * (l % 2))) & 0xFFFFu;
-            c.result(out_beat, l, data, x, ((ovf[0] >> l) & 1u) != 0);
+            c.result(out_beat, l, data, x, ((ovf[static_cast<size_t>(l / 32)] >> (l % 32)) & 1u) != 0);
           }
           if (++out_beat == c.out_beats && next == cmds.size()) {
             cycles = static_cast<int64_t>(cycle() - start + 1);

@@ -545,6 +545,22 @@ TEST(CosimUnits, VectorUnitOverflowStopsWithTheGoldenError) {
   EXPECT_THROW(rtl.run(e), std::overflow_error);
 }
 
+// A job beyond the command fields (a pooling plane of more than 2^16 values) is refused, not truncated.
+TEST(CosimUnits, VectorUnitRefusesAPlaneBeyondItsIndexWidth) {
+  sim::RtlVectorUnit& rtl = *sim::rtl_units().vectors.front();
+  model::VuJob j;
+  j.shape.op = model::VuOp::kAvgPool;
+  j.shape.pool = {1, 1, 0, true};
+  j.shape.in = {1, 1, 257, 257};
+  j.act = golden::Tensor<uint8_t>(j.shape.in, -7);
+  try {
+    rtl.run(j);
+    FAIL() << "a 257 x 257 plane accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("H * W <= 2^16"), std::string::npos) << e.what();
+  }
+}
+
 // make_rtl_backends binds the units of the configuration's array size and lane counts, and
 // rejects one that is not built with a message naming the built ones and the CMake list.
 TEST(CosimUnits, FactoryBindsEveryBuiltConfigurationAndRejectsOthers) {
