@@ -228,8 +228,11 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
     const int words = 2 * lanes;
     std::vector<uint32_t> a(static_cast<size_t>(words)), b(static_cast<size_t>(words)), out(static_cast<size_t>(words)),
         aux(static_cast<size_t>((16 * lanes + 31) / 32)), ovf(static_cast<size_t>((lanes + 31) / 32));
-    uint64_t limit = 100;
-    for (const Command& c : cmds) limit += 10 + 2 * static_cast<uint64_t>(c.in_beats) + 40 * static_cast<uint64_t>(c.out_beats);
+    // A watchdog, not a budget: a gather command's reads (a global pool's whole plane per
+    // output) make any per-beat budget too small for some geometry; no handshake for this many
+    // cycles means the unit hangs (its longest quiet stretch is a few cycles between commands).
+    constexpr uint64_t kQuietLimit = 1000;
+    uint64_t last_progress = cycle();
     size_t next = 0;     // next command to offer
     int running = -1;    // the last accepted command
     int64_t in_beat = 0, out_beat = 0;
@@ -237,7 +240,9 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
     uint64_t start = 0;
     bool finished = false;
     while (!finished) {
-      if (cycle() - begin > limit) throw std::runtime_error("vector_unit cosim: the operation did not finish (timeout)");
+      if (cycle() - last_progress > kQuietLimit)
+        throw std::runtime_error("vector_unit cosim: the operation did not finish (no handshake for " +
+                                 std::to_string(kQuietLimit) + " cycles)");
       const bool offer = next < cmds.size() && (running < 0 || static_cast<size_t>(running) + 1 == next);
       p.cmd_valid.write(offer);
       if (offer) {
@@ -311,6 +316,8 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
           }
         }
       }
+      if ((offer && p.cmd_ready.read()) || p.rd_req_valid.read() || (presenting && p.in_ready.read()) || p.out_valid.read())
+        last_progress = cycle();
       clock_high();
     }
     // The last transfer's edge was the job's last cycle; the unit takes the next command in the one after.

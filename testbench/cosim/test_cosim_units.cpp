@@ -500,34 +500,63 @@ std::vector<model::VuJob> vu_jobs(Rng& g) {
   return jobs;
 }
 
+// One job on the RTL against golden: every output, and the cycles against the formula.
+// Returns the values compared.
+int64_t check_vu_job(sim::RtlVectorUnit& rtl, const model::VuJob& job, const std::string& what) {
+  model::GoldenVectorUnitBackend golden;
+  const model::VuOutcome o = timed_job([&] { return rtl.run(job); });
+  const model::VuOutcome want = golden.run(job);
+  EXPECT_EQ(o.out32.data, want.out32.data) << what;
+  EXPECT_EQ(o.out32.exp, want.out32.exp) << what;
+  EXPECT_EQ(o.out64.data, want.out64.data) << what;
+  EXPECT_EQ(o.out64.exp, want.out64.exp) << what;
+  EXPECT_EQ(o.act.data, want.act.data) << what;
+  EXPECT_EQ(o.argmax, want.argmax) << what;
+  EXPECT_EQ(o.cycles, model::VectorUnit::cycles(job.shape, rtl.lanes())) << what;
+  return static_cast<int64_t>(o.out32.data.size() + o.out64.data.size() + o.act.data.size());
+}
+
 TEST(CosimUnits, VectorUnitOperationsMatchGoldenAndCycleFormula) {
   Rng g(test_seed("CosimUnits.VectorUnit", 6));
   ASSERT_FALSE(sim::rtl_units().vectors.empty());
   for (sim::RtlVectorUnit* unit : sim::rtl_units().vectors) {
     sim::RtlVectorUnit& rtl = *unit;
     rtl.reset_stats();
-    model::GoldenVectorUnitBackend golden;
     const int64_t L = rtl.lanes();
     int64_t jobs = 0, values = 0;
     for (int round = 0; round < 4; ++round)
-    for (const model::VuJob& job : vu_jobs(g)) {
-      const model::VuOutcome o = timed_job([&] { return rtl.run(job); });
-      const model::VuOutcome want = golden.run(job);
-      const std::string what = std::to_string(L) + " lanes, " + model::vu_op_name(job.shape.op) + " job " + std::to_string(jobs);
-      ASSERT_EQ(o.out32.data, want.out32.data) << what;
-      ASSERT_EQ(o.out32.exp, want.out32.exp) << what;
-      ASSERT_EQ(o.out64.data, want.out64.data) << what;
-      ASSERT_EQ(o.out64.exp, want.out64.exp) << what;
-      ASSERT_EQ(o.act.data, want.act.data) << what;
-      ASSERT_EQ(o.argmax, want.argmax) << what;
-      EXPECT_EQ(o.cycles, model::VectorUnit::cycles(job.shape, L)) << what;
-      ++jobs;
-      values += static_cast<int64_t>(o.out32.data.size() + o.out64.data.size() + o.act.data.size());
-    }
+      for (const model::VuJob& job : vu_jobs(g)) {
+        values += check_vu_job(rtl, job, std::to_string(L) + " lanes, " + model::vu_op_name(job.shape.op) + " job " +
+                                             std::to_string(jobs));
+        ASSERT_FALSE(HasFailure());
+        ++jobs;
+      }
     EXPECT_EQ(rtl.stats().values, values);
     std::printf("[  cosim   ] vector_unit, %lld lanes: %lld jobs (residual add, error add, bias gradient, loss, max / "
                 "average pooling forward and backward), %lld values equal, cycles = the formulas on every job\n",
                 static_cast<long long>(L), static_cast<long long>(jobs), static_cast<long long>(values));
+  }
+}
+
+// The largest pooling and loss jobs of the shipped networks, at full size: the ResNet stem's
+// max pool (64 planes of 112 x 112, k3 s2 p1) forward and backward, ResNet-50's global average
+// pool (2048 planes of 7 x 7: 49 reads per output) both ways, and a 1000-class loss.
+TEST(CosimUnits, VectorUnitRunsTheShippedNetworksLargestJobs) {
+  Rng g(test_seed("CosimUnits.VectorUnitShipped", 7));
+  using model::VuOp;
+  for (sim::RtlVectorUnit* unit : sim::rtl_units().vectors) {
+    const std::string lanes = std::to_string(unit->lanes()) + " lanes, ";
+    for (VuOp op : {VuOp::kMaxPool, VuOp::kMaxPoolBwd})
+      check_vu_job(*unit, vu_pool_job(g, op, {1, 64, 112, 112}, {3, 2, 1, false}), lanes + "stem " + model::vu_op_name(op));
+    for (VuOp op : {VuOp::kAvgPool, VuOp::kAvgPoolBwd})
+      check_vu_job(*unit, vu_pool_job(g, op, {1, 2048, 7, 7}, {1, 1, 0, true}), lanes + "global " + model::vu_op_name(op));
+    model::VuJob l;
+    l.shape.op = VuOp::kLoss;
+    l.shape.rows = 2, l.shape.cols = 1000;
+    l.a32 = golden::Tensor<int32_t>({2, 1000}, -8);
+    for (auto& v : l.a32.data) v = static_cast<int32_t>(draw(g, -3000, 3000));
+    l.labels = {7, 999};
+    check_vu_job(*unit, l, lanes + "1000-class loss");
   }
 }
 
