@@ -157,6 +157,28 @@ TEST(SystolicArray, DrainMaxRestartsPerJob) {
   run_and_check(drv, zero, 0, seed, "max_zero", totals);
 }
 
+// The drain maximum's high bits: one tile of maximal weight-gradient terms t = 255 * 127 * 128,
+// row 0 one term shorter. Row 0's |C| = 530,488 t lies just below 2^41 (bits 29 ... 40 set), the
+// other rows' just above (bit 41): max_q takes both (conv1's weight gradient at batch 64 is
+// 2^41.6; bits 42 ... 47 are headroom above docs/architecture.md's bound).
+TEST(SystolicArray, DrainMaxHighBits) {
+  const uint64_t seed = test_seed("DrainMaxHighBits", 8);
+  std::mt19937_64 rng(seed);
+  ArrayDriver<Model> drv(kRows, kCols, kAccBits);
+  Totals totals;
+  constexpr int64_t kTerm = 255LL * 127 * 128, kK0 = ((int64_t{1} << 41) - 1) / kTerm, kK = kK0 + 1;
+  TrainingGemm g = make_training_gemm(GemmKind::kWeightGrad, kRows, kK, kCols, ValueStyle::kExtreme, rng);
+  for (int64_t k = 0; k < kK; ++k)
+    for (int64_t m = 0; m < kRows; ++m) g.a.data[static_cast<size_t>(k * kRows + m)] = m == 0 && k >= kK0 ? 0 : 255;
+  for (auto& c : g.e.data) c = {-127, false};
+  const std::vector<int64_t> c = golden_result(g);
+  ASSERT_EQ(c[0], -kK0 * kTerm);
+  ASSERT_EQ(c.back(), -kK * kTerm);
+  const uint64_t bits = static_cast<uint64_t>(kK0 * kTerm) | static_cast<uint64_t>(kK * kTerm);
+  for (int b = 29; b <= 41; ++b) EXPECT_TRUE(bits >> b & 1) << "no maximum sets bit " << b;
+  run_and_check(drv, g, 0, seed, "max_high_bits", totals);
+}
+
 TEST(SystolicArraySlow, ForwardRandom) { random_gemms(GemmKind::kForward, kSlowElements, 0, 11); }
 TEST(SystolicArraySlow, BackwardDataRandom) { random_gemms(GemmKind::kBackwardData, kSlowElements, 0, 12); }
 TEST(SystolicArraySlow, WeightGradRandom) { random_gemms(GemmKind::kWeightGrad, kSlowElements, 0, 13); }
