@@ -3,7 +3,7 @@
 #  - Vbn_unit_l4: Lanes=4.
 # Both are checked against the golden element by element (testbench/rtl/test_bn_unit.cpp).
 # By hand:
-#   verilator --lint-only -Wall rtl/octet_pkg.vlt build/generated/rtl/octet_params.sv rtl/octet_pkg.sv rtl/bn_divider.sv \
+#   verilator --lint-only -Wall -Ibuild/generated/rtl rtl/octet_pkg.vlt rtl/octet_pkg.sv rtl/bn_divider.sv \
 #     rtl/bn_isqrt.sv rtl/bn_unit.sv --top-module bn_unit
 set(OCTET_BN_SOURCES
   ${OCTET_RTL_DIR}/bn_divider.sv

@@ -32,7 +32,7 @@ module round_log2 #(
         root = root | W'(1);
       end
     end
-    return root + W'(1);
+    sqrt2_threshold = root + W'(1);  // not `return`: Yosys 0.23 rejects it here
   endfunction
   /* verilator coverage_on */
 

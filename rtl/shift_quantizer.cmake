@@ -3,7 +3,7 @@
 #  - octet_rtl_shift_quantizer_l1: 1 lane of 64 bits, the golden's full int64 input range.
 # Both are checked against the golden element by element, so results cannot depend on Lanes.
 # The package waiver rtl/octet_pkg.vlt must precede the sources; by hand:
-#   verilator --lint-only -Wall rtl/octet_pkg.vlt build/generated/rtl/octet_params.sv rtl/octet_pkg.sv rtl/round_log2.sv \
+#   verilator --lint-only -Wall -Ibuild/generated/rtl rtl/octet_pkg.vlt rtl/octet_pkg.sv rtl/round_log2.sv \
 #     rtl/sq_stream_key.sv rtl/sq_lane.sv rtl/shift_quantizer.sv --top-module shift_quantizer
 set(OCTET_SQ_SOURCES
   ${OCTET_RTL_DIR}/round_log2.sv

@@ -3,7 +3,7 @@
 #  - Vvector_unit_l4: Lanes=4.
 # Both are checked against the golden element by element (testbench/rtl/test_vector_unit.cpp).
 # By hand:
-#   verilator --lint-only -Wall rtl/octet_pkg.vlt build/generated/rtl/octet_params.sv rtl/octet_pkg.sv \
+#   verilator --lint-only -Wall -Ibuild/generated/rtl rtl/octet_pkg.vlt rtl/octet_pkg.sv \
 #     build/generated/rtl/octet_softmax_table.sv rtl/vu_elementwise.sv rtl/vu_pool.sv rtl/vu_loss.sv \
 #     rtl/vector_unit.sv --top-module vector_unit
 
