@@ -77,6 +77,7 @@ RunChecks Accelerator::run(StepJob job, Ledger& ledger, const UnitBackends& back
     r.checked += k->checked;
     r.mismatches += k->mismatches;
     if (r.first_mismatch.empty()) r.first_mismatch = k->first_mismatch;
+    r.differences.insert(r.differences.end(), k->differences.begin(), k->differences.end());
   }
   return r;
 }

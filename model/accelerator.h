@@ -18,6 +18,7 @@ namespace octet::model {
 struct RunChecks {
   int64_t checked = 0, mismatches = 0;
   std::string first_mismatch;  // unit and both cycle counts
+  std::vector<std::string> differences;  // each unit's first CycleCheck::kListed
 };
 
 class Accelerator : public sc_core::sc_module {

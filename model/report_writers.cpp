@@ -245,7 +245,10 @@ nlohmann::json report_json(const StepReport& report) {
                                 {"first_difference", report.functional_mismatch}}
                : nlohmann::json(nullptr)},
           {"cosim", report.cosim},
-          {"cycle_checks", {{"operations", report.cycle_checks}, {"mismatches", report.cycle_mismatches}}},
+          {"cycle_checks",
+           {{"operations", report.cycle_checks},
+            {"mismatches", report.cycle_mismatches},
+            {"differences", report.cycle_differences}}},
           {"cosim_units", cosim_units},
           {"wall_seconds", report.wall_seconds},
           {"config", config_json(report.config)},

@@ -36,6 +36,7 @@ void finish_report(StepReport& r, Ledger& ledger, const RunChecks& checks, const
   r.cycle_checks = checks.checked;
   r.cycle_mismatches = checks.mismatches;
   r.first_cycle_mismatch = checks.first_mismatch;
+  r.cycle_differences = checks.differences;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

@@ -105,6 +105,7 @@ struct StepReport {
   // formulas and how many differed.
   int64_t cycle_checks = 0, cycle_mismatches = 0;
   std::string first_cycle_mismatch;
+  std::vector<std::string> cycle_differences;  // per unit, its first differing operations: layer, pass, both counts
   // Co-simulation only (filled by the tool that bound the RTL): per unit configuration that
   // ran jobs, what it checked and how fast its RTL ran.
   struct CosimUnit {

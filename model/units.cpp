@@ -15,8 +15,10 @@ using timing::ceil_div;
 void CycleCheck::compare(const std::string& what, int64_t model, int64_t measured) {
   if (measured < 0) return;
   ++checked;
-  if (measured != model && mismatches++ == 0)
-    first_mismatch = what + ": model " + std::to_string(model) + " cycles, backend " + std::to_string(measured);
+  if (measured == model) return;
+  const std::string line = what + ": model " + std::to_string(model) + " cycles, backend " + std::to_string(measured);
+  if (mismatches++ == 0) first_mismatch = line;
+  if (differences.size() < kListed) differences.push_back(line);
 }
 
 namespace {
@@ -164,7 +166,7 @@ void SystolicArray::compute_values(const ArrayBlock& b, int64_t busy, Op& op) {
     }
   }
   backend_->where = where(*ledger_, b.record);
-  const std::string what = std::string("systolic_array ") + gemm_kind_name(g.kind);
+  const std::string what = backend_->where + ": systolic_array " + gemm_kind_name(g.kind);
   const std::string block = what + " block of " + std::to_string(jobs.size()) + " tiles, depth " + std::to_string(b.d_len);
   // First beat .. last output row: the block's busy cycles (its last beat included, after any
   // wait for TileGap behind the previous block) and the drain.
@@ -229,7 +231,7 @@ Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t
       SqJob j = job();
       j.fused = fused && !direct;
       SqOutcome o = backend_->run(j);
-      check_.compare("shift_quantizer", cycles, o.cycles);
+      check_.compare(backend_->where + ": shift_quantizer", cycles, o.cycles);
       done(o);
     }
     return cycles;
@@ -267,7 +269,7 @@ Op* BnUnit::forward(int record, int64_t n, int64_t channels, StreamTraffic t, st
     if (job) {
       backend_->where = where(*ledger_, record);
       BnForwardOutcome o = backend_->forward(job());
-      check_.compare("bn_unit forward", cycles, o.cycles);
+      check_.compare(backend_->where + ": bn_unit forward", cycles, o.cycles);
       done(o);
     }
     return cycles;
@@ -294,7 +296,7 @@ Op* BnUnit::backward(int record, int64_t n, int64_t channels, StreamTraffic t, s
     if (job) {
       backend_->where = where(*ledger_, record);
       BnBackwardOutcome o = backend_->backward(job());
-      check_.compare("bn_unit backward", cycles, o.cycles);
+      check_.compare(backend_->where + ": bn_unit backward", cycles, o.cycles);
       done(o);
     }
     return cycles;
@@ -368,7 +370,7 @@ Op* VectorUnit::run(int record, int64_t n, ElementActions per, const VuShape& sh
       VuJob j = job();
       j.shape = shape;
       VuOutcome o = backend_->run(j);
-      check_.compare(std::string("vector_unit ") + vu_op_name(shape.op), cycles, o.cycles);
+      check_.compare(backend_->where + ": vector_unit " + vu_op_name(shape.op), cycles, o.cycles);
       done(o);
     }
     return cycles;
@@ -403,7 +405,7 @@ Op* OptimizerUnit::update(int record, int64_t n, StreamTraffic t, std::function<
     if (job) {
       backend_->where = where(*ledger_, record);
       OptOutcome o = backend_->run(job());
-      check_.compare("optimizer_unit", cycles, o.cycles);
+      check_.compare(backend_->where + ": optimizer_unit", cycles, o.cycles);
       done(o);
     }
     return cycles;

@@ -16,10 +16,14 @@
 
 namespace octet::model {
 
-// A unit's record of backends that reported a cycle count different from the formula.
+// A unit's record of backends that reported a cycle count different from the formula: each
+// difference as "<layer pass>: <unit operation>: model M cycles, backend B" (the first
+// kListed of them).
 struct CycleCheck {
+  static constexpr size_t kListed = 20;
   int64_t checked = 0, mismatches = 0;
   std::string first_mismatch;
+  std::vector<std::string> differences;
   void compare(const std::string& what, int64_t model, int64_t measured);
 };
 

@@ -79,6 +79,11 @@ int simulate(const tools::SimCliArgs& args) {
                report.cycle_checks - report.cycle_mismatches, report.cycle_checks,
                report.first_cycle_mismatch.empty() ? "" : " (first difference: " + report.first_cycle_mismatch + ")",
                sim::cosim_summary());
+  if (!args.quiet && !report.cycle_differences.empty()) {
+    fmt::print("operations whose RTL cycles differ from the model's ({} of {}; each unit's first ones):\n",
+               report.cycle_mismatches, report.cycle_checks);
+    for (const std::string& d : report.cycle_differences) fmt::print("  {}\n", d);
+  }
   // Each report is written through a temporary and a rename (never half-written).
   if (!args.json.empty()) model::write_report_json(report, args.json);
   if (!args.csv.empty()) model::write_report_csv(report, args.csv);

@@ -9,6 +9,7 @@
 #include "model/golden_backends.h"
 #include "model/gemm_plan.h"
 #include "model/simulate.h"
+#include "model/units.h"
 #include "model_test_util.h"
 
 namespace octet::model {
@@ -150,6 +151,14 @@ TEST(ModelFunctional, MeasuredTileCyclesAreComparedWithTheFormula) {
   const StepReport bad = simulate_network_step(desc, o);
   EXPECT_EQ(bad.cycle_mismatches, bad.cycle_checks);
   EXPECT_NE(bad.first_cycle_mismatch.find("systolic_array"), std::string::npos) << bad.first_cycle_mismatch;
+  // Every differing operation is listed (up to CycleCheck::kListed per unit) with its layer,
+  // pass and both counts.
+  ASSERT_EQ(bad.cycle_differences.size(), std::min<size_t>(CycleCheck::kListed, static_cast<size_t>(bad.cycle_mismatches)));
+  for (const std::string& d : bad.cycle_differences) {
+    EXPECT_GT(d.find(": systolic_array "), 3u) << d;  // after "<layer> <pass>"
+    EXPECT_NE(d.find(": model "), std::string::npos) << d;
+    EXPECT_NE(d.find(" cycles, backend "), std::string::npos) << d;
+  }
   expect_identical(bad);  // values are still right
 }
 
