@@ -133,6 +133,16 @@ IntNetwork::IntNetwork(NetworkDesc desc, uint64_t seed, IntTrainOptions options)
   derive_working_copies();
 }
 
+void IntNetwork::set_states(std::vector<ParamState> states) {
+  if (states.size() != states_.size()) throw std::invalid_argument("IntNetwork::set_states: wrong number of parameters");
+  for (size_t p = 0; p < states.size(); ++p)
+    if (states[p].master.shape != states_[p].master.shape || states[p].momentum.shape != states_[p].momentum.shape ||
+        states[p].master.exp != states_[p].master.exp || states[p].momentum.exp != states_[p].momentum.exp)
+      throw std::invalid_argument("IntNetwork::set_states: parameter " + params_[p].name + " has another shape or exponent");
+  states_ = std::move(states);
+  derive_working_copies();
+}
+
 void IntNetwork::derive_working_copies() {
   weight8_.assign(params_.size(), {});
   affine_.assign(params_.size(), {});

@@ -67,6 +67,10 @@ class IntNetwork {
   const NetworkDesc& desc() const { return desc_; }
   const std::vector<ParamDesc>& params() const { return params_; }
   const std::vector<ParamState>& states() const { return states_; }
+  // Replaces the training state of every parameter (masters and momenta; tests and tools that
+  // start a step from a chosen state) and derives the working copies from it. Throws
+  // std::invalid_argument, leaving the network untouched, unless each tensor has its parameter's shape.
+  void set_states(std::vector<ParamState> states);
   const std::vector<BnRunning>& running() const { return running_; }  // per node (empty unless bnrelu)
   uint64_t step() const { return step_; }
   uint64_t seed() const { return seed_; }

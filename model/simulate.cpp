@@ -114,6 +114,11 @@ StepReport simulate_network_step(const golden::NetworkDesc& desc, const SimOptio
   FunctionalBatch batch;
   if (o.functional) {
     gold = std::make_unique<golden::IntNetwork>(desc, o.seed, to);
+    if (o.edit_initial_state) {
+      std::vector<golden::ParamState> states = gold->states();
+      o.edit_initial_state(states);
+      gold->set_states(std::move(states));
+    }
     fs.params = gold->params();
     fs.states = gold->states();
     fs.running = gold->running();

@@ -39,6 +39,9 @@ struct SimOptions {
   // reference; sim/ binds the RTL here), and the step's hyper-parameters in functional mode
   // (defaults as golden::SchedulePhase, params.def).
   UnitBackends backends;
+  // Functional mode: edits the golden network's initial training state before the step, so a
+  // step can start from a chosen state (tests: masters at the optimizer's clamps).
+  std::function<void(std::vector<golden::ParamState>&)> edit_initial_state;
   int lr_q = params::kDefaultLrQ;
   int gscale_log2 = params::kDefaultGScaleLog2;
 };

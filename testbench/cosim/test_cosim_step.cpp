@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <limits>
 #include <string>
 
 #include "golden/network_desc.h"
@@ -81,9 +83,10 @@ Run simulate(const golden::NetworkDesc& desc, const model::SimOptions& o) {
 // The model alone, then with the five RTL units bound: values bit-exact, every operation's
 // RTL cycle count equal to the model's formula, and the same step timing.
 void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedule = model::Schedule::kSerial,
-              Geometry geo = {}) {
+              Geometry geo = {}, std::function<void(std::vector<golden::ParamState>&)> edit_initial_state = {}) {
   if (!built(geo)) GTEST_SKIP() << geo.rows << "x" << geo.cols << " array or " << geo.lanes << " lanes not verilated";
   model::SimOptions o = step_options(batch, schedule, geo);
+  o.edit_initial_state = std::move(edit_initial_state);
   // Before the first simulation of the process: the RTL units join the elaboration.
   const model::UnitBackends rtl = sim::make_rtl_backends(o.config);
 
@@ -121,6 +124,31 @@ void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedu
 
 TEST(CosimStep, TinyResnetBatch2On8x8IsBitExactAndCycleExact) {
   run_step(golden::parse_network_text(kTinyResnet, "tiny_resnet"), 2);
+}
+
+// A step from masters at the optimizer's clamps: one weight in 16 has a working copy that
+// rounds to ±128 (master ±128 · 2^16, clamped to ±127) and one γ / β in 16 one that rounds to
+// ±32768 (master ±(2^31 − 1), clamped to ±32767), so the update's saturation bounds decide
+// those working copies; an off-by-one bound in optimizer_unit.sv fails here.
+TEST(CosimStep, TinyResnetFromMastersAtTheClampsIsBitExact) {
+  const golden::NetworkDesc desc = golden::parse_network_text(kTinyResnet, "tiny_resnet");
+  const std::vector<golden::ParamDesc> params = golden::network_params(desc);
+  run_step(desc, 2, model::Schedule::kSerial, {}, [&params](std::vector<golden::ParamState>& states) {
+    int64_t set = 0;
+    for (size_t p = 0; p < states.size(); ++p) {
+      int32_t m = 0;
+      switch (params[p].kind) {
+        case golden::ParamDesc::kWeight: m = 128 << 16; break;
+        case golden::ParamDesc::kGamma:
+        case golden::ParamDesc::kBeta: m = std::numeric_limits<int32_t>::max(); break;
+        case golden::ParamDesc::kBias: continue;
+      }
+      // One element in 16 (the others keep their initial values, so the step's numbers stay in
+      // the contract's ranges).
+      for (size_t i = 0; i < states[p].master.data.size(); i += 16, ++set) states[p].master.data[i] = i % 32 ? -m : m;
+    }
+    ASSERT_GT(set, 0);
+  });
 }
 
 // The concurrent schedule interleaves the units' operations: still bit-exact and cycle-exact.

@@ -103,6 +103,28 @@ TEST(IntNetwork, CorruptCheckpointsAreRejectedAndLeaveTheNetworkUntouched) {
   EXPECT_THROW(o.load(again, "x.ckpt"), std::runtime_error);
 }
 
+// set_states: the state given becomes the network's (masters, momenta and the working copies
+// derived from them: inference follows it), and a state of another shape is refused with the
+// network untouched.
+TEST(IntNetwork, SetStatesReplacesTheStateOrRefusesAnotherShape) {
+  const NetworkDesc desc = parse_network_text(kTinyNet, "tiny");
+  IntNetwork a(desc, 1), b(desc, 2);
+  std::mt19937_64 gen(5);
+  const Batch batch = toy_batch(gen, 4);
+  ASSERT_NE(a.infer(batch.images).data, b.infer(batch.images).data);
+  b.set_states(a.states());
+  for (size_t p = 0; p < a.states().size(); ++p) {
+    EXPECT_EQ(b.states()[p].master.data, a.states()[p].master.data);
+    EXPECT_EQ(b.states()[p].momentum.data, a.states()[p].momentum.data);
+  }
+  EXPECT_EQ(b.infer(batch.images).data, a.infer(batch.images).data);
+  const uint64_t before = b.state_digest();
+  std::vector<ParamState> st = a.states();
+  st[0].master = Tensor<int32_t>({1}, st[0].master.exp);
+  EXPECT_THROW(b.set_states(st), std::invalid_argument);
+  EXPECT_EQ(b.state_digest(), before);
+}
+
 TEST(IntNetwork, LearnsAToyTaskWithIntegersOnly) {
   const NetworkDesc desc = parse_network_text(kTinyNet, "tiny");
   IntTrainOptions opt;

@@ -32,7 +32,8 @@ EnergyTable horowitz_energy_table() {
 
 SimOptions options(const AccelConfig& config, const EnergyTable& table) {
   return SimOptions{.config = config, .energy = table, .batch = 1, .seed = 1, .threads = 1, .functional = false,
-                    .cosim = false, .progress = {}, .backends = {}, .lr_q = 26, .gscale_log2 = 7};
+                    .cosim = false, .progress = {}, .backends = {}, .edit_initial_state = {}, .lr_q = 26,
+                    .gscale_log2 = 7};
 }
 
 AccelConfig fast_memory_config(int rows, int cols) {
