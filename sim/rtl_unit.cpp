@@ -17,11 +17,12 @@ namespace {
 // Half a clock cycle of SystemC time in timed (waveform) mode.
 const sc_core::sc_time kHalfPeriod(1, sc_core::SC_NS);
 
-bool in_systemc_thread() {
+}  // namespace
+
+bool RtlUnit::in_systemc_thread() {
   const sc_core::sc_process_b* p = sc_core::sc_get_current_process_b();
   return p != nullptr && p->proc_kind() == sc_core::SC_THREAD_PROC_;
 }
-}  // namespace
 
 RtlUnit::RtlUnit(const sc_core::sc_module_name& name) : sc_module(name) {
   // Tracing must be enabled before the verilated models exist (a waveform is only opened
@@ -39,15 +40,8 @@ void RtlUnit::half_cycle(bool level) {
   } else if (in_window_ && level) {
     sc_core::wait(sc_core::SC_ZERO_TIME);  // the edge: the model's eval runs
     sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
-    if (ahead_) {
-      ++ahead_cycles_;  // SystemC time catches up in catch_up()
-      return;
-    }
-    // Then the rest of the model cycle, in which the other units run: not this unit's time.
-    const bool timing = host_timing_;
-    if (timing) host_time_end();
-    sc_core::wait(model::cycles_to_time(1));
-    if (timing) host_time_begin();
+    if (ahead_) ++ahead_cycles_;  // SystemC time catches up in catch_up()
+    else wait_model_cycles(1);     // the rest of the model cycle
   } else {
     sc_core::wait(sc_core::SC_ZERO_TIME);  // signals updated; the model's eval runs
     sc_core::wait(sc_core::SC_ZERO_TIME);  // its outputs are updated
@@ -92,14 +86,24 @@ void RtlUnit::abandon_job() {
   ahead_cycles_ = 0;
 }
 
-void RtlUnit::catch_up() {
-  ahead_ = false;
-  if (ahead_cycles_ == 0) return;
+void RtlUnit::wait_model_cycles(int64_t cycles) {
+  // The other units run in this wait: not this unit's host time.
   const bool timing = host_timing_;
   if (timing) host_time_end();
-  sc_core::wait(model::cycles_to_time(ahead_cycles_));
+  sc_core::wait(model::cycles_to_time(cycles));
   if (timing) host_time_begin();
+}
+
+void RtlUnit::catch_up() {
+  ahead_ = false;
+  if (ahead_cycles_ > 0) wait_model_cycles(ahead_cycles_);
   ahead_cycles_ = 0;
+}
+
+void RtlUnit::check_progress(uint64_t limit, const std::string& unit) const {
+  if (cycle_ - last_progress_ > limit)
+    throw std::runtime_error(unit + " cosim: the operation did not finish (no handshake for " + std::to_string(limit) +
+                             " cycles)");
 }
 
 int64_t RtlUnit::time_window_end() {

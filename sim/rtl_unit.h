@@ -93,6 +93,13 @@ class RtlUnit : public sc_core::sc_module {
   // job; a unit with its own clock process counts its busy spans.
   void host_time_begin();
   void host_time_end();
+  // A watchdog for jobs whose length no budget bounds well: note_progress() at each handshake;
+  // check_progress() stops the job (std::runtime_error naming `unit`) once the RTL has made
+  // none for more than `limit` cycles, i.e. hangs.
+  void note_progress() { last_progress_ = cycle_; }
+  void check_progress(uint64_t limit, const std::string& unit) const;
+  // Called from a SystemC thread (the model's unit threads, a clock process), not a test.
+  static bool in_systemc_thread();
 
   // Stops the run on a value mismatch: replays the job with a waveform named after `tag`
   // and throws CosimMismatch(`line` + the waveform's path).
@@ -100,10 +107,11 @@ class RtlUnit : public sc_core::sc_module {
 
   sc_core::sc_signal<bool> clk_{"clk"};
   sc_core::sc_signal<bool> rst_n_{"rst_n"};
-  UnitStats stats_;  // jobs, values and cycles are counted by the wrapper; seconds by execute()
+  UnitStats stats_;  // jobs, values and cycles are counted by the wrapper; seconds by host_time_*
 
  private:
   void half_cycle(bool level);
+  void wait_model_cycles(int64_t cycles);
   void reset();
   void thread();
 
@@ -114,6 +122,7 @@ class RtlUnit : public sc_core::sc_module {
   bool in_window_ = false;    // inside a job's timed window
   bool needs_reset_ = true;   // before the first job and after one that stopped
   uint64_t window_start_ = 0;
+  uint64_t last_progress_ = 0;
   bool ahead_ = false;
   int64_t ahead_cycles_ = 0;
   bool host_timing_ = false;

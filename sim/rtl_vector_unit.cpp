@@ -232,7 +232,7 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
     // output) make any per-beat budget too small for some geometry; no handshake for this many
     // cycles means the unit hangs (its longest quiet stretch is a few cycles between commands).
     constexpr uint64_t kQuietLimit = 1000;
-    uint64_t last_progress = cycle();
+    note_progress();
     size_t next = 0;     // next command to offer
     int running = -1;    // the last accepted command
     int64_t in_beat = 0, out_beat = 0;
@@ -240,9 +240,7 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
     uint64_t start = 0;
     bool finished = false;
     while (!finished) {
-      if (cycle() - last_progress > kQuietLimit)
-        throw std::runtime_error("vector_unit cosim: the operation did not finish (no handshake for " +
-                                 std::to_string(kQuietLimit) + " cycles)");
+      check_progress(kQuietLimit, "vector_unit");
       const bool offer = next < cmds.size() && (running < 0 || static_cast<size_t>(running) + 1 == next);
       p.cmd_valid.write(offer);
       if (offer) {
@@ -317,7 +315,7 @@ model::VuOutcome RtlVectorUnit::run(const model::VuJob& job) {
         }
       }
       if ((offer && p.cmd_ready.read()) || p.rd_req_valid.read() || (presenting && p.in_ready.read()) || p.out_valid.read())
-        last_progress = cycle();
+        note_progress();
       clock_high();
     }
     // The last transfer's edge was the job's last cycle; the unit takes the next command in the one after.
