@@ -104,17 +104,18 @@ std::shared_ptr<RtlSystolicArray::BlockRun> RtlSystolicArray::make_run(const std
   return run;
 }
 
-// The first half of a clock cycle of the array with the blocks in `q` (oldest first): the first block not
-// fully fed presents its next beat (held until the array takes it: a tile's last beat waits
-// out TileGap after the previous one), the oldest block not fully drained takes the output
-// row, and one cycle after a tile's last row its out_max_o. So blocks stream back to back:
-// the next block's beats enter while the previous one drains.
-void RtlSystolicArray::cycle_step(const std::vector<BlockRun*>& q) {
+// The first half of a clock cycle of the array with the blocks in `q` (oldest first): the first
+// block not fully fed presents its next beat (held until the array takes it: a tile's last beat
+// waits out TileGap after the previous one), the oldest block not fully drained takes the output
+// row, and one cycle after a tile's last row its out_max_o. So blocks stream back to back: the
+// next block's beats enter while the previous one drains. Returns whether a beat entered or a
+// row left (the engine's watchdog).
+bool RtlSystolicArray::cycle_step(const BlockQueue& q) {
   Pins& p = pins_;
   BlockRun* feeding = nullptr;
-  for (BlockRun* b : q)
+  for (const auto& b : q)
     if (!b->fed) {
-      feeding = b;
+      feeding = b.get();
       break;
     }
   p.in_valid.write(feeding != nullptr);
@@ -143,21 +144,23 @@ void RtlSystolicArray::cycle_step(const std::vector<BlockRun*>& q) {
     p.in_b_coarse->write(b_coarse_);
   }
   clock_low();
-  for (BlockRun* b : q)  // out_max_o of the tile whose last row left in the previous cycle
+  for (const auto& b : q)  // out_max_o of the tile whose last row left in the previous cycle
     if (b->max_due >= 0) {
       b->max[static_cast<size_t>(b->max_due)] = p.out_max.read();
       b->max_due = -1;
       break;
     }
-  if (feeding && p.in_ready.read() && ++feeding->beat == feeding->tiles[feeding->in_tile].depth) {
+  const bool took = feeding && p.in_ready.read();
+  if (took && ++feeding->beat == feeding->tiles[feeding->in_tile].depth) {
     feeding->beat = 0;
     feeding->fed = ++feeding->in_tile == feeding->tiles.size();
   }
-  if (p.out_valid.read()) {
+  const bool row = p.out_valid.read();
+  if (row) {
     BlockRun* draining = nullptr;
-    for (BlockRun* b : q)
+    for (const auto& b : q)
       if (b->out_tile < b->tiles.size()) {
-        draining = b;
+        draining = b.get();
         break;
       }
     if (!draining) throw std::runtime_error("systolic_array cosim: an output row after the last tile");
@@ -179,17 +182,18 @@ void RtlSystolicArray::cycle_step(const std::vector<BlockRun*>& q) {
     }
   }
   // The caller raises the edge (clock_high) after acting on what this cycle collected.
+  return took || row;
 }
 
 // One block on its own, from the array as the last job left it (reset if needed) to its last
 // out_max_o. Outside a SystemC thread, and for a waveform replay.
-void RtlSystolicArray::drive_alone(BlockRun& run) {
+void RtlSystolicArray::drive_alone(const std::shared_ptr<BlockRun>& run) {
   reset_if_needed();
-  const std::vector<BlockRun*> q{&run};
+  const BlockQueue q{run};
   uint64_t limit = 100;
-  for (const TileOperands& t : run.tiles) limit += 4 * static_cast<uint64_t>(t.depth + rows_ + cols_);
+  for (const TileOperands& t : run->tiles) limit += 4 * static_cast<uint64_t>(t.depth + rows_ + cols_);
   const uint64_t begin = cycle();
-  while (!run.finished()) {
+  while (!run->finished()) {
     if (cycle() - begin > limit) throw std::runtime_error("systolic_array cosim: the block did not finish (timeout)");
     cycle_step(q);
     clock_high();
@@ -200,15 +204,12 @@ void RtlSystolicArray::drive_alone(BlockRun& run) {
 
 // The replay of a block for its waveform: the same tiles from reset, on their own.
 std::function<void()> RtlSystolicArray::replay_of(const BlockRun& run) {
-  return [this, jobs = run.jobs] {
-    const std::shared_ptr<BlockRun> again = make_run(jobs);
-    drive_alone(*again);
-  };
+  return [this, jobs = run.jobs] { drive_alone(make_run(jobs)); };
 }
 
 model::ArrayBlockOutcome RtlSystolicArray::run_block(const std::vector<model::ArrayTileJob>& jobs) {
   const std::shared_ptr<BlockRun> run = make_run(jobs);
-  execute([&] { drive_alone(*run); });
+  execute([&] { drive_alone(run); });
   check_values(*run, replay_of(*run));
   check_maxima(*run, replay_of(*run));
   return std::move(run->out);
@@ -254,8 +255,7 @@ void RtlSystolicArray::check_maxima(BlockRun& run, const std::function<void()>& 
 // ---- blocks in SystemC time ---------------------------------------------------------------
 
 void RtlSystolicArray::start_block(const std::vector<model::ArrayTileJob>& jobs, model::ArrayBlockDone done) {
-  const sc_core::sc_process_b* self = sc_core::sc_get_current_process_b();
-  if (self == nullptr || self->proc_kind() != sc_core::SC_THREAD_PROC_) {  // a test, not the model
+  if (!in_systemc_thread()) {  // a test, not the model
     ArrayBackend::start_block(jobs, std::move(done));
     return;
   }
@@ -281,22 +281,17 @@ void RtlSystolicArray::engine() {
     try {
       reset_if_needed();
       time_window_begin();
+      note_progress();
       while (!engine_blocks_.empty()) {
-        std::vector<BlockRun*>& q = engine_queue_;  // no allocation per cycle
-        q.clear();
-        for (const auto& b : engine_blocks_) q.push_back(b.get());
-        BlockRun* feeding = nullptr;
-        for (BlockRun* b : q)
-          if (!b->fed) {
-            feeding = b;
-            break;
-          }
-        // While a block streams in, the model's array thread waits for it and nothing else
-        // can hand the array work: the engine runs ahead of SystemC time and catches up in the
-        // cycle the last beat enters (draining alone, it keeps step cycle by cycle, as the
-        // model may hand over the next block at any cycle).
+        // At most the newest block is still streaming in: the model hands over the next block
+        // only once the last one's last beat has entered. While it streams in, the model's
+        // array thread waits for it and nothing else can hand the array work: the engine runs
+        // ahead of SystemC time and catches up in the cycle the last beat enters (draining
+        // alone, it keeps step cycle by cycle, as the model may hand over a block at any cycle).
+        BlockRun* feeding = engine_blocks_.back()->fed ? nullptr : engine_blocks_.back().get();
         if (feeding) run_ahead();
-        cycle_step(q);
+        if (cycle_step(engine_blocks_)) note_progress();
+        check_progress(kQuietLimit, "systolic_array");
         if (feeding && feeding->fed) {
           catch_up();
           feeding->fed_ev.notify(half);

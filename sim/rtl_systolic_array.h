@@ -88,10 +88,11 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
     sc_core::sc_event fed_ev;  // the model's cycle after its last beat's
     bool finished() const { return out_tile == tiles.size() && max_due < 0; }
   };
+  using BlockQueue = std::deque<std::shared_ptr<BlockRun>>;  // oldest first
   std::shared_ptr<BlockRun> make_run(const std::vector<model::ArrayTileJob>& jobs) const;
   static TileOperands tile_operands(const model::ArrayTileJob& job, int array_rows, int array_cols);
-  void cycle_step(const std::vector<BlockRun*>& q);
-  void drive_alone(BlockRun& run);
+  bool cycle_step(const BlockQueue& q);
+  void drive_alone(const std::shared_ptr<BlockRun>& run);
   void check_values(BlockRun& run, const std::function<void()>& replay);
   void check_maxima(BlockRun& run, const std::function<void()>& replay);
   std::function<void()> replay_of(const BlockRun& run);
@@ -103,9 +104,11 @@ class RtlSystolicArray : public RtlUnit, public model::ArrayBackend {
   bool fault_ = false;
   bool max_fault_ = false;
   std::vector<uint32_t> a_words_, b_words_, row_words_, a_coarse_, b_coarse_;  // port words
-  std::deque<std::shared_ptr<BlockRun>> engine_blocks_;  // handed over, oldest first
+  BlockQueue engine_blocks_;  // handed over, oldest first
   sc_core::sc_event engine_wake_;
-  std::vector<BlockRun*> engine_queue_;
+  // The engine's watchdog: a longer quiet stretch than a tile's last beat waiting out TileGap
+  // plus a drain's R + C cycles means the array hangs.
+  static constexpr uint64_t kQuietLimit = 1000;
 };
 
 }  // namespace octet::sim
