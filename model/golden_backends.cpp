@@ -6,6 +6,7 @@
 #include "golden/gemm.h"
 #include "golden/int_network.h"
 #include "golden/loss.h"
+#include "golden/optimizer.h"
 #include "golden/residual.h"
 
 namespace octet::model {
@@ -31,11 +32,18 @@ ArrayTileOutcome GoldenArrayBackend::run_tile(const ArrayTileJob& job) {
 
 SqOutcome GoldenShiftQuantizerBackend::run(const SqJob& job) {
   SqOutcome o;
+  golden::Tensor<int64_t> decayed;
+  const golden::Tensor<int64_t>* in = &job.in;
+  if (job.decay_lambda >= 0) {
+    decayed = job.in;
+    golden::add_weight_decay(decayed, job.decay_w8, job.decay_lambda);
+    in = &decayed;
+  }
   switch (job.mode) {
-    case SqMode::kDirect: o.out = golden::requantize(job.in, job.out_exp, job.lo, job.hi); break;
-    case SqMode::kShift: o.out = golden::shift_quantize(job.in, job.bits, threads_); break;
-    case SqMode::kConstant: o.out = golden::constant_factor_quantize(job.in, job.cq, threads_); break;
-    case SqMode::kFlag: o.out = golden::flag_quantize(job.in, job.bits, threads_); break;
+    case SqMode::kDirect: o.out = golden::requantize(*in, job.out_exp, job.lo, job.hi); break;
+    case SqMode::kShift: o.out = golden::shift_quantize(*in, job.bits, threads_); break;
+    case SqMode::kConstant: o.out = golden::constant_factor_quantize(*in, job.cq, threads_); break;
+    case SqMode::kFlag: o.out = golden::flag_quantize(*in, job.bits, threads_); break;
   }
   return o;
 }

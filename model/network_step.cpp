@@ -78,6 +78,7 @@ NetworkStep::NetworkStep(Units units, const StepJob& job, const StepGraph& graph
       cfg_(job.config),
       fs_(job.state),
       N_(job.batch),
+      decay_lambda_(job.weight_decay_lambda),
       res_(net_, cfg_) {
   const size_t nodes = net_.nodes.size(), params = graph.params.size();
   values_.resize(nodes);

@@ -90,6 +90,7 @@ class NetworkStep {
   AccelConfig cfg_;
   FunctionalState* fs_;
   int64_t N_;
+  int decay_lambda_;  // weight decay λ (StepJob::weight_decay_lambda)
   NetworkResidency res_;
   std::vector<NodeValue> values_;
   std::vector<golden::Tensor<int64_t>> err_;                // per node: the error at its output

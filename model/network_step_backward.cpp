@@ -101,27 +101,30 @@ Issued NetworkStep::weight_grad_gemm(const StepOp& op) {
                 }};
 }
 
-// G = CQ(G_raw + weight decay) through the shift-quantizer.
+// G = CQ(G_raw + weight decay) through the shift-quantizer: the decay term is added on its
+// input stream (rtl/sq_addend.sv), from the layer's W8 streamed beside G_raw.
 Issued NetworkStep::quantize_gradient(const StepOp& op) {
   const int p = op.param;
   const auto [f, m, co] = gemm_dims(op.node);
   const int64_t n = f * co;
-  L_.act(op.record, Unit::kShiftQuantizer, Action::kAddInt32, n);  // weight decay on the input stream
+  const bool decay = decay_lambda_ >= 0;
+  if (decay) L_.act(op.record, Unit::kShiftQuantizer, Action::kAddInt32, 2 * n);  // the adder, in both passes
   std::function<SqJob()> job;
   if (fs_)
-    job = [this, p] {
-      Tensor<int64_t>& g_raw = grad_raw_[static_cast<size_t>(p)];
-      if (fs_->weight_decay_lambda >= 0)
-        golden::add_weight_decay(g_raw, fs_->weight8[static_cast<size_t>(p)], fs_->weight_decay_lambda);
+    job = [this, p, decay] {
       SqJob j;
       j.mode = SqMode::kConstant;
-      j.in = std::move(g_raw);
+      j.in = std::move(grad_raw_[static_cast<size_t>(p)]);
       j.cq = golden::gradient_cq_params(fs_->seed, fs_->step, p, fs_->gscale_log2);
+      if (decay) {
+        j.decay_lambda = decay_lambda_;
+        j.decay_w8 = fs_->weight8[static_cast<size_t>(p)];
+      }
       return j;
     };
-  const bool fused = grad_fused_[static_cast<size_t>(p)] != 0;
-  const StreamTraffic t = quantize_traffic(SqMode::kConstant, n, kWideBytes, param_widths(golden::ParamDesc::kWeight).grad,
-                                           grad_raw_home_[static_cast<size_t>(p)], fused);
+  const bool fused = grad_fused_[static_cast<size_t>(p)] != 0 && !decay;
+  const StreamTraffic t = gradient_quantize_traffic(n, kWideBytes, param_widths(golden::ParamDesc::kWeight).grad,
+                                                    grad_raw_home_[static_cast<size_t>(p)], fused, decay);
   return one(u_.sq->quantize(op.record, SqMode::kConstant, n, t, job,
                              [this, p](SqOutcome& o) { grads_[static_cast<size_t>(p)] = std::move(o.out); }, fused));
 }

@@ -236,6 +236,7 @@ nlohmann::json report_json(const StepReport& report) {
           {"workload_origin", report.workload_origin},
           {"batch", report.batch},
           {"schedule", report.schedule},
+          {"weight_decay_log2", report.weight_decay_log2 < 0 ? nlohmann::json(nullptr) : nlohmann::json(report.weight_decay_log2)},
           {"functional", report.functional},
           {"functional_check",
            report.functional

@@ -25,6 +25,7 @@ StepReport start_report(const std::string& name, const std::string& origin, cons
   r.energy_origin = o.energy.origin;
   r.functional = o.functional;
   r.cosim = o.cosim;
+  r.weight_decay_log2 = o.weight_decay_lambda < 0 ? -1 : o.weight_decay_lambda;
   return r;
 }
 
@@ -109,6 +110,8 @@ StepReport simulate_network_step(const golden::NetworkDesc& desc, const SimOptio
   // the same batch as a golden::IntNetwork, which then takes its own step for the comparison.
   golden::IntTrainOptions to;
   to.threads = o.threads;
+  to.weight_decay_lambda = o.weight_decay_lambda;
+  job.weight_decay_lambda = o.weight_decay_lambda;
   std::unique_ptr<golden::IntNetwork> gold;
   FunctionalState fs;
   FunctionalBatch batch;
@@ -135,7 +138,6 @@ StepReport simulate_network_step(const golden::NetworkDesc& desc, const SimOptio
     }
     fs.seed = o.seed;
     fs.step = gold->step();
-    fs.weight_decay_lambda = to.weight_decay_lambda;
     fs.bn_decay_shift = to.bn_decay_shift;
     batch = functional_batch(desc, o.batch, o.seed);
     fs.images = batch.images;
@@ -169,6 +171,7 @@ StepReport simulate_topology_step(const Topology& topology, const SimOptions& o)
   job.topology = &topology;
   job.config = o.config;
   job.batch = o.batch;
+  job.weight_decay_lambda = o.weight_decay_lambda;
   job.progress = o.progress;
   job.schedule = o.schedule;
   report.schedule = schedule_name(o.schedule);

@@ -44,6 +44,9 @@ struct SimOptions {
   std::function<void(std::vector<golden::ParamState>&)> edit_initial_state;
   int lr_q = params::kDefaultLrQ;
   int gscale_log2 = params::kDefaultGScaleLog2;
+  // Weight decay W8 * 2^-(7+λ) on the conv / linear weight gradients (docs/numerics.md §7.5),
+  // timing and values; < 0: none.
+  int weight_decay_lambda = params::kDefaultWeightDecayLog2;
 };
 
 // A training step of a golden network description (docs/network-format.md).

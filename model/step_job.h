@@ -32,7 +32,7 @@ struct FunctionalState {
   std::vector<golden::Tensor<int16_t>> affine;  // per parameter (gamma / beta)
   std::vector<golden::Tensor<int32_t>> bias;    // per parameter (bias)
   uint64_t seed = 0, step = 0;
-  int weight_decay_lambda = params::kDefaultWeightDecayLog2, bn_decay_shift = golden::kBnDecayShift;
+  int bn_decay_shift = golden::kBnDecayShift;
   // The batch of the step.
   golden::Tensor<uint8_t> images;
   std::vector<golden::Label> labels;
@@ -60,6 +60,9 @@ struct StepJob {
   int batch = 1;
   FunctionalState* state = nullptr;  // functional mode (network only)
   Schedule schedule = Schedule::kSerial;  // network and topology steps (a single GEMM: one stage)
+  // Weight decay W8 * 2^-(7+λ) on every conv / linear weight gradient, added by the
+  // shift-quantizer before CQ (docs/numerics.md §7.5); < 0: none.
+  int weight_decay_lambda = params::kDefaultWeightDecayLog2;
   std::function<void(const std::string&, int, int)> progress;
   // Or anything else run on the controller's thread with the units (tests: hand-built
   // schedules, simulate_units in model/accelerator.h).

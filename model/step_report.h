@@ -95,6 +95,7 @@ struct StepReport {
   bool functional = false;     // values computed and checked against the golden model
   bool cosim = false;          // RTL units bound in
   std::string schedule = "serial";  // "serial" or "concurrent" (model/scheduler.h)
+  int weight_decay_log2 = -1;        // λ of the step's weight decay, -1: none (SimOptions)
   std::vector<PassRecord> records;
   double wall_seconds = 0;     // host time to simulate
   // Added by the model core. Functional mode: the end-of-step training state against

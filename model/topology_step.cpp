@@ -132,6 +132,7 @@ void run_topology_concurrent(Units u, StepJob& job, Ledger& L, const std::vector
   const auto out_keep = [&](int i) { return resident_if(cfg, out_of(i), true, false); };
   const auto grad_keep = [&](int i) { return resident_if(cfg, w_of(i), true, false); };
   const auto err_home = [&](int i) { return i == total - 1 ? Handoff{} : out_keep(i); };  // the loss error: DRAM
+  const bool decay = job.weight_decay_lambda >= 0;
   const auto issue = [&](const StepOp& op) {
     const int i = op.node, rec = op.record;
     const Layer& l = layers[static_cast<size_t>(i)];
@@ -149,10 +150,13 @@ void run_topology_concurrent(Units u, StepJob& job, Ledger& L, const std::vector
         is.ops = u.array->issue_gemm(*u.dram, cfg, rec, sw, kWideBytes, nullptr, grad_keep(i));
         break;
       }
-      case StepOpKind::kQuantizeGradient:
-        L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, w_of(i));
-        sq(SqMode::kConstant, w_of(i), kWideBytes, kWeightGrad, grad_keep(i));
+      case StepOpKind::kQuantizeGradient: {
+        const int64_t n = w_of(i);
+        if (decay) L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, 2 * n);  // the decay adder, both passes
+        const StreamTraffic t = gradient_quantize_traffic(n, kWideBytes, kWeightGrad, grad_keep(i), false, decay);
+        is.ops = {u.sq->quantize(rec, SqMode::kConstant, n, t, nullptr, nullptr)};
         break;
+      }
       case StepOpKind::kBackwardDataGemm: {
         GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};
         s.out_reuse = l.fwd.x_reuse;
@@ -249,8 +253,10 @@ void run_topology_step(Units u, StepJob& job, Ledger& L) {
     const int64_t w = l.fwd.d * l.fwd.n * l.fwd.groups;
     const Handoff g_keep = resident_if(cfg, w, true, false);
     gemm(rec_w, sw, kWideBytes, g_keep);
-    L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, w);
-    sq(rec_w, SqMode::kConstant, w, kWideBytes, kWeightGrad, g_keep);
+    const bool decay = job.weight_decay_lambda >= 0;
+    if (decay) L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, 2 * w);  // the decay adder, both passes
+    const StreamTraffic tr = gradient_quantize_traffic(w, kWideBytes, kWeightGrad, g_keep, false, decay);
+    sched.stage(rec_w, [&] { return std::vector<Op*>{u.sq->quantize(rec_w, SqMode::kConstant, w, tr, nullptr, nullptr)}; });
     err_in = {};
     if (i > 0) {  // the first layer's input is the data: no error to propagate
       GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};

@@ -96,6 +96,12 @@ struct SqJob {
   // SQ, CQ, E2 of a GEMM output whose max |x| came with it from the array's drain
   // (out_max_o, docs/architecture.md "Drain-path maximum"): one pass, no scan.
   bool fused = false;
+  // Weight decay (CQ of a weight gradient, docs/numerics.md §7.5): with decay_lambda >= 0 the
+  // unit quantizes in + shift(decay_w8, -7 - λ - in.exp), the layer's W8 streamed beside the
+  // raw gradient (golden add_weight_decay). Never fused: the array's drain-path maximum is
+  // taken before the term is added.
+  int decay_lambda = -1;
+  golden::Tensor<int8_t> decay_w8;
 };
 struct SqOutcome {
   golden::Tensor<int32_t> out;  // payloads (E2: fine units, as golden flag_quantize)

@@ -97,6 +97,18 @@ inline StreamTraffic quantize_traffic(SqMode mode, int64_t n, double in_bytes, d
   return Io{}.in(n, in_bytes, 0, passes, home).out(n, out_bytes, 0).t;
 }
 
+// CQ of a weight gradient (G_raw on the accumulator's width): with weight decay the layer's
+// W8 streams from DRAM beside G_raw in every pass, and the pass is never fused (the decay term
+// is added after the array's drain-path maximum). The FP32 baseline adds its decay in the
+// update, which reads w anyway: no FP32 bytes here.
+inline StreamTraffic gradient_quantize_traffic(int64_t n, double in_bytes, double out_bytes, Handoff home, bool fused,
+                                               bool decay) {
+  fused = fused && !decay;
+  Io io{quantize_traffic(SqMode::kConstant, n, in_bytes, out_bytes, home, fused)};
+  if (decay) io.in(n, storage::kWeight8, 0, fused ? 1 : 2);
+  return io.t;
+}
+
 class ShiftQuantizer : public UnitModule {
  public:
   ShiftQuantizer(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}

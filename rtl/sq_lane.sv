@@ -7,40 +7,44 @@
 //   P4 (output registers): rounding (half to even, or stochastic), cap, sign, clip, E2 code.
 // All modes share this datapath; the per-tensor parameters (shift, caps, clip, mode bits)
 // come from the controller and are stable while pass 2 runs.
-module sq_lane
-  import octet_pkg::*;
-#(
-  parameter int unsigned InW  = AccW,
+module sq_lane #(
+  parameter int unsigned InW  = octet_pkg::AccW,
   parameter int unsigned Lane = 0     // lane index: element index = beat * Lanes + Lane
 ) (
-  input  logic                       clk_i,
-  input  logic                       rst_ni,
-  input  logic                       en_i,         // pipeline advance
-  input  logic                       stoch_en_i,   // clock the random pipeline (CQ only)
+  input  logic                                 clk_i,
+  input  logic                                 rst_ni,
+  input  logic                                 en_i,          // pipeline advance
+  input  logic                                 stoch_en_i,    // clock the random pipeline (CQ only)
   // P1 inputs, sampled when en_i is high
-  input  logic signed [InW-1:0]      x_i,
-  input  logic [63:0]                key_i,        // stream key
-  input  logic [63:0]                ctr_i,        // beat * Lanes * gamma (mod 2^64)
+  input  logic signed [InW-1:0]                x_i,
+  input  logic [63:0]                          key_i,         // stream key
+  input  logic [63:0]                          ctr_i,         // beat * Lanes * gamma (mod 2^64)
   // per-tensor parameters
-  input  logic                       flag_i,       // E2: fine/coarse grids, emit the code
-  input  logic                       stoch_i,      // CQ: stochastic rounding
-  input  logic signed [SqExpW-1:0]   sh_i,         // left shift in [-InW, 32] (E2: coarse)
-  input  logic signed [SqExpW-1:0]   sh_fine_i,    // E2: left shift onto the fine grid
-  input  logic [InW-1:0]             coarse_mask_i,// E2: a & mask == 0 <=> a below one coarse unit
-  input  logic [SqOutW-1:0]          cap_i,        // magnitude cap (E2: coarse cap)
-  input  logic [SqOutW-1:0]          cap_fine_i,   // E2: fine cap 2^(k-1)
-  input  logic [SqBitsW-1:0]         km1_i,        // E2: k - 1
-  input  logic signed [SqOutW-1:0]   lo_i,         // clip range of the signed result
-  input  logic signed [SqOutW-1:0]   hi_i,
+  input  logic                                 flag_i,        // E2: fine/coarse grids, emit the code
+  input  logic                                 stoch_i,       // CQ: stochastic rounding
+  input  logic signed [octet_pkg::SqExpW-1:0]  sh_i,          // left shift in [-InW, 32] (E2: coarse)
+  input  logic signed [octet_pkg::SqExpW-1:0]  sh_fine_i,     // E2: left shift onto the fine grid
+  input  logic [InW-1:0]                       coarse_mask_i, // E2: a & mask == 0 <=> a below one coarse unit
+  input  logic [octet_pkg::SqOutW-1:0]         cap_i,         // magnitude cap (E2: coarse cap)
+  input  logic [octet_pkg::SqOutW-1:0]         cap_fine_i,    // E2: fine cap 2^(k-1)
+  input  logic [octet_pkg::SqBitsW-1:0]        km1_i,         // E2: k - 1
+  input  logic signed [octet_pkg::SqOutW-1:0]  lo_i,          // clip range of the signed result
+  input  logic signed [octet_pkg::SqOutW-1:0]  hi_i,
   // P4 outputs
-  output logic signed [SqOutW-1:0]   data_o,       // payload
-  output logic signed [SqCodeW-1:0]  code_o,       // E2 code value (0 in other modes)
-  output logic                       fine_o,       // E2 code flag (0 in other modes)
-  output logic [63:0]                rand_o        // random bits of this element (CQ only)
+  output logic signed [octet_pkg::SqOutW-1:0]  data_o,        // payload
+  output logic signed [octet_pkg::SqCodeW-1:0] code_o,        // E2 code value (0 in other modes)
+  output logic                                 fine_o,        // E2 code flag (0 in other modes)
+  output logic [63:0]                          rand_o         // random bits of this element (CQ only)
 );
 
+  // The package widths this module uses (Yosys 0.23 reads neither `import` in a module nor
+  // a package-qualified cast).
+  localparam int unsigned SqOutW   = octet_pkg::SqOutW;
+  localparam int unsigned SqCodeW  = octet_pkg::SqCodeW;
+  localparam int unsigned SqExpW   = octet_pkg::SqExpW;
+
   // (Lane + 1) * gamma: this lane's offset in the SplitMix64 sequence.
-  localparam logic [63:0] LaneGamma = (64'(Lane) + 64'd1) * SplitMixGamma;
+  localparam logic [63:0] LaneGamma = (64'(Lane) + 64'd1) * octet_pkg::SplitMixGamma;
   localparam int unsigned IntW = InW + 32;               // integer part after a left shift <= 32
   localparam int unsigned VW   = IntW + InW;             // plus InW fraction bits
   localparam int unsigned ShAW = $clog2(VW);             // shift amount sh + InW in [0, InW + 32]
@@ -81,7 +85,7 @@ module sq_lane
   logic signed [SqCodeW-1:0] code_d;
   logic                    fine_d;
 
-  assign rnd = sm64_stage3(m2_q);
+  assign rnd = octet_pkg::sm64_stage3(m2_q);
 
   always_comb begin
     if (stoch_i) begin
@@ -145,8 +149,8 @@ module sq_lane
       rand_o <= '0;
     end else if (en_i && stoch_en_i) begin
       z1_q   <= key_i + ctr_i + LaneGamma;  // key + (index + 1) * gamma
-      m1_q   <= sm64_stage1(z1_q);
-      m2_q   <= sm64_stage2(m1_q);
+      m1_q   <= octet_pkg::sm64_stage1(z1_q);
+      m2_q   <= octet_pkg::sm64_stage2(m1_q);
       rand_o <= rnd;
     end
   end

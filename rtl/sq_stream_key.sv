@@ -2,9 +2,7 @@
 //   key = mix64(mix64(mix64(gamma ^ seed) ^ step) ^ tensor)
 // computed once per tensor with a single mix64 datapath used three times: the key is
 // valid 3 cycles after start_i (cycles 0, 1 and 2 each apply one mix64).
-module sq_stream_key
-  import octet_pkg::*;
-(
+module sq_stream_key (
   input  logic        clk_i,
   input  logic        rst_ni,
   input  logic        start_i,   // samples seed/step/tensor and restarts the computation
@@ -32,7 +30,7 @@ module sq_stream_key
       state_d  = KeyStep;
       step_d   = step_i;
       tensor_d = tensor_i;
-      mix_in   = SplitMixGamma ^ seed_i;
+      mix_in   = octet_pkg::SplitMixGamma ^ seed_i;
     end else begin
       unique case (state_q)
         KeyStep:   state_d = KeyTensor;
@@ -44,7 +42,7 @@ module sq_stream_key
       endcase
     end
     // Only clock the mixer's result in while a computation step is in flight.
-    key_d = (start_i || state_q == KeyStep || state_q == KeyTensor) ? sm64_mix(mix_in) : key_q;
+    key_d = (start_i || state_q == KeyStep || state_q == KeyTensor) ? octet_pkg::sm64_mix(mix_in) : key_q;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -51,8 +51,8 @@ RtlSystolicArray* new_rtl_systolic_array(const char* name, int rows, int cols) {
 
 template <typename V>
 RtlShiftQuantizer* new_rtl_shift_quantizer(const char* name, int lanes) {
-  return new RtlShiftQuantizer(name, lanes, [lanes](RtlShiftQuantizer& u) {
-    adopt_verilated<V>(u, [lanes](V& m, RtlShiftQuantizer::Pins& p) {
+  return new RtlShiftQuantizer(name, lanes, [](RtlShiftQuantizer& u) {
+    adopt_verilated<V>(u, [](V& m, RtlShiftQuantizer::Pins& p) {
       m.cfg_valid_i(p.cfg_valid);
       m.cfg_ready_o(p.cfg_ready);
       m.cfg_mode_i(p.cfg_mode);
@@ -67,6 +67,8 @@ RtlShiftQuantizer* new_rtl_shift_quantizer(const char* name, int lanes) {
       m.cfg_tensor_i(p.cfg_tensor);
       m.cfg_max_valid_i(p.cfg_max_valid);
       m.cfg_max_i(p.cfg_max);
+      m.cfg_addend_en_i(p.cfg_addend_en);
+      m.cfg_addend_shift_i(p.cfg_addend_shift);
       m.in_valid_i(p.in_valid);
       m.in_ready_o(p.in_ready);
       m.out_valid_o(p.out_valid);
@@ -76,12 +78,12 @@ RtlShiftQuantizer* new_rtl_shift_quantizer(const char* name, int lanes) {
       m.out_last_o(p.out_last);
       m.out_scale_log2_o(p.out_scale_log2);
       m.out_exp_offset_o(p.out_exp_offset);
-      for (int j = 0; j < lanes; ++j) {
-        m.in_data_i[j](p.in_data[j]);
-        m.out_data_o[j](p.out_data[j]);
-        m.out_code_o[j](p.out_code[j]);
-        m.out_rand_o[j](p.out_rand[j]);
-      }
+      m.err_overflow_o(p.err_overflow);
+      p.in_data = word_signal_for(m.in_data_i, "in_data");
+      p.in_addend = word_signal_for(m.in_addend_i, "in_addend");
+      p.out_data = word_signal_for(m.out_data_o, "out_data");
+      p.out_code = word_signal_for(m.out_code_o, "out_code");
+      p.out_rand = word_signal_for(m.out_rand_o, "out_rand");
     });
   });
 }

@@ -2,6 +2,7 @@
 
 #include <verilated_fst_c.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,7 +29,7 @@ const char* mode_name(model::SqMode m) {
 
 RtlShiftQuantizer::RtlShiftQuantizer(const sc_core::sc_module_name& name, int lanes,
                                      const std::function<void(RtlShiftQuantizer&)>& bind)
-    : RtlUnit(name), lanes_(lanes), pins_(lanes) {
+    : RtlUnit(name), lanes_(lanes) {
   bind(*this);
 }
 
@@ -54,6 +55,14 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   // Fused: max |x| comes with the configuration, as the array's drain-path maximum delivers
   // it (that register is checked against golden on every array tile), and pass 1 is skipped.
   const bool fused = job.fused && !direct;
+  const bool decay = job.decay_lambda >= 0;
+  if (decay && fused)
+    throw std::logic_error("shift_quantizer cosim: a fused job with weight decay (the drain-path maximum does not include it)");
+  if (decay && job.decay_w8.shape != job.in.shape)
+    throw std::invalid_argument("shift_quantizer cosim: the weight-decay W8 has another shape than the input");
+  // The adder's shift, -7 - λ - in.exp, on the 8-bit port: right shifts beyond 8 round every
+  // int8 to 0 and left shifts beyond 64 overflow every nonzero W8, so the clamp changes nothing.
+  const int decay_shift = decay ? std::clamp(-7 - job.decay_lambda - job.in.exp, -128, 127) : 0;
   uint64_t max_abs = 0;
   for (const int64_t v : job.in.data) max_abs = std::max(max_abs, static_cast<uint64_t>(v < 0 ? -v : v));
   const int64_t total_beats = (direct || fused ? 1 : 2) * beats;
@@ -63,6 +72,8 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   auto drive = [&] {
     Pins& p = pins_;
     std::vector<uint32_t> keep(static_cast<size_t>((L + 31) / 32));
+    std::vector<uint32_t> in_words(static_cast<size_t>((L * kInBits + 31) / 32)), addend_words(static_cast<size_t>((L * 8 + 31) / 32));
+    std::vector<uint32_t> out_words(static_cast<size_t>(L));
     reset_if_needed();
     const uint64_t begin = cycle();
     data.clear();
@@ -79,6 +90,8 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
     p.cfg_tensor.write(0);
     p.cfg_max_valid.write(fused);
     p.cfg_max.write(max_abs);
+    p.cfg_addend_en.write(decay);
+    p.cfg_addend_shift.write(static_cast<uint32_t>(low_bits(decay_shift, kShiftBits)));
     p.out_ready.write(true);
     const uint64_t limit = 100 + 4 * static_cast<uint64_t>(total_beats);
     bool cfg_done = false;
@@ -91,8 +104,12 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
       p.in_valid.write(presenting);
       for (int j = 0; j < L; ++j) {
         const int64_t i = (next_beat % beats) * L + j;
-        p.in_data[j].write(presenting && i < n ? low_bits(job.in.data[static_cast<size_t>(i)], kInBits) : 0);
+        const auto lane = static_cast<unsigned>(j);
+        put_bits(in_words, lane * kInBits, kInBits, presenting && i < n ? low_bits(job.in.data[static_cast<size_t>(i)], kInBits) : 0);
+        put_bits(addend_words, lane * 8, 8, presenting && i < n && decay ? low_bits(job.decay_w8.data[static_cast<size_t>(i)], 8) : 0);
       }
+      p.in_data->write(in_words);
+      p.in_addend->write(addend_words);
       clock_low();
       if (!cfg_done && p.cfg_ready.read()) {
         cfg_done = true;
@@ -109,7 +126,8 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
         for (int j = 0; j < L; ++j) keep_ok &= get_bits(keep, static_cast<unsigned>(j), 1) == (j < lanes ? 1u : 0u);
         if (!keep_ok)
           throw std::runtime_error("shift_quantizer cosim: wrong lane mask on output beat " + std::to_string(out_beats));
-        for (int j = 0; j < lanes; ++j) data.push_back(static_cast<int32_t>(p.out_data[j].read()));
+        p.out_data->read(out_words);
+        for (int j = 0; j < lanes; ++j) data.push_back(static_cast<int32_t>(out_words[static_cast<size_t>(j)]));
         exp_offset = static_cast<int>(sign_extend(p.out_exp_offset.read(), kExpBits));
         ++out_beats;
         if (p.out_last.read() != (out_beats == beats))
@@ -128,6 +146,9 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
     stats_.rtl_cycles += static_cast<int64_t>(cycle() - begin);
   };
   execute(drive);
+  if (pins_.err_overflow.read())
+    throw std::runtime_error("shift_quantizer cosim: " + where + ": an input plus its weight-decay term leaves the unit's " +
+                             std::to_string(kInBits) + "-bit input (err_overflow_o)");
 
   const model::SqOutcome want = golden_.run(job);
   model::SqOutcome got;
@@ -137,7 +158,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   got.out = golden::Tensor<int32_t>(job.in.shape, std::move(data), exp);
   got.cycles = cycles;
   ++stats_.jobs;
-  const std::string what = std::string(mode_name(job.mode)) + " n=" + std::to_string(n) + " (job " +
+  const std::string what = std::string(mode_name(job.mode)) + (decay ? " with weight decay" : "") + " n=" + std::to_string(n) + " (job " +
                            std::to_string(stats_.jobs) + ")";
   const std::string tag = "shift_quantizer_job" + std::to_string(stats_.jobs);
   const int64_t bad = first_difference(want.out.data, got.out.data);

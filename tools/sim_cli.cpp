@@ -67,6 +67,10 @@ void add_sim_options(CLI::App& app, SimCliArgs& a) {
   app.add_flag("--functional", a.functional, "compute every value and check the step against the golden model");
   app.add_flag("--cosim", a.cosim, "bind the Verilator-compiled RTL units in place of their SystemC twins");
   app.add_option("--seed", a.seed, "seed of the initial weights, batch and stochastic rounding")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--weight-decay-log2", a.weight_decay_log2,
+                 "weight decay W8 * 2^-(7+λ) on the weight gradients, added on the shift-quantizer's input (-1: off)")
+      ->check(CLI::Range(-1, 30))
+      ->capture_default_str();
   app.add_option("--threads", a.threads, "host threads for the golden kernels")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--json", a.json, "write the report as JSON");
   app.add_option("--csv", a.csv, "write the report as CSV (one row per layer and pass)");
@@ -115,6 +119,7 @@ SimPlan plan_simulation(const SimCliArgs& a, std::string_view embedded_network, 
   if (!a.energy.empty()) o.energy = model::load_energy_table(a.energy, o.energy);
   o.batch = a.batch;
   o.seed = a.seed;
+  o.weight_decay_lambda = a.weight_decay_log2;
   o.threads = a.threads;
   o.functional = a.functional;
   o.cosim = a.cosim;

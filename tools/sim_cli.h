@@ -29,6 +29,7 @@ struct SimCliArgs {
   std::string energy;                   // energy table override (JSON)
   int batch = 1;
   uint64_t seed = 1;
+  int weight_decay_log2 = octet::params::kDefaultWeightDecayLog2;
   int threads = 2;
   bool functional = false, cosim = false, quiet = false;
   std::string schedule = "concurrent";  // serial | concurrent (model/scheduler.h)

@@ -83,10 +83,12 @@ Run simulate(const golden::NetworkDesc& desc, const model::SimOptions& o) {
 // The model alone, then with the five RTL units bound: values bit-exact, every operation's
 // RTL cycle count equal to the model's formula, and the same step timing.
 void run_step(const golden::NetworkDesc& desc, int batch, model::Schedule schedule = model::Schedule::kSerial,
-              Geometry geo = {}, std::function<void(std::vector<golden::ParamState>&)> edit_initial_state = {}) {
+              Geometry geo = {}, std::function<void(std::vector<golden::ParamState>&)> edit_initial_state = {},
+              int weight_decay_lambda = octet::params::kDefaultWeightDecayLog2) {
   if (!built(geo)) GTEST_SKIP() << geo.rows << "x" << geo.cols << " array or " << geo.lanes << " lanes not verilated";
   model::SimOptions o = step_options(batch, schedule, geo);
   o.edit_initial_state = std::move(edit_initial_state);
+  o.weight_decay_lambda = weight_decay_lambda;
   // Before the first simulation of the process: the RTL units join the elaboration.
   const model::UnitBackends rtl = sim::make_rtl_backends(o.config);
 
@@ -149,6 +151,13 @@ TEST(CosimStep, TinyResnetFromMastersAtTheClampsIsBitExact) {
     }
     ASSERT_GT(set, 0);
   });
+}
+
+// Without weight decay the one-chunk weight gradients' CQ is fused: the RTL shift-quantizer
+// gets the array's drain-path maximum with its configuration and runs one pass (with decay,
+// the default of the other steps, it adds the term on its input and scans first).
+TEST(CosimStep, TinyResnetWithoutWeightDecayFusesTheGradientQuantization) {
+  run_step(golden::parse_network_text(kTinyResnet, "tiny_resnet"), 2, model::Schedule::kSerial, {}, {}, -1);
 }
 
 // The concurrent schedule interleaves the units' operations: still bit-exact and cycle-exact.

@@ -317,18 +317,29 @@ TEST(ModelSchedule, ConcurrentScheduleIsDeterministic) {
 // ResNet-18 519,128,011 + 4,862,406 (stem max pool k3 s2 p1 on 112x112, forward and
 // backward: 256 commands of 167^2 + 3 = 7,140,352 for 3,211,268 and for 6,221,924; global
 // average pool forward 2,048 commands of 52 = 106,496 for 100,356; loss 4 commands of 3003 =
-// 12,012 for 4,004; fc bias gradient 250 commands of 16 + 3 = 4,750 for 4,004). The
+// 12,012 for 4,004; fc bias gradient 250 commands of 16 + 3 = 4,750 for 4,004). Those are
+// the counts without weight decay (λ = none). With the default λ = 13 the decay term is added
+// on the shift-quantizer's input after the array's drain-path maximum, so no weight-gradient
+// CQ is fused, and W8 streams from DRAM beside G_raw in both passes (2 bytes per weight):
+// small ResNet + 41,094 (the fused passes back: ceil(n/4) per resident gradient, e.g.
+// s3b2_c2 9,216, less where the pass is bound by its DRAM write: fc + 146, s2b1_proj + 98;
+// the stem's DRAM-bound pass + 18 for its 288 W8 bytes at 16 bytes per cycle), ResNet-18
+// + 5,555,200 (the same, with the spilled gradients' second 6-byte read and the W8 bytes of
+// DRAM-bound passes). The
 // concurrent one is no slower, moves the same bytes, and cannot beat the array's busy time
 // or the DRAM channel's.
 TEST(ModelSchedule, SerialReproducesTheCycleCountsOfMainAndConcurrentIsBounded) {
   const struct {
     const char* name;
-    int64_t serial_cycles;
-  } cases[] = {{"small_resnet", 11'071'554}, {"resnet18", 523'990'417}};
+    int64_t serial_cycles, serial_cycles_without_decay;
+  } cases[] = {{"small_resnet", 11'112'648, 11'071'554}, {"resnet18", 529'545'617, 523'990'417}};
   for (const auto& k : cases) {
     SCOPED_TRACE(k.name);
     SimOptions o = test::options(AccelConfig{});
     o.batch = 16;
+    SimOptions without = o;
+    without.weight_decay_lambda = -1;
+    EXPECT_EQ(simulate_network_step(network(k.name), without).total_cycles(), k.serial_cycles_without_decay);
     const StepReport s = simulate_network_step(network(k.name), o);
     EXPECT_EQ(s.total_cycles(), k.serial_cycles);
     o.schedule = Schedule::kConcurrent;
@@ -345,13 +356,18 @@ TEST(ModelSchedule, SerialReproducesTheCycleCountsOfMainAndConcurrentIsBounded) 
 }
 
 // SCALE-Sim topology rows run under either schedule too: serially with the cycles they had
-// before the concurrent schedule existed, concurrently faster with the same bytes and energy.
+// before the concurrent schedule existed (6,641,198 without weight decay; + 18 with it: the
+// stem's DRAM-bound CQ pass reads its 144 W8 twice, 288 bytes at 16 bytes per cycle),
+// concurrently faster with the same bytes and energy.
 TEST(ModelSchedule, TopologySerialIsUnchangedAndConcurrentIsFaster) {
   const Topology t = parse_scalesim_topology(std::string(OCTET_SOURCE_DIR) + "/topologies/small_resnet.csv", "auto");
   SimOptions o = test::options(AccelConfig{});
   o.batch = 16;
+  SimOptions without = o;
+  without.weight_decay_lambda = -1;
+  EXPECT_EQ(simulate_topology_step(t, without).total_cycles(), 6'641'198);
   const StepReport s = simulate_topology_step(t, o);
-  EXPECT_EQ(s.total_cycles(), 6'641'198);
+  EXPECT_EQ(s.total_cycles(), 6'641'216);
   o.schedule = Schedule::kConcurrent;
   const StepReport c = simulate_topology_step(t, o);
   EXPECT_EQ(c.schedule, "concurrent");

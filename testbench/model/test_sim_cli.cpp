@@ -54,6 +54,7 @@ TEST(SimCli, DefaultsRunTheEmbeddedSmallResnet) {
   EXPECT_EQ(p.options.config.array_rows, 16);
   EXPECT_EQ(p.options.energy.origin, "embedded");
   EXPECT_FALSE(p.options.functional);
+  EXPECT_EQ(p.options.weight_decay_lambda, 13);  // as octet-train's default
   EXPECT_TRUE(p.python.empty());
 }
 
@@ -71,6 +72,8 @@ TEST(SimCli, OptionsReachTheSimOptionsAndArrayOverridesConfig) {
   EXPECT_EQ(p.options.seed, 9u);
   EXPECT_EQ(p.options.threads, 1);
   EXPECT_TRUE(p.options.cosim);
+  EXPECT_EQ(tools::plan_simulation(parse("--weight-decay-log2 -1"), kDefaultNetworkNet, kScript).options.weight_decay_lambda, -1);
+  EXPECT_EQ(tools::plan_simulation(parse("--weight-decay-log2 7"), kDefaultNetworkNet, kScript).options.weight_decay_lambda, 7);
   const tools::SimPlan g = tools::plan_simulation(
       parse("--topology " + kRoot + "/topologies/small_resnet_gemm.csv --topology-format gemm --functional=false"),
       kDefaultNetworkNet, kScript);
@@ -91,6 +94,8 @@ TEST(SimCli, CommandLineErrors) {
   EXPECT_THROW(parse("--topology b.csv --topology-format fc"), CLI::ValidationError);
   EXPECT_THROW(parse("--batch 0"), CLI::ValidationError);
   EXPECT_THROW(parse("--threads 0"), CLI::ValidationError);
+  EXPECT_THROW(parse("--weight-decay-log2 31"), CLI::ValidationError);
+  EXPECT_THROW(parse("--weight-decay-log2 -2"), CLI::ValidationError);
 }
 
 TEST(SimCli, ArraySize) {

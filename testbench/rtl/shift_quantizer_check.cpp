@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -23,7 +24,7 @@ std::string describe(const SqCase& c) {
   s << "case '" << c.name << "' (run seed " << c.seed << ")" << " mode=" << mode_name(c.cfg.mode) << " n=" << c.x.size()
     << " k=" << c.cfg.bits << " shift=" << c.cfg.shift << " lo=" << c.cfg.lo << " hi=" << c.cfg.hi
     << " s=" << c.cfg.log2_scale << " key=(" << c.cfg.seed << "," << c.cfg.step << "," << c.cfg.tensor << ")"
-    << " fused=" << c.cfg.fused << " lanes=" << kLanes << " in_w=" << kInW << " gap=" << c.timing.in_gap << " stall=" << c.timing.out_stall;
+    << " fused=" << c.cfg.fused << " addend=" << c.cfg.addend << " addend_shift=" << c.cfg.addend_shift << " lanes=" << kLanes << " in_w=" << kInW << " gap=" << c.timing.in_gap << " stall=" << c.timing.out_stall;
   return s.str();
 }
 
@@ -38,7 +39,7 @@ void dump_waveform(const SqCase& c) {
                            "_seed" + std::to_string(c.seed) + ".fst";
   {
     SqHarness traced(path);
-    traced.run(c.cfg, c.x, c.timing);
+    traced.run(c.cfg, c.x, c.timing, c.w);
   }
   ADD_FAILURE() << "waveform of the failing case: " << path;
 }
@@ -51,7 +52,8 @@ int report(const SqCase& c, const char* what, const std::vector<T>& want, const 
     if (want[i] == got[i]) continue;
     if (++bad <= 5)
       ADD_FAILURE() << describe(c) << ": " << what << " of element " << i << " (beat " << i / kLanes << ", lane "
-                    << i % kLanes << ", x=" << c.x[i] << ", r=" << run.scale_log2 << "): golden "
+                    << i % kLanes << ", x=" << c.x[i]
+                    << (c.cfg.addend ? ", w=" + std::to_string(c.w.at(i)) : std::string()) << ", r=" << run.scale_log2 << "): golden "
                     << static_cast<int64_t>(want[i]) << " (0x" << std::hex << static_cast<uint64_t>(want[i])
                     << std::dec << "), RTL " << static_cast<int64_t>(got[i]) << " (0x" << std::hex
                     << static_cast<uint64_t>(got[i]) << std::dec << ")";
@@ -61,15 +63,31 @@ int report(const SqCase& c, const char* what, const std::vector<T>& want, const 
 }
 }  // namespace
 
-SqCheck run_and_check(SqHarness& h, const SqCase& c) {
+SqCheck run_and_check(SqHarness& h, const SqCase& c0) {
   SqCheck res;
-  res.run = h.run(c.cfg, c.x, c.timing);
-  const SqExpected e = sq_expected(c.cfg, c.x);
+  const SqExpected e = sq_expected(c0.cfg, c0.x, c0.w);
+  SqCase c = c0;
+  // Fused with an addend: the given maximum is the sum's (what the unit quantizes).
+  if (c.cfg.fused && c.cfg.addend && c.cfg.fused_max < 0 && !e.overflow) {
+    uint64_t m = 0;
+    for (const int64_t v : e.in) m = std::max(m, v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+    c.cfg.fused_max = static_cast<int64_t>(m);
+  }
+  res.run = h.run(c.cfg, c.x, c.timing, c.w);
   const SqRun& r = res.run;
   int bad = 0;
   if (!r.protocol_error.empty()) {
     ADD_FAILURE() << describe(c) << ": protocol: " << r.protocol_error;
     ++bad;
+  }
+  if (r.overflow != e.overflow) {
+    ADD_FAILURE() << describe(c) << ": err_overflow_o " << r.overflow << ", expected " << e.overflow;
+    ++bad;
+  }
+  if (e.overflow) {  // no payload is defined; the flag is the result
+    res.ok = bad == 0;
+    if (!res.ok) dump_waveform(c);
+    return res;
   }
   if (r.data.size() != e.data.size()) {
     ADD_FAILURE() << describe(c) << ": " << r.data.size() << " values out, " << e.data.size() << " expected";

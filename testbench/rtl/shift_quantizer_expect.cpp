@@ -1,6 +1,8 @@
 #include "testbench/rtl/shift_quantizer_expect.h"
 
+#include "golden/int_math.h"
 #include "golden/quantizers.h"
+#include "testbench/rtl/shift_quantizer_gen.h"
 
 namespace octet::tb {
 
@@ -8,8 +10,32 @@ namespace g = octet::golden;
 
 uint64_t sq_stream_key(const SqConfig& cfg) { return g::make_stream_key(cfg.seed, cfg.step, cfg.tensor).value; }
 
-SqExpected sq_expected(const SqConfig& cfg, const std::vector<int64_t>& x) {
+namespace {
+// x + shift(w, sh) in int128 (the golden's int64 add could itself overflow at InW = 64);
+// false when the sum leaves the InW-bit input.
+bool add_term(int64_t x, int8_t w, int sh, int64_t& sum) {
+  __int128 term = 0;
+  if (sh < 0) {
+    term = g::shift_round_half_even(w, sh);
+  } else if (w != 0) {
+    if (sh >= kInW) return false;  // |w| * 2^sh >= 2^InW: no sum fits
+    term = static_cast<__int128>(w) * (static_cast<__int128>(1) << sh);
+  }
+  const __int128 s = static_cast<__int128>(x) + term;
+  if (s < kInMin || s > kInMax) return false;
+  sum = static_cast<int64_t>(s);
+  return true;
+}
+}  // namespace
+
+SqExpected sq_expected(const SqConfig& cfg, const std::vector<int64_t>& xin, const std::vector<int8_t>& w) {
   SqExpected e;
+  e.in = xin;
+  if (cfg.addend)
+    for (size_t i = 0; i < xin.size(); ++i)
+      if (!add_term(xin[i], w.at(i), cfg.addend_shift, e.in[i])) e.overflow = true;
+  if (e.overflow) return e;
+  const std::vector<int64_t>& x = e.in;
   const auto n = static_cast<int64_t>(x.size());
   const int k = cfg.bits;
   e.scale_log2 = cfg.mode == SqMode::kDirect ? 0 : g::tensor_scale_log2(x.data(), n);

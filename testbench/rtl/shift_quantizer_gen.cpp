@@ -61,6 +61,24 @@ int64_t random_size(std::mt19937_64& g) {
   }
 }
 
+void random_addend(std::mt19937_64& g, SqCase& c) {
+  c.cfg.addend = true;
+  switch (g() % 7) {
+    case 0: case 1: case 2: c.cfg.addend_shift = static_cast<int>(g() % (kInW - 7)); break;    // left, fits
+    case 3: c.cfg.addend_shift = -1 - static_cast<int>(g() % 10); break;                        // right, rounded
+    case 4: c.cfg.addend_shift = kInW - 10 + static_cast<int>(g() % 12); break;                 // the edge
+    default: c.cfg.addend_shift = static_cast<int>(g() % 256) - 128; break;                     // any
+  }
+  c.w.resize(c.x.size());
+  for (auto& v : c.w) {
+    switch (g() % 8) {
+      case 0: v = g() & 1 ? int8_t{127} : int8_t{-128}; break;
+      case 1: v = 0; break;
+      default: v = static_cast<int8_t>(g()); break;
+    }
+  }
+}
+
 SqConfig random_config(std::mt19937_64& g, SqMode mode) {
   SqConfig c;
   c.mode = mode;

@@ -26,4 +26,9 @@ int64_t random_size(std::mt19937_64& g);
 // A random valid configuration of the given mode (k = 8 and s = 7 often).
 SqConfig random_config(std::mt19937_64& g, SqMode mode);
 
+// Turns on the weight-decay addend of c: a random shift (mostly the left shifts weight decay
+// uses, also right shifts, the edge of the input width and any 8-bit value) and one random
+// int8 weight per element (extremes and zeros included).
+void random_addend(std::mt19937_64& g, SqCase& c);
+
 }  // namespace octet::tb

@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "Vshift_quantizer.h"
+#include "sim/port_bits.h"
 
 namespace octet::tb {
 
 namespace {
+using sim::get_bits;
+using sim::put_bits;
 constexpr uint64_t kInMask = kInW == 64 ? ~uint64_t{0} : (uint64_t{1} << kInW) - 1;
 
 // Unused lanes and idle cycles carry junk, including the extremes, so that a unit that
@@ -92,7 +95,8 @@ void SqHarness::clock_high() {
   ++cycle_;
 }
 
-SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const SqTiming& timing) {
+SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const SqTiming& timing,
+                     const std::vector<int8_t>& w) {
   SqRun out;
   std::mt19937_64 g(timing.seed);
   std::bernoulli_distribution gap(timing.in_gap), stall(timing.out_stall);
@@ -122,6 +126,8 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
   d.cfg_tensor_i = cfg.tensor;
   d.cfg_max_valid_i = cfg.fused;
   d.cfg_max_i = max_abs & kInMask;
+  d.cfg_addend_en_i = cfg.addend;
+  d.cfg_addend_shift_i = static_cast<uint8_t>(cfg.addend_shift);
 
   bool cfg_done = false, presenting = false, got_last = false;
   uint64_t t0 = 0;
@@ -141,7 +147,8 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
     d.in_valid_i = presenting;
     for (int j = 0; j < kLanes; ++j) {
       const int64_t i = (next_beat % beats) * kLanes + j;
-      d.in_data_i[j] = presenting && i < n ? static_cast<uint64_t>(x[i]) & kInMask : junk(g);
+      put_bits(d.in_data_i, j * kInW, kInW, presenting && i < n ? static_cast<uint64_t>(x[i]) & kInMask : junk(g));
+      put_bits(d.in_addend_i, j * 8, 8, presenting && i < n && !w.empty() ? static_cast<uint8_t>(w[i]) : g());
     }
     d.out_ready_i = !stall(g);
     d.eval();
@@ -193,10 +200,10 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
         error("scale changed within the tensor");
       }
       for (int j = 0; j < in_beat; ++j) {
-        out.data.push_back(static_cast<int32_t>(d.out_data_o[j]));
-        out.code.push_back(static_cast<int16_t>(d.out_code_o[j]));
+        out.data.push_back(static_cast<int32_t>(get_bits(d.out_data_o, j * 32, 32)));
+        out.code.push_back(static_cast<int16_t>(get_bits(d.out_code_o, j * 16, 16)));
         out.fine.push_back((d.out_fine_o >> j) & 1);
-        out.rand.push_back(d.out_rand_o[j]);
+        out.rand.push_back(get_bits(d.out_rand_o, j * 64, 64));
       }
       got_last = got_last || d.out_last_o;
       ++out_beats;
@@ -205,6 +212,7 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
   }
   d.cfg_valid_i = 0;
   d.in_valid_i = 0;
+  out.overflow = d.err_overflow_o;
   if (out_beats != beats && out.protocol_error.empty())
     error(std::to_string(out_beats) + " output beats, expected " + std::to_string(beats));
   if (!accepted.empty() && out.protocol_error.empty()) error("input beats without output");

@@ -21,7 +21,9 @@ class SqHarness {
   SqHarness(const SqHarness&) = delete;
   SqHarness& operator=(const SqHarness&) = delete;
 
-  SqRun run(const SqConfig& cfg, const std::vector<int64_t>& x, const SqTiming& timing = {});
+  // w: the addend stream (cfg.addend), one per element; empty streams junk on in_addend_i.
+  SqRun run(const SqConfig& cfg, const std::vector<int64_t>& x, const SqTiming& timing = {},
+            const std::vector<int8_t>& w = {});
 
  private:
   void clock_low();

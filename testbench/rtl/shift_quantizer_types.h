@@ -32,6 +32,10 @@ struct SqConfig {
   // max |x|; otherwise that value is given instead.
   bool fused = false;
   int64_t fused_max = -1;
+  // Weight decay: every element is x + shift(w, addend_shift) (w streamed beside x,
+  // SqCase::w), in both passes; an addend_shift >= 0 is a left shift.
+  bool addend = false;
+  int addend_shift = 0;
 };
 
 // Handshake randomisation: probability of an input gap / output stall per cycle.
@@ -55,6 +59,7 @@ struct SqRun {
   uint64_t first_out = 0, last_out = 0;
   uint64_t next_cfg = 0;  // first cycle in which the next configuration could be accepted
   uint64_t min_latency = 0, max_latency = 0;  // pass-2 beat: accepted -> output transfer
+  bool overflow = false;  // err_overflow_o after the tensor
 };
 
 // One test case: enough to re-run it (for the waveform dump of a failure).
@@ -63,6 +68,7 @@ struct SqCase {
   uint64_t seed = 0;
   SqConfig cfg;
   std::vector<int64_t> x;
+  std::vector<int8_t> w;  // the addend's W8 (cfg.addend), one per element
   SqTiming timing;
 };
 

@@ -23,7 +23,7 @@ void random_mode(SqMode mode, uint64_t salt) {
   const uint64_t seed = test_seed();
   auto g = generator(seed, salt);
   SqHarness h;
-  int64_t compared = 0, cases = 0;
+  int64_t compared = 0, cases = 0, with_addend = 0, overflows = 0;
   while (compared < kValuesPerMode) {
     SqCase c;
     c.seed = seed;
@@ -34,13 +34,18 @@ void random_mode(SqMode mode, uint64_t salt) {
     if (g() % 4 == 0) c.timing = {0.3, 0.3, g()};
     // A third of the cases fused (max |x| with the configuration, one pass).
     if (mode != SqMode::kDirect && g() % 3 == 0) c.cfg.fused = true;
+    // A quarter with the weight-decay addend on the input stream.
+    if (g() % 4 == 0) random_addend(g, c);
     const SqCheck res = run_and_check(h, c);
     ASSERT_TRUE(res.ok) << c.name;
     compared += res.compared;
+    if (c.cfg.addend) with_addend += res.compared;
+    overflows += res.run.overflow ? 1 : 0;
     ++cases;
   }
-  std::printf("%s: compared %lld values in %lld tensors\n", mode_name(mode), static_cast<long long>(compared),
-              static_cast<long long>(cases));
+  std::printf("%s: compared %lld values in %lld tensors (%lld values with an addend; %lld tensors flagged overflow)\n",
+              mode_name(mode), static_cast<long long>(compared), static_cast<long long>(cases),
+              static_cast<long long>(with_addend), static_cast<long long>(overflows));
 }
 }  // namespace
 
