@@ -82,10 +82,12 @@ module vu_loss #(
     end
   end
 
-  assign tail = '{pass: pass_q, idx: i_q[XW-1:0]};
+  // Field by field: Yosys 0.23 reads no assignment patterns.
+  assign tail.pass = pass_q;
+  assign tail.idx  = i_q[XW-1:0];
 
   vu_token_fifo #(
-    .Width($bits(token_t)),
+    .Width($bits(tail)),
     .Depth(Depth)
   ) u_tokens (
     .clk_i,

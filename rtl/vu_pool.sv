@@ -196,10 +196,14 @@ module vu_pool #(
     end
   end
 
-  assign tail = '{empty: t_empty, last: t_last, pos: t_pos, count: t_count};
+  // Field by field: Yosys 0.23 reads no assignment patterns.
+  assign tail.empty = t_empty;
+  assign tail.last  = t_last;
+  assign tail.pos   = t_pos;
+  assign tail.count = t_count;
 
   vu_token_fifo #(
-    .Width($bits(token_t)),
+    .Width($bits(tail)),
     .Depth(Depth)
   ) u_tokens (
     .clk_i,
