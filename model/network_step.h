@@ -98,7 +98,7 @@ class NetworkStep {
   std::vector<golden::Tensor<golden::FlagCode>> e2_matrix_; // per node: E2 as a GEMM operand
   std::vector<golden::Tensor<int64_t>> grad_raw_;           // per parameter
   std::vector<Handoff> grad_raw_home_;                      // per parameter
-  std::vector<char> grad_fused_;  // per parameter: its CQ is fused (one-chunk weight-gradient GEMM)
+  std::vector<char> grad_fused_;  // per parameter: its CQ is fused (one-chunk weight-gradient GEMM, no decay)
   std::vector<golden::Tensor<int32_t>> grads_;              // per parameter
   std::map<std::pair<int, int>, ErrorPart> parts_;          // (from, target)
 };

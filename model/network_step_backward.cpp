@@ -85,9 +85,10 @@ Issued NetworkStep::weight_grad_gemm(const StepOp& op) {
   // CQ streams it; FP32: the optimizer, later.
   const Handoff keep = grad_raw_home_[static_cast<size_t>(p)] = resident_if(cfg_, f * co, true, false);
   // CQ is fused when the drained values are the final ones: one reduction chunk (longer
-  // reductions are merged in the accumulator SRAM after the drain). docs/architecture.md,
+  // reductions are merged in the accumulator SRAM after the drain) and no weight decay (its
+  // term is added on the quantizer's input, after the drain-path maximum). docs/architecture.md,
   // "Schedule of a training step", fused quantization.
-  grad_fused_[static_cast<size_t>(p)] = plan_gemm(s, cfg_).d_chunks == 1;
+  grad_fused_[static_cast<size_t>(p)] = plan_gemm(s, cfg_).d_chunks == 1 && decay_lambda_ < 0;
   if (!fs_) return Issued{gemm(op.record, s, kWideBytes, nullptr, keep), nullptr};
   const NodeValue& iv = values_[static_cast<size_t>(d.inputs[0])];
   const golden::Shape os{N_, co, conv ? d.out_shape[1] : 1, conv ? d.out_shape[2] : 1};
@@ -122,7 +123,7 @@ Issued NetworkStep::quantize_gradient(const StepOp& op) {
       }
       return j;
     };
-  const bool fused = grad_fused_[static_cast<size_t>(p)] != 0 && !decay;
+  const bool fused = grad_fused_[static_cast<size_t>(p)] != 0;
   const StreamTraffic t = gradient_quantize_traffic(n, kWideBytes, param_widths(golden::ParamDesc::kWeight).grad,
                                                     grad_raw_home_[static_cast<size_t>(p)], fused, decay);
   return one(u_.sq->quantize(op.record, SqMode::kConstant, n, t, job,

@@ -105,7 +105,7 @@ inline StreamTraffic gradient_quantize_traffic(int64_t n, double in_bytes, doubl
                                                bool decay) {
   fused = fused && !decay;
   Io io{quantize_traffic(SqMode::kConstant, n, in_bytes, out_bytes, home, fused)};
-  if (decay) io.in(n, storage::kWeight8, 0, fused ? 1 : 2);
+  if (decay) io.in(n, storage::kWeight8, 0, 2);  // scan and quantize
   return io.t;
 }
 

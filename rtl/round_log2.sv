@@ -5,7 +5,7 @@
 // irrational, into n >= ceil(sqrt(2) * 2^(W-1)): one compare with a constant, no squarer.
 // r = 0 for m = 0 (the all-zero tensor, numerics §4.0 [D7]).
 module round_log2 #(
-  parameter int unsigned W = 48,
+  parameter int unsigned W = octet_pkg::AccW,
   localparam int unsigned RW = $clog2(W + 1)
 ) (
   input  logic [W-1:0]  m_i,

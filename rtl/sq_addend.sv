@@ -1,9 +1,10 @@
 // The shift-quantizer's input adder: x + shift(w, sh) for one lane, combinational
 // (docs/numerics.md §7.5: weight decay adds W8 * 2^(-7 - λ) to G_raw on G_raw's grid before
 // CQ; golden add_weight_decay). sh >= 0 is an exact left shift, sh < 0 a right shift rounded
-// half to even (golden shift_round_half_even). The sum is exact; ovf_o says it does not fit
-// InW signed bits, where golden's int64 sum would need more bits than the unit's input has
-// (the unit reports it, never wraps).
+// half to even (golden shift_round_half_even). The sum is exact; ovf_o says it is not the
+// golden's: the sum does not fit InW signed bits (the unit's input), or, what only a 64-bit
+// unit can see, golden throws because the term alone leaves int64 (shift_left_checked: any
+// w != 0 shifted by 63 or more). The unit reports it, never wraps.
 module sq_addend #(
   parameter int unsigned InW = octet_pkg::AccW
 ) (
@@ -21,14 +22,22 @@ module sq_addend #(
 
   localparam int unsigned TW = InW + 8;  // w * 2^sh for sh < InW; a larger shift overflows anyway
   localparam int unsigned SW = TW + 1;
-  // Left shifts from InW on overflow every nonzero w (InW <= 64 fits the signed 8-bit port).
-  localparam logic signed [SqShiftW-1:0] ShBig = SqShiftW'(InW);
+  // Left shifts from min(InW, 63) on flag every nonzero w: from InW no sum fits the input,
+  // from 63 golden throws (InW <= 64 fits the signed 8-bit port).
+  localparam logic signed [SqShiftW-1:0] ShBig = SqShiftW'((InW < 63) ? InW : 63);
 
   logic signed [TW-1:0] term;
   logic signed [15:0]   frac_view;  // w * 2^8 >> r: integer part [15:8], fraction [7:0]
   logic signed [7:0]    rnd;
-  logic                 big;        // a left shift of InW or more: only w = 0 fits
+  logic                 big;        // a left shift of ShBig or more: only w = 0 fits
+  logic                 term_ovf;   // the term alone leaves int64
   logic signed [SW-1:0] sum;
+
+  if (TW > 64) begin : g_term_check
+    assign term_ovf = term[TW-1:63] != {(TW - 63){term[63]}};
+  end else begin : g_term_fits
+    assign term_ovf = 1'b0;  // TW <= 64 bits: every term fits int64
+  end
 
   always_comb begin
     frac_view = '0;
@@ -46,9 +55,10 @@ module sq_addend #(
     end else begin
       term = '0;  // |w| / 2^8 <= 1/2: every int8 rounds to 0 (-1/2, a tie, to the even 0)
     end
-    sum   = en_i ? SW'(x_i) + SW'(term) : SW'(x_i);
-    sum_o = sum[InW-1:0];
-    ovf_o = en_i && (big || sum[SW-1:InW-1] != {(SW - InW + 1){sum[InW-1]}});
   end
+
+  assign sum   = en_i ? SW'(x_i) + SW'(term) : SW'(x_i);
+  assign sum_o = sum[InW-1:0];
+  assign ovf_o = en_i && (big || term_ovf || sum[SW-1:InW-1] != {(SW - InW + 1){sum[InW-1]}});
 
 endmodule : sq_addend

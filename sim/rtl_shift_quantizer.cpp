@@ -60,8 +60,9 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
     throw std::logic_error("shift_quantizer cosim: a fused job with weight decay (the drain-path maximum does not include it)");
   if (decay && job.decay_w8.shape != job.in.shape)
     throw std::invalid_argument("shift_quantizer cosim: the weight-decay W8 has another shape than the input");
-  // The adder's shift, -7 - λ - in.exp, on the 8-bit port: right shifts beyond 8 round every
-  // int8 to 0 and left shifts beyond 64 overflow every nonzero W8, so the clamp changes nothing.
+  // The adder's shift, -7 - λ - in.exp, on the 8-bit port: right shifts by 8 or more round
+  // every int8 to 0 and left shifts by 48 or more flag every nonzero W8 (sq_addend), so the
+  // clamp changes nothing.
   const int decay_shift = decay ? std::clamp(-7 - job.decay_lambda - job.in.exp, -128, 127) : 0;
   uint64_t max_abs = 0;
   for (const int64_t v : job.in.data) max_abs = std::max(max_abs, static_cast<uint64_t>(v < 0 ? -v : v));

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Summarises Yosys `stat` reports (tools/synth_units.sh): cells and flip-flops per unit.
 
-Each argument is "unit|configuration|stat file" ("timeout S" in place of the file: that unit's
-synthesis ran out of S seconds, reported as such). The totals are those of the report's last
+Each argument is "unit|configuration|stat file" ("timeout S" or "failed LOG" in place of the
+file: that unit's synthesis ran out of S seconds or failed, reported as such). The totals are those of the report's last
 cell list, the design hierarchy's when the design keeps sub-modules (a module synthesized
 once is counted per instance). Prints a table; --csv and --json write the same rows.
 """
@@ -22,7 +22,7 @@ def totals(path):
         raise ValueError(f"{path}: no 'Number of cells' in the report")
     last = blocks[-1]
     by_type = {m.group(1): int(m.group(2)) for m in re.finditer(r"\s+(\$\S+)\s+(\d+)", last.group(2))}
-    flops = sum(n for t, n in by_type.items() if re.match(r"\$_(S|AL|DFFSR|SDFF|)DFF|\$_DLATCH", t))
+    flops = sum(n for t, n in by_type.items() if re.match(r"\$_(AL|S)?DFF|\$_DLATCH|\$_SR_|\$_FF_", t))
     return int(last.group(1)), flops, by_type
 
 
@@ -39,9 +39,10 @@ def main():
             print(f"synth_summary.py: '{spec}': expected unit|configuration|stat file", file=sys.stderr)
             return 2
         unit, config, path = parts
-        if path.startswith("timeout "):
+        if path.startswith("timeout ") or path.startswith("failed "):
+            note = f"synthesis timed out after {path[8:]} s" if path.startswith("timeout ") else f"synthesis failed: {path[7:]}"
             rows.append({"unit": unit, "configuration": config, "cells": None, "flip_flops": None,
-                         "logic_cells": None, "by_type": {}, "note": f"synthesis timed out after {path[8:]} s"})
+                         "logic_cells": None, "by_type": {}, "note": note})
             continue
         try:
             cells, flops, by_type = totals(path)

@@ -252,6 +252,61 @@ TEST(CosimUnits, ShiftQuantizerTensorsMatchGoldenAndCycleFormula) {
   }
 }
 
+// CQ with weight decay through the wrapper: the adder's shift -7 - λ - e(G_raw) at every
+// region of the 8-bit port (below -128 clamped, right shifts with ties, left shifts, the
+// input width's edge, above 127 clamped), W8 over partial beats; a job whose sums the 48-bit
+// input cannot hold stops with an error where golden would compute them in int64.
+TEST(CosimUnits, ShiftQuantizerWeightDecayMatchesGoldenOrStops) {
+  Rng g(test_seed("CosimUnits.ShiftQuantizerDecay", 4));
+  const int64_t lim = int64_t{1} << (sim::RtlShiftQuantizer::kInBits - 1);
+  for (sim::RtlShiftQuantizer* unit : sim::rtl_units().shift_quantizers) {
+    sim::RtlShiftQuantizer& rtl = *unit;
+    model::GoldenShiftQuantizerBackend golden;
+    const int64_t L = rtl.lanes();
+    int64_t exact = 0, stopped = 0;
+    for (const int shift : {-200, -129, -128, -9, -8, -7, -3, -1, 0, 1, 13, 30, 40, 46, 47, 48, 60, 127, 150}) {
+      for (const int64_t n : {int64_t{1}, int64_t{5}, int64_t{64}, int64_t{333}}) {
+        model::SqJob job;
+        job.mode = model::SqMode::kConstant;
+        const int lambda = static_cast<int>(draw(g, 0, 20));
+        job.in = random_wide_tensor(g, n, -7 - lambda - shift);
+        job.cq.log2_scale = 7;
+        job.cq.out_exp = -14;
+        job.cq.key = golden::make_stream_key(g(), g(), g());
+        job.decay_lambda = lambda;
+        job.decay_w8 = golden::Tensor<int8_t>({n}, -7);
+        for (auto& w : job.decay_w8.data) w = static_cast<int8_t>(draw(g, 0, 7) == 0 ? (draw(g, 0, 1) ? 127 : -128) : draw(g, -128, 127));
+        // Independent expectation: golden's term, the sum in int128, the 48-bit input's range.
+        bool fits = true;
+        for (int64_t i = 0; i < n && fits; ++i) {
+          const auto w = static_cast<int64_t>(job.decay_w8.data[static_cast<size_t>(i)]);
+          __int128 term = 0;
+          if (shift < 0) term = golden::shift_round_half_even(w, shift);
+          else if (w != 0) term = shift >= 64 ? (__int128{1} << 100) : static_cast<__int128>(w) << shift;
+          const __int128 s = static_cast<__int128>(job.in.data[static_cast<size_t>(i)]) + term;
+          fits = s >= -lim && s < lim;
+        }
+        const std::string what = std::to_string(L) + " lanes, shift " + std::to_string(shift) + ", n=" + std::to_string(n);
+        if (!fits) {
+          EXPECT_THROW(rtl.run(job), std::runtime_error) << what;
+          ++stopped;
+          continue;
+        }
+        const model::SqOutcome o = timed_job([&] { return rtl.run(job); });
+        const model::SqOutcome want = golden.run(job);
+        ASSERT_EQ(o.out.data, want.out.data) << what;
+        EXPECT_EQ(o.cycles, 2 * ceil_div(n, L) + 6) << what;
+        ++exact;
+      }
+    }
+    EXPECT_GT(exact, 30);
+    EXPECT_GT(stopped, 5);
+    std::printf("[  cosim   ] shift_quantizer, %lld lanes, weight decay: %lld CQ tensors equal golden, %lld stopped "
+                "(sums outside the 48-bit input)\n",
+                static_cast<long long>(L), static_cast<long long>(exact), static_cast<long long>(stopped));
+  }
+}
+
 TEST(CosimUnits, StreamKeyInverseReproducesEveryKey) {
   Rng g(test_seed("CosimUnits.StreamKeyInverse", 4));
   for (int i = 0; i < 10000; ++i) {

@@ -1,5 +1,7 @@
 #include "testbench/rtl/shift_quantizer_expect.h"
 
+#include <stdexcept>
+
 #include "golden/int_math.h"
 #include "golden/quantizers.h"
 #include "testbench/rtl/shift_quantizer_gen.h"
@@ -11,20 +13,17 @@ namespace g = octet::golden;
 uint64_t sq_stream_key(const SqConfig& cfg) { return g::make_stream_key(cfg.seed, cfg.step, cfg.tensor).value; }
 
 namespace {
-// x + shift(w, sh) in int128 (the golden's int64 add could itself overflow at InW = 64);
-// false when the sum leaves the InW-bit input.
+// x + shift(w, sh) as golden add_weight_decay computes it (shift_round_half_even, then a
+// checked int64 add); false where golden throws or the sum leaves the InW-bit input.
 bool add_term(int64_t x, int8_t w, int sh, int64_t& sum) {
-  __int128 term = 0;
-  if (sh < 0) {
+  int64_t term = 0;
+  try {
     term = g::shift_round_half_even(w, sh);
-  } else if (w != 0) {
-    if (sh >= kInW) return false;  // |w| * 2^sh >= 2^InW: no sum fits
-    term = static_cast<__int128>(w) * (static_cast<__int128>(1) << sh);
+  } catch (const std::overflow_error&) {
+    return false;
   }
-  const __int128 s = static_cast<__int128>(x) + term;
-  if (s < kInMin || s > kInMax) return false;
-  sum = static_cast<int64_t>(s);
-  return true;
+  if (__builtin_add_overflow(x, term, &sum)) return false;
+  return sum >= kInMin && sum <= kInMax;
 }
 }  // namespace
 

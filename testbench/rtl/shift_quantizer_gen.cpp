@@ -64,7 +64,7 @@ int64_t random_size(std::mt19937_64& g) {
 void random_addend(std::mt19937_64& g, SqCase& c) {
   c.cfg.addend = true;
   switch (g() % 7) {
-    case 0: case 1: case 2: c.cfg.addend_shift = static_cast<int>(g() % (kInW - 7)); break;    // left, fits
+    case 0: case 1: case 2: c.cfg.addend_shift = static_cast<int>(g() % (kInW - 7)); break;    // left (some sums overflow)
     case 3: c.cfg.addend_shift = -1 - static_cast<int>(g() % 10); break;                        // right, rounded
     case 4: c.cfg.addend_shift = kInW - 10 + static_cast<int>(g() % 12); break;                 // the edge
     default: c.cfg.addend_shift = static_cast<int>(g() % 256) - 128; break;                     // any

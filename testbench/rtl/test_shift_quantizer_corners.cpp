@@ -170,12 +170,17 @@ TEST_F(SqCorners, WeightDecayAdderByHand) {
     bool overflow;
   };
   const Edge edges[] = {
-      {0, -1, kInW - 1, false},      // -2^(InW-1): the most negative input
+      // -2^(InW-1), the most negative input; at InW = 64 golden's shift_left_checked throws
+      // for any shift by 63 or more (even where -2^63 would fit), and so does the unit flag.
+      {0, -1, kInW - 1, kInW == 64},
       {0, 1, kInW - 1, true},        // 2^(InW-1)
       {0, -2, kInW - 1, true},       // -2^InW
       {kInMax, 1, 0, true},          {kInMin, -1, 0, true},        {kInMax, -1, 0, false},
       {kInMax - 127, 127, 0, false}, {kInMax - 126, 127, 0, true}, {kInMin, 1, kInW - 2, false},
       {0, 1, kInW, true},            {0, -1, 127, true},           {kInMin, 127, kInW - 8, false},
+      // 2^63 - 1 as a sum, but the term 2^63 alone leaves int64: golden throws (at InW = 64
+      // the unit's term check flags it; at 48 the shift already does).
+      {-1, 2, 62, true},
   };
   for (const Edge& e : edges) {
     c.cfg.addend_shift = e.sh;
@@ -194,8 +199,11 @@ TEST_F(SqCorners, WeightDecayAdderByHand) {
     ASSERT_TRUE(res.ok) << q.name;
     compared_ += res.compared;
   }
-  // The flag is per tensor: a clean tensor after an overflowing one clears it.
+  // The flag is per tensor: a clean tensor right after an overflowing one clears it.
   c.cfg.addend_shift = 0;
+  c.x = {kInMax, 0};
+  c.w = {1, 0};
+  ASSERT_TRUE(h_.run(c.cfg, c.x, {}, c.w).overflow);
   c.x = {1, 2};
   c.w = {1, 1};
   const SqRun clean = h_.run(c.cfg, c.x, {}, c.w);
