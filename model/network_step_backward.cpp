@@ -109,7 +109,6 @@ Issued NetworkStep::quantize_gradient(const StepOp& op) {
   const auto [f, m, co] = gemm_dims(op.node);
   const int64_t n = f * co;
   const bool decay = decay_lambda_ >= 0;
-  if (decay) L_.act(op.record, Unit::kShiftQuantizer, Action::kAddInt32, 2 * n);  // the adder, in both passes
   std::function<SqJob()> job;
   if (fs_)
     job = [this, p, decay] {
@@ -127,7 +126,8 @@ Issued NetworkStep::quantize_gradient(const StepOp& op) {
   const StreamTraffic t = gradient_quantize_traffic(n, kWideBytes, param_widths(golden::ParamDesc::kWeight).grad,
                                                     grad_raw_home_[static_cast<size_t>(p)], fused, decay);
   return one(u_.sq->quantize(op.record, SqMode::kConstant, n, t, job,
-                             [this, p](SqOutcome& o) { grads_[static_cast<size_t>(p)] = std::move(o.out); }, fused));
+                             [this, p](SqOutcome& o) { grads_[static_cast<size_t>(p)] = std::move(o.out); }, fused,
+                             decay));
 }
 
 Issued NetworkStep::backward_data_gemm(const StepOp& op) {

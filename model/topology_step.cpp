@@ -152,9 +152,8 @@ void run_topology_concurrent(Units u, StepJob& job, Ledger& L, const std::vector
       }
       case StepOpKind::kQuantizeGradient: {
         const int64_t n = w_of(i);
-        if (decay) L.act(rec, Unit::kShiftQuantizer, Action::kAddInt32, 2 * n);  // the decay adder, both passes
         const StreamTraffic t = gradient_quantize_traffic(n, kWideBytes, kWeightGrad, grad_keep(i), false, decay);
-        is.ops = {u.sq->quantize(rec, SqMode::kConstant, n, t, nullptr, nullptr)};
+        is.ops = {u.sq->quantize(rec, SqMode::kConstant, n, t, nullptr, nullptr, false, decay)};
         break;
       }
       case StepOpKind::kBackwardDataGemm: {
@@ -254,9 +253,8 @@ void run_topology_step(Units u, StepJob& job, Ledger& L) {
     const Handoff g_keep = resident_if(cfg, w, true, false);
     gemm(rec_w, sw, kWideBytes, g_keep);
     const bool decay = job.weight_decay_lambda >= 0;
-    if (decay) L.act(rec_w, Unit::kShiftQuantizer, Action::kAddInt32, 2 * w);  // the decay adder, both passes
     const StreamTraffic tr = gradient_quantize_traffic(w, kWideBytes, kWeightGrad, g_keep, false, decay);
-    sched.stage(rec_w, [&] { return std::vector<Op*>{u.sq->quantize(rec_w, SqMode::kConstant, w, tr, nullptr, nullptr)}; });
+    sched.stage(rec_w, [&] { return std::vector<Op*>{u.sq->quantize(rec_w, SqMode::kConstant, w, tr, nullptr, nullptr, false, decay)}; });
     err_in = {};
     if (i > 0) {  // the first layer's input is the data: no error to propagate
       GemmShape s{l.fwd.m, l.fwd.n, l.fwd.d, l.fwd.groups, kE2Bytes, 1};

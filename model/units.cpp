@@ -212,7 +212,7 @@ void ShiftQuantizer::configure(int lanes, Ledger* ledger, ShiftQuantizerBackend*
 }
 
 Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
-                             std::function<void(SqOutcome&)> done, bool fused) {
+                             std::function<void(SqOutcome&)> done, bool fused, bool decay) {
   Op* op = stream_op(arena_, record, t);
   op->start = [=, this] {
     const bool direct = mode == SqMode::kDirect;
@@ -224,6 +224,7 @@ Op* ShiftQuantizer::quantize(int record, SqMode mode, int64_t n, StreamTraffic t
     if (!direct) ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);
     ledger_->act(record, Unit::kShiftQuantizer, Action::kShift, n);
     ledger_->act(record, Unit::kShiftQuantizer, Action::kAddInt32, n);  // rounding increment
+    if (decay) ledger_->act(record, Unit::kShiftQuantizer, Action::kAddInt32, 2 * n);  // the decay adder, both passes
     ledger_->act(record, Unit::kShiftQuantizer, Action::kCompare, n);   // clip
     if (mode == SqMode::kConstant) ledger_->act(record, Unit::kShiftQuantizer, Action::kRng, n);
     if (job) {

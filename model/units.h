@@ -114,10 +114,11 @@ class ShiftQuantizer : public UnitModule {
   ShiftQuantizer(const sc_core::sc_module_name& name, OpArena& arena) : UnitModule(name, arena) {}
   void configure(int lanes, Ledger* ledger, ShiftQuantizerBackend* backend);
   // Quantizes an n-element tensor (scan + quantize; Q: one pass; fused: the max came with a
-  // GEMM output from the array's drain, one pass). `job` builds the values' job (functional
-  // mode) and `done` takes the outcome.
+  // GEMM output from the array's drain, one pass; decay: the weight-decay adder on the input,
+  // both passes, sq_addend). `job` builds the values' job (functional mode) and `done` takes
+  // the outcome.
   Op* quantize(int record, SqMode mode, int64_t n, StreamTraffic t, std::function<SqJob()> job,
-               std::function<void(SqOutcome&)> done, bool fused = false);
+               std::function<void(SqOutcome&)> done, bool fused = false, bool decay = false);
   CycleCheck& check() { return check_; }
 
  private:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/quantizers.h"
 #include "sim/port_bits.h"
 #include "sim/stream_key_inverse.h"
 
@@ -64,8 +65,7 @@ model::SqOutcome RtlShiftQuantizer::run(const model::SqJob& job) {
   // every int8 to 0 and left shifts by 48 or more flag every nonzero W8 (sq_addend), so the
   // clamp changes nothing.
   const int decay_shift = decay ? std::clamp(-7 - job.decay_lambda - job.in.exp, -128, 127) : 0;
-  uint64_t max_abs = 0;
-  for (const int64_t v : job.in.data) max_abs = std::max(max_abs, static_cast<uint64_t>(v < 0 ? -v : v));
+  const uint64_t max_abs = fused ? golden::tensor_max_magnitude(job.in.data.data(), n) : 0;
   const int64_t total_beats = (direct || fused ? 1 : 2) * beats;
   std::vector<int32_t> data;
   int exp_offset = 0;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "golden/quantizers.h"
 #include "testbench/rtl/shift_quantizer_expect.h"
 
 namespace octet::tb {
@@ -68,11 +69,8 @@ SqCheck run_and_check(SqHarness& h, const SqCase& c0) {
   const SqExpected e = sq_expected(c0.cfg, c0.x, c0.w);
   SqCase c = c0;
   // Fused with an addend: the given maximum is the sum's (what the unit quantizes).
-  if (c.cfg.fused && c.cfg.addend && c.cfg.fused_max < 0 && !e.overflow) {
-    uint64_t m = 0;
-    for (const int64_t v : e.in) m = std::max(m, v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
-    c.cfg.fused_max = static_cast<int64_t>(m);
-  }
+  if (c.cfg.fused && c.cfg.addend && c.cfg.fused_max < 0 && !e.overflow)
+    c.cfg.fused_max = static_cast<int64_t>(golden::tensor_max_magnitude(e.in.data(), static_cast<int64_t>(e.in.size())));
   res.run = h.run(c.cfg, c.x, c.timing, c.w);
   const SqRun& r = res.run;
   int bad = 0;

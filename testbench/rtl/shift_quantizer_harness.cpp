@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "Vshift_quantizer.h"
+#include "golden/quantizers.h"
 #include "sim/port_bits.h"
 
 namespace octet::tb {
@@ -104,9 +105,8 @@ SqRun SqHarness::run(const SqConfig& cfg, const std::vector<int64_t>& x, const S
   const int64_t beats = (n + kLanes - 1) / kLanes;
   const bool fused = cfg.fused && cfg.mode != SqMode::kDirect;
   const int passes = cfg.mode == SqMode::kDirect || fused ? 1 : 2;
-  uint64_t max_abs = 0;
-  for (const int64_t v : x) max_abs = std::max(max_abs, v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
-  if (cfg.fused_max >= 0) max_abs = static_cast<uint64_t>(cfg.fused_max);
+  const uint64_t max_abs =
+      cfg.fused_max >= 0 ? static_cast<uint64_t>(cfg.fused_max) : golden::tensor_max_magnitude(x.data(), n);
   const int64_t total_beats = passes * beats;
   const uint64_t timeout = 100 + 50 * static_cast<uint64_t>(total_beats);
   auto error = [&](const std::string& what) {
