@@ -8,6 +8,33 @@
 
 namespace octet::model {
 
+namespace {
+
+// The FP32 baseline runs the same GEMM on an FP32 accelerator with the same buffers, planned
+// at its own widths (4-byte operands and partial sums: a buffer half holds a quarter of the
+// elements, so chunks are shorter and operands reload more often). It is charged for the
+// whole GEMM at once: operand loads (DRAM and scratchpad fills) and the accumulator SRAM's
+// partial sums (written by the first chunk, read + added + written by each later one). The
+// per-tile scratchpad reads, the MACs and the write-back do not depend on the plan and are
+// charged with the integer blocks.
+void charge_fp32_plan(Ledger& L, int rec, const GemmShape& s, const AccelConfig& cfg) {
+  using storage::kFp32;
+  GemmShape f = s;
+  f.x_bytes = f.y_bytes = kFp32;
+  const GemmPlan p = plan_gemm(f, cfg, kFp32);
+  const int64_t x_loads = p.x_resident ? 1 : p.n_blocks, y_loads = p.y_resident ? 1 : p.m_blocks;
+  const int64_t x = bytes_of(s.m * s.d, kFp32 / s.x_reuse) * x_loads * s.groups;
+  const int64_t y = bytes_of(s.d * s.n, kFp32) * y_loads * s.groups;
+  const int64_t out = s.m * s.n * s.groups, merges = (p.d_chunks - 1) * out;
+  L.dram(rec, 0, 0, x + y, 0);
+  L.sram(rec, Buffer::kIfmap, 0, 0, 0, x);
+  L.sram(rec, Buffer::kFilter, 0, 0, 0, y);
+  L.sram(rec, Buffer::kAccum, 0, 0, bytes_of(merges, kFp32), bytes_of(out + merges, kFp32));
+  L.act_fp32(rec, Unit::kSystolicArray, Action::kAddFp32, merges);
+}
+
+}  // namespace
+
 std::vector<Op*> SystolicArray::issue_gemm(Dram& dram, const AccelConfig& cfg, int rec, const GemmShape& s,
                                            double out_bytes, GemmData* data, Handoff keep, std::vector<Op*>* computes) {
   Ledger& L = *ledger_;
@@ -58,18 +85,19 @@ std::vector<Op*> SystolicArray::issue_gemm(Dram& dram, const AccelConfig& cfg, i
     if (two_back) free_half.push_back(two_back);
     if (k.load_x) {
       const int64_t el = k.ab.m_len * k.ab.d_len;
-      const int64_t bytes = b(el, s.x_bytes / s.x_reuse), fp = b(el, kFp32 / s.x_reuse);
+      const int64_t bytes = b(el, s.x_bytes / s.x_reuse);
       xload[i] = dram.transfer(rec, bytes, 0, {}, free_half);
-      L.dram(rec, bytes, 0, fp, 0);
-      L.sram(rec, Buffer::kIfmap, 0, bytes, 0, fp);
+      L.dram(rec, bytes, 0, 0, 0);
+      L.sram(rec, Buffer::kIfmap, 0, bytes, 0, 0);
     }
     if (k.load_y) {
       const int64_t el = k.ab.d_len * k.ab.n_len;
       yload[i] = dram.transfer(rec, b(el, s.y_bytes), 0, {}, free_half);
-      L.dram(rec, b(el, s.y_bytes), 0, b(el, kFp32), 0);
-      L.sram(rec, Buffer::kFilter, 0, b(el, s.y_bytes), 0, b(el, kFp32));
+      L.dram(rec, b(el, s.y_bytes), 0, 0, 0);
+      L.sram(rec, Buffer::kFilter, 0, b(el, s.y_bytes), 0, 0);
     }
   };
+  charge_fp32_plan(L, rec, s, cfg);
   if (!blocks.empty()) issue_loads(0);
   for (size_t i = 0; i < blocks.size(); ++i) {
     const Block& k = blocks[i];

@@ -41,6 +41,13 @@ struct GemmPlan {
   bool y_resident = false;  // a Y slab stays while the m-blocks sweep under it (one chunk)
 };
 
-GemmPlan plan_gemm(const GemmShape& shape, const AccelConfig& config);
+// `accum_bytes`: bytes of one partial sum in the accumulator SRAM (the FP32 baseline's plan
+// uses 4-byte operands and sums).
+GemmPlan plan_gemm(const GemmShape& shape, const AccelConfig& config, double accum_bytes = kAccumBytes);
+
+// DRAM bytes of a plan's operand loads (SystolicArray::issue_gemm), one group: X once per
+// n-block unless all of X stays in its buffer half, Y once per m-block unless its slab stays
+// under the m-blocks (one chunk).
+double gemm_operand_bytes(const GemmShape& shape, const GemmPlan& plan);
 
 }  // namespace octet::model

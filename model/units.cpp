@@ -124,12 +124,12 @@ int64_t SystolicArray::run(const ArrayBlock& b, Op& op) {
   const int64_t x_el = b.m_len * D * nt, y_el = D * b.n_len * mt, out_el = b.m_len * b.n_len;
   ledger_->sram(b.record, Buffer::kIfmap, bytes_of(x_el, b.x_bytes), 0, 4 * x_el, 0);
   ledger_->sram(b.record, Buffer::kFilter, bytes_of(y_el, b.y_bytes), 0, 4 * y_el, 0);
+  // (The FP32 baseline's partial sums follow its own plan: charge_fp32_plan, array_gemm.cpp.)
   if (b.first_chunk) {
-    ledger_->sram(b.record, Buffer::kAccum, 0, kAccumBytes * out_el, 0, 4 * out_el);
+    ledger_->sram(b.record, Buffer::kAccum, 0, kAccumBytes * out_el, 0, 0);
   } else {
-    ledger_->sram(b.record, Buffer::kAccum, kAccumBytes * out_el, kAccumBytes * out_el, 4 * out_el, 4 * out_el);
+    ledger_->sram(b.record, Buffer::kAccum, kAccumBytes * out_el, kAccumBytes * out_el, 0, 0);
     ledger_->act(b.record, Unit::kSystolicArray, Action::kAddInt64, out_el);
-    ledger_->act_fp32(b.record, Unit::kSystolicArray, Action::kAddFp32, out_el);
   }
   if (b.data) compute_values(b, busy, op);
   return busy;

@@ -71,7 +71,7 @@ printf '1 2 1099511627776\n' >payload_2p40.txt
 for f in gemm_max.csv conv_max.csv latin1.csv garbage.csv nul.csv long.csv negative.csv extra.csv header_only.csv random.bin; do
   expect octet-sim --quiet --topology "$f" --json "$out.json"
 done
-expect octet-sim --quiet --topology gemm_big.csv --max-memory 1 --json "$out.json"
+expect octet-sim --quiet --topology gemm_big.csv --max-memory 0.5 --json "$out.json"
 expect octet-sim --quiet --topology gemm_big.csv --batch 4096 --json "$out.json"
 expect octet-sim --quiet --topology adir --json "$out.json"
 expect octet-sim --quiet --topology /nonexistent.csv --json "$out.json"

@@ -10,6 +10,7 @@ function(octet_add_model_test name)
 endfunction()
 
 octet_add_model_test(test_model_timing LABEL unit SOURCES test_model_timing.cpp model_test_util.cpp)
+octet_add_model_test(test_gemm_plan LABEL unit SOURCES test_gemm_plan.cpp model_test_util.cpp)
 octet_add_model_test(test_model_functional LABEL unit SOURCES test_model_functional.cpp model_test_util.cpp)
 octet_add_model_test(test_model_resnet LABEL unit SOURCES test_model_resnet.cpp model_test_util.cpp)
 octet_add_model_test(test_model_residency LABEL unit SOURCES test_model_residency.cpp model_test_util.cpp)

@@ -162,20 +162,23 @@ TEST(SimCli, TracePathIsCheckedBeforeWorkAndRecordsTheTimeline) {
 }
 
 // Blocks of the three training GEMMs of one 16384 x 16384 x 4096 GEMM row on the default
-// 16x16 array with 256 KiB buffers (hand-computed from model/gemm_plan.cpp): forward
-// 512 x 512 blocks of one chunk; weight gradient (D = 16384) 256 x 1024 single-tile blocks of
-// two chunks; data gradient 1024 x 256 x 2. The run (about 5 GiB at 4 KiB per block) is
-// refused under a 1 GiB limit before anything is simulated, and accepted under 6 GiB.
+// 16x16 array with 256 KiB buffers (hand-computed from model/gemm_plan.cpp; a block holds at
+// most 85 tiles of 6-byte sums, 9 x 9 moves the fewest operand bytes in all three):
+// forward M = N = 1024 tiles, D = 4096: chunks of 131072 / 144 = 910 beats, 5 chunks,
+// 114 x 114 blocks; weight gradient (256 x 1024 tiles, D = 16384: 19 chunks) 29 x 114 blocks;
+// data gradient (1024 x 256 tiles, D = 16384) 114 x 29 x 19. The run (about 0.8 GiB at
+// 4 KiB per block and 64 MiB besides) is refused under a 0.5 GiB limit before anything is
+// simulated, and accepted under 6 GiB.
 TEST(SimCli, RunsOverTheMemoryLimitAreRefusedBeforeWork) {
   TempDir dir("cli_budget");
   const std::string csv = dir.write("g.csv", "Layer Name, M, N, K,\nfc, 16384, 16384, 4096,\n");
-  const int64_t blocks = 512 * 512 + 256 * 1024 * 2 + 1024 * 256 * 2;
+  const int64_t blocks = 114 * 114 * 5 + 29 * 114 * 19 + 114 * 29 * 19;
   const tools::SimPlan p = tools::plan_simulation(parse("--topology " + csv + " --max-memory 6"), kDefaultNetworkNet, kScript);
   EXPECT_EQ(p.estimate.blocks, blocks);
   EXPECT_EQ(p.estimate.memory_bytes, tools::kBaseMemoryBytes + blocks * tools::kBytesPerBlock);
-  EXPECT_EQ(plan_error(parse("--topology " + csv + " --max-memory 1 --json " + dir.file("r.json"))),
-            csv + ": field '--max-memory': the run needs about 5.1 GiB (1310720 array blocks), more than the limit of "
-                  "1.0 GiB (raise it with --max-memory, or use a smaller batch or a larger array)");
+  EXPECT_EQ(plan_error(parse("--topology " + csv + " --max-memory 0.5 --json " + dir.file("r.json"))),
+            csv + ": field '--max-memory': the run needs about 0.8 GiB (190608 array blocks), more than the limit of "
+                  "0.5 GiB (raise it with --max-memory, or use a smaller batch or a larger array)");
   EXPECT_EQ(dir.listing(), "g.csv ");
   // The batch multiplies the rows: 64 x 2^31 x 2^31 output pixels leave int64 in the estimate.
   const std::string big = dir.write("b.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
