@@ -1,6 +1,16 @@
 #include "model_test_util.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace octet::model::test {
+
+uint64_t printed_seed(const char* test, uint64_t fallback) {
+  uint64_t seed = fallback;
+  if (const char* env = std::getenv("OCTET_SEED")) seed = std::strtoull(env, nullptr, 10);
+  std::printf("[   seed   ] %s: OCTET_SEED=%llu\n", test, static_cast<unsigned long long>(seed));
+  return seed;
+}
 
 EnergyTable flat_energy_table(double pj) {
   EnergyTable t;

@@ -2,6 +2,8 @@
 // library's default table is not needed here) and a configuration with fast, roomy memory.
 #pragma once
 
+#include <cstdint>
+
 #include "model/simulate.h"
 
 namespace octet::model::test {
@@ -12,6 +14,10 @@ EnergyTable flat_energy_table(double pj = 1.0);
 EnergyTable horowitz_energy_table();
 
 SimOptions options(const AccelConfig& config, const EnergyTable& table = flat_energy_table());
+
+// The seed of a random test: $OCTET_SEED if set (to replay a failure), else `fallback`;
+// printed under the test's name.
+uint64_t printed_seed(const char* test, uint64_t fallback);
 
 // Array R x C with buffers large enough for one block and a DRAM that delivers any transfer
 // in one cycle with no latency: the array never waits.

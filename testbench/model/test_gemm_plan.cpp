@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <random>
 
 #include "model/gemm_plan.h"
@@ -66,10 +64,7 @@ TEST(GemmPlan, UnsplitReductionKeepsTheLongestChunk) {
 // GEMM's DRAM reads are the plan's bytes.
 // Seed printed; OCTET_SEED=<n> replays.
 TEST(GemmPlan, NoBlockShapeMovesFewerBytesAndTheLoadsAreThePlans) {
-  uint64_t seed = 20261203;
-  if (const char* env = std::getenv("OCTET_SEED")) seed = std::strtoull(env, nullptr, 10);
-  std::printf("[   seed   ] NoBlockShapeMovesFewerBytes: OCTET_SEED=%llu\n", static_cast<unsigned long long>(seed));
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng(test::printed_seed("NoBlockShapeMovesFewerBytes", 20261203));
   const auto pick = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   int improved = 0;
   for (int it = 0; it < 200; ++it) {

@@ -2,8 +2,6 @@
 // (docs/architecture.md) and hand-computed DRAM-bound schedules.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -47,10 +45,7 @@ TEST(ModelTiming, TiledGemmSpanEqualsTheFormula) {
 // the tiles it ran — one GEMM of depth D, or, when the reduction is split into chunks of
 // equal depth dc, T * chunks tiles of depth dc. Seed printed; OCTET_SEED=<n> replays.
 TEST(ModelTiming, RandomGemmsFollowTheFormula) {
-  uint64_t seed = 20261127;
-  if (const char* env = std::getenv("OCTET_SEED")) seed = std::strtoull(env, nullptr, 10);
-  std::printf("[   seed   ] RandomGemmsFollowTheFormula: OCTET_SEED=%llu\n", static_cast<unsigned long long>(seed));
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng(test::printed_seed("RandomGemmsFollowTheFormula", 20261127));
   const auto pick = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   int chunked = 0, blocked = 0;
   for (int it = 0; it < 300; ++it) {
