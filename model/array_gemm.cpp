@@ -22,9 +22,8 @@ void charge_fp32_plan(Ledger& L, int rec, const GemmShape& s, const AccelConfig&
   GemmShape f = s;
   f.x_bytes = f.y_bytes = kFp32;
   const GemmPlan p = plan_gemm(f, cfg, kFp32);
-  const int64_t x_loads = p.x_resident ? 1 : p.n_blocks, y_loads = p.y_resident ? 1 : p.m_blocks;
-  const int64_t x = bytes_of(s.m * s.d, kFp32 / s.x_reuse) * x_loads * s.groups;
-  const int64_t y = bytes_of(s.d * s.n, kFp32) * y_loads * s.groups;
+  const int64_t x = bytes_of(s.m * s.d, kFp32 / s.x_reuse) * p.x_loads() * s.groups;
+  const int64_t y = bytes_of(s.d * s.n, kFp32) * p.y_loads() * s.groups;
   const int64_t out = s.m * s.n * s.groups, merges = (p.d_chunks - 1) * out;
   L.dram(rec, 0, 0, x + y, 0);
   L.sram(rec, Buffer::kIfmap, 0, 0, 0, x);

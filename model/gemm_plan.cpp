@@ -9,11 +9,13 @@ namespace octet::model {
 
 namespace {
 
+// How many of something of `per` bytes fit in `room` bytes.
+int64_t fit(double room, double per) { return static_cast<int64_t>(room / per); }
+
 // The plan of a block of mb x nb tiles: the longest reduction chunk whose block slabs fit a
 // scratchpad half each (at least one beat), balanced over the chunks.
 GemmPlan plan_blocks(const GemmShape& s, int64_t R, int64_t C, double half_x, double half_y, int64_t m_tiles,
                      int64_t n_tiles, int64_t mb, int64_t nb) {
-  const auto fit = [](double room, double per) { return static_cast<int64_t>(room / per); };
   GemmPlan p;
   p.m_tiles = m_tiles;
   p.n_tiles = n_tiles;
@@ -34,7 +36,7 @@ GemmPlan plan_blocks(const GemmShape& s, int64_t R, int64_t C, double half_x, do
 double gemm_operand_bytes(const GemmShape& s, const GemmPlan& p) {
   const double x = static_cast<double>(s.m) * static_cast<double>(s.d) * s.x_bytes / s.x_reuse;
   const double y = static_cast<double>(s.d) * static_cast<double>(s.n) * s.y_bytes;
-  return x * static_cast<double>(p.x_resident ? 1 : p.n_blocks) + y * static_cast<double>(p.y_resident ? 1 : p.m_blocks);
+  return x * static_cast<double>(p.x_loads()) + y * static_cast<double>(p.y_loads());
 }
 
 GemmPlan plan_gemm(const GemmShape& s, const AccelConfig& c, double accum_bytes) {
@@ -44,13 +46,11 @@ GemmPlan plan_gemm(const GemmShape& s, const AccelConfig& c, double accum_bytes)
   const double half_y = static_cast<double>(c.filter_sram_kib) * 1024 / 2;
   const double half_acc = static_cast<double>(c.accum_sram_kib) * 1024 / 2;
   const int64_t m_tiles = timing::ceil_div(s.m, R), n_tiles = timing::ceil_div(s.n, C);
-  const auto fit = [](double room, double per) { return static_cast<int64_t>(room / per); };
 
   // The first plan: the longest chunk one tile's slabs allow, then as many tiles per block
   // as the scratchpad halves hold at that depth, shrinking the longer side until the
   // block's partial sums fit half of the accumulator SRAM.
-  const int64_t dc1 = std::clamp<int64_t>(std::min(fit(half_x, R * s.x_bytes), fit(half_y, C * s.y_bytes)), 1, s.d);
-  const int64_t dc0 = timing::ceil_div(s.d, timing::ceil_div(s.d, dc1));
+  const int64_t dc0 = plan_blocks(s, R, C, half_x, half_y, m_tiles, n_tiles, 1, 1).dc;
   int64_t mb = std::clamp<int64_t>(fit(half_x, R * dc0 * s.x_bytes), 1, m_tiles);
   int64_t nb = std::clamp<int64_t>(fit(half_y, C * dc0 * s.y_bytes), 1, n_tiles);
   while (static_cast<double>(mb * nb * R * C) * accum_bytes > half_acc && mb * nb > 1) {

@@ -39,6 +39,9 @@ struct GemmPlan {
   int64_t m_blocks = 0, n_blocks = 0;
   bool x_resident = false;  // all of X fits one buffer half: loaded once per GEMM
   bool y_resident = false;  // a Y slab stays while the m-blocks sweep under it (one chunk)
+  // Times all of X / Y is loaded: once when resident, else once per n-block / m-block.
+  int64_t x_loads() const { return x_resident ? 1 : n_blocks; }
+  int64_t y_loads() const { return y_resident ? 1 : m_blocks; }
 };
 
 // `accum_bytes`: bytes of one partial sum in the accumulator SRAM (the FP32 baseline's plan
